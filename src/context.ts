@@ -1,0 +1,18 @@
+import type { IncomingMessage } from "node:http";
+import type { SignatureScheme } from "./verify/index.js";
+
+/** What a handler knows about the delivery besides the event itself. */
+export interface DeliveryContext {
+  /** `webhook-id`: the same on every retry of this delivery. Use it as your idempotency key too. */
+  webhookId: string;
+  /** `webhook-timestamp` of this attempt, in Unix seconds (a retry has a newer one). */
+  timestamp: number;
+  /** The signature scheme that verified it: `v1` (static, HMAC), `v1a` (dynamic, Ed25519) or `jwt` (dynamic). */
+  scheme: SignatureScheme;
+  /** `v1` only: which configured secret matched, as an index into the `secret` list (0 = the first). */
+  secretIndex?: number;
+  /** The exact bytes that were verified. */
+  rawBody: Buffer;
+  /** The HTTP request (an Express `Request` when mounted in Express). */
+  request: IncomingMessage;
+}

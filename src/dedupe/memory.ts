@@ -1,0 +1,49 @@
+import { LRUCache } from "lru-cache";
+import type { ClaimResult, DedupeStore } from "./store.js";
+
+const HOUR_MS = 60 * 60 * 1000;
+
+export interface MemoryStoreOptions {
+  /** Most ids remembered; the least recently used are forgotten first. Default 100 000. */
+  max?: number;
+  /** How long a handled id is remembered, in ms. Default 25 h: Gemini retries for 24 h. */
+  ttlMs?: number;
+  /** How long a claim may stay in flight before it expires on its own, in ms. Default 60 000. */
+  inFlightTtlMs?: number;
+}
+
+type State = "in-flight" | "done";
+
+/**
+ * The default store: one process's memory, bounded by `max`. It forgets on restart and is not shared
+ * between instances; use the Redis store behind a load balancer.
+ */
+export function memoryStore(options: MemoryStoreOptions = {}): DedupeStore {
+  const max = positiveInteger(options.max ?? 100_000, "max");
+  const ttlMs = positiveInteger(options.ttlMs ?? 25 * HOUR_MS, "ttlMs");
+  const inFlightTtlMs = positiveInteger(options.inFlightTtlMs ?? 60_000, "inFlightTtlMs");
+  // No ttlAutopurge: expired entries are dropped lazily on read or by LRU eviction (a timer per entry is costly).
+  const states = new LRUCache<string, State>({ max, ttl: ttlMs });
+
+  return {
+    claim(id: string): ClaimResult {
+      const state = states.get(id);
+      if (state !== undefined) return state;
+      states.set(id, "in-flight", { ttl: inFlightTtlMs });
+      return "claimed";
+    },
+    complete(id: string): void {
+      states.set(id, "done", { ttl: ttlMs });
+    },
+    release(id: string): void {
+      if (states.get(id) === "in-flight") states.delete(id);
+    },
+  };
+}
+
+function positiveInteger(value: number, name: string): number {
+  if (!Number.isSafeInteger(value) || value <= 0) {
+    throw new TypeError(`memoryStore: ${name} must be a positive integer, got ${String(value)}.`);
+  }
+  return value;
+}

@@ -1,0 +1,55 @@
+import type { DeliveryContext } from "./context.js";
+import { canonicalEventType, type AnyGeminiEvent } from "./events.js";
+
+export type AnyHandler = (event: AnyGeminiEvent, ctx: DeliveryContext) => unknown;
+
+/** Handlers by event type, plus the catch-all ones; run in registration order. */
+export class HandlerRegistry {
+  private readonly byType = new Map<string, AnyHandler[]>();
+  private readonly any: AnyHandler[] = [];
+
+  add(type: string, handler: AnyHandler): void {
+    const list = this.byType.get(type);
+    if (list) list.push(handler);
+    else this.byType.set(type, [handler]);
+  }
+
+  addAny(handler: AnyHandler): void {
+    this.any.push(handler);
+  }
+
+  /** The handlers a delivery of `type` runs: its own (and its documented type's, for an alias), then catch-alls. */
+  handlersFor(type: string): AnyHandler[] {
+    const canonical = canonicalEventType(type);
+    const own = this.byType.get(type) ?? [];
+    const viaAlias = canonical !== type ? (this.byType.get(canonical) ?? []) : [];
+    if (viaAlias.length === 0 && this.any.length === 0) return own;
+    return [...own, ...viaAlias, ...this.any];
+  }
+}
+
+/**
+ * Runs handlers one after another, awaiting only what returns a promise (a synchronous handler
+ * costs no async hop). Rejects with the first handler's error; later handlers don't run.
+ */
+export function runHandlers(handlers: readonly AnyHandler[], event: AnyGeminiEvent, ctx: DeliveryContext): void | Promise<void> {
+  for (let index = 0; index < handlers.length; index++) {
+    const result = handlers[index]!(event, ctx);
+    if (isThenable(result)) return continueAsync(result, handlers, index + 1, event, ctx);
+  }
+}
+
+async function continueAsync(
+  pending: PromiseLike<unknown>,
+  handlers: readonly AnyHandler[],
+  next: number,
+  event: AnyGeminiEvent,
+  ctx: DeliveryContext,
+): Promise<void> {
+  await pending;
+  for (let index = next; index < handlers.length; index++) await handlers[index]!(event, ctx);
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as PromiseLike<unknown> | null)?.then === "function";
+}

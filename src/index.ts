@@ -1,0 +1,26 @@
+export { geminiWebhooks } from "./receiver.js";
+export type { GeminiWebhooks, EventHandler, ErrorListener } from "./receiver.js";
+export type { GeminiWebhooksOptions } from "./options.js";
+export type { DeliveryContext } from "./context.js";
+export type { DeliveryLifecycleEvent, DeliveryStage, LifecycleListener } from "./lifecycle.js";
+export { captureRawBody } from "./raw-body.js";
+export { WebhookError, isWebhookError, ANSWERS } from "./errors.js";
+export type { WebhookErrorCode, WebhookErrorDetails } from "./errors.js";
+export { memoryStore } from "./dedupe/memory.js";
+export type { MemoryStoreOptions } from "./dedupe/memory.js";
+export type { DedupeStore, ClaimResult, MaybePromise } from "./dedupe/store.js";
+export { canonicalEventType, isEventType, EVENT_TYPE_ALIASES, GEMINI_EVENT_TYPES } from "./events.js";
+export type {
+  AnyGeminiEvent,
+  BatchSucceededData,
+  EventFor,
+  GeminiEvent,
+  GeminiEventDataMap,
+  GeminiEventType,
+  GeminiEventTypeAlias,
+  JobFailedData,
+  JobIdData,
+  UnknownGeminiEvent,
+  VideoGeneratedData,
+} from "./events.js";
+export type { SignatureScheme } from "./verify/index.js";

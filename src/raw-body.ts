@@ -1,0 +1,96 @@
+import type { IncomingMessage } from "node:http";
+import { WebhookError } from "./errors.js";
+
+/** A request as it may arrive after other middleware: with a raw copy or a parsed body, or neither. */
+export interface RequestWithBody extends IncomingMessage {
+  rawBody?: Buffer | string;
+  body?: unknown;
+  /** Set by body-parser 1.x (Express 4) once it has read the stream. */
+  _body?: boolean;
+}
+
+/**
+ * A `verify` hook for Express's body parsers that keeps the exact bytes the signature covers:
+ * `app.use(express.json({ verify: captureRawBody }))`.
+ */
+export function captureRawBody(req: IncomingMessage, _res: unknown, buf: Buffer): void {
+  (req as RequestWithBody).rawBody = buf;
+}
+
+export interface RawBodyLimits {
+  maxBodyBytes: number;
+  bodyTimeoutMs: number;
+}
+
+/**
+ * The exact bytes of the request body. Synchronous when an earlier middleware kept them,
+ * otherwise read from the stream with a size limit and a time limit.
+ */
+export function getRawBody(req: RequestWithBody, limits: RawBodyLimits): Buffer | Promise<Buffer> {
+  const kept = keptBody(req);
+  if (kept !== undefined) {
+    if (kept.length > limits.maxBodyBytes) throw new WebhookError("payload_too_large");
+    return kept;
+  }
+  if (req._body === true || req.readableEnded) {
+    // A parser read the stream and kept no copy: re-serializing req.body would not give the signed bytes.
+    throw new WebhookError("raw_body_unavailable");
+  }
+  return readStream(req, limits);
+}
+
+function keptBody(req: RequestWithBody): Buffer | undefined {
+  const { rawBody, body } = req;
+  if (Buffer.isBuffer(rawBody)) return rawBody;
+  if (typeof rawBody === "string") return Buffer.from(rawBody, "utf8");
+  if (Buffer.isBuffer(body)) return body; // express.raw()
+  if (typeof body === "string") return Buffer.from(body, "utf8"); // express.text()
+  return undefined;
+}
+
+function readStream(req: IncomingMessage, { maxBodyBytes, bodyTimeoutMs }: RawBodyLimits): Promise<Buffer> {
+  const declared = req.headers["content-length"];
+  if (declared !== undefined && Number(declared) > maxBodyBytes) {
+    return Promise.reject(new WebhookError("payload_too_large", { detail: `content-length ${declared}` }));
+  }
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const timer = setTimeout(() => fail(new WebhookError("body_timeout")), bodyTimeoutMs);
+
+    function onData(chunk: Buffer): void {
+      size += chunk.length;
+      if (size > maxBodyBytes) return fail(new WebhookError("payload_too_large"));
+      chunks.push(chunk);
+    }
+    function onEnd(): void {
+      cleanup();
+      resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
+    }
+    function onClose(): void {
+      if (!req.complete) fail(new WebhookError("request_aborted"));
+    }
+    function onError(cause: Error): void {
+      fail(new WebhookError("request_aborted", { cause }));
+    }
+    function fail(error: WebhookError): void {
+      cleanup();
+      chunks.length = 0;
+      // Stop buffering; the answer closes the connection, so the rest is never read into memory.
+      req.pause();
+      reject(error);
+    }
+    function cleanup(): void {
+      clearTimeout(timer);
+      req.off("data", onData);
+      req.off("end", onEnd);
+      req.off("close", onClose);
+      req.off("error", onError);
+    }
+
+    req.on("data", onData);
+    req.on("end", onEnd);
+    req.on("close", onClose);
+    req.on("error", onError);
+  });
+}

@@ -1,0 +1,29 @@
+import { WebhookError } from "../errors.js";
+
+/** One entry of `webhook-signature`: `v1,<base64>`, `v1a,<base64>`, or a compact JWT (`version: "jwt"`). */
+export interface SignatureEntry {
+  version: string;
+  value: string;
+}
+
+const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*$/;
+
+/**
+ * Splits `webhook-signature` into entries. Entries are space-separated (the spec); Node joins a
+ * repeated header with ", ", so a comma after an entry is a separator too (base64 has no commas).
+ */
+export function parseSignatureHeader(header: string, webhookId?: string): SignatureEntry[] {
+  const entries: SignatureEntry[] = [];
+  for (let token of header.split(/\s+/)) {
+    while (token.endsWith(",")) token = token.slice(0, -1);
+    if (token === "") continue;
+    const comma = token.indexOf(",");
+    if (comma > 0 && comma < token.length - 1) {
+      entries.push({ version: token.slice(0, comma), value: token.slice(comma + 1) });
+    } else if (comma === -1 && COMPACT_JWS.test(token)) {
+      entries.push({ version: "jwt", value: token });
+    }
+  }
+  if (entries.length === 0) throw new WebhookError("invalid_headers", { webhookId, detail: "webhook-signature has no entries" });
+  return entries;
+}

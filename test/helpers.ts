@@ -1,0 +1,104 @@
+// Shared test utilities: real servers on loopback and deliveries signed by independent code (node:crypto).
+import { createHmac } from "node:crypto";
+import type { AddressInfo } from "node:net";
+import type { RequestListener, Server } from "node:http";
+import express5 from "express";
+import express4 from "express4";
+
+export const SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+export const OTHER_SECRET = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD";
+
+/** Both supported Express majors, for tests that must pass on each. */
+export const EXPRESS_VERSIONS = [
+  { name: "express 5", express: express5 as unknown as typeof express5 },
+  { name: "express 4", express: express4 as unknown as typeof express5 },
+] as const;
+
+export interface RunningServer {
+  url: string;
+  server: Server;
+  close(): Promise<void>;
+}
+
+/** Starts `app` on a random loopback port. */
+export function listen(app: RequestListener): Promise<RunningServer> {
+  return new Promise((resolve, reject) => {
+    const server = (app as unknown as { listen: (...a: unknown[]) => Server }).listen
+      ? (app as unknown as { listen: (port: number, host: string, cb: () => void) => Server }).listen(0, "127.0.0.1", done)
+      : (require("node:http") as typeof import("node:http")).createServer(app).listen(0, "127.0.0.1", done);
+    server.once("error", reject);
+    function done() {
+      const { port } = server.address() as AddressInfo;
+      resolve({
+        url: `http://127.0.0.1:${port}`,
+        server,
+        close: () =>
+          new Promise<void>((res) => {
+            server.closeAllConnections?.();
+            server.close(() => res());
+          }),
+      });
+    }
+  });
+}
+
+/** base64(HMAC-SHA256(key, `${id}.${timestamp}.${body}`)), key = base64-decode(secret without whsec_). */
+export function hmacSignature(secret: string, id: string, timestamp: number | string, body: string | Buffer): string {
+  const key = Buffer.from(secret.replace(/^whsec_/, ""), "base64");
+  return createHmac("sha256", key).update(`${id}.${timestamp}.`).update(body).digest("base64");
+}
+
+let counter = 0;
+export function freshId(): string {
+  return `msg_test_${process.pid}_${Date.now()}_${++counter}`;
+}
+
+export interface Delivery {
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** A `v1`-signed delivery of `event`, as Gemini would send it. */
+export function signedDelivery(
+  event: unknown,
+  { secret = SECRET, id = freshId(), timestamp = Math.floor(Date.now() / 1000) }: { secret?: string; id?: string; timestamp?: number } = {},
+): Delivery {
+  const body = typeof event === "string" ? event : JSON.stringify(event);
+  return {
+    body,
+    headers: {
+      "content-type": "application/json",
+      "webhook-id": id,
+      "webhook-timestamp": String(timestamp),
+      "webhook-signature": `v1,${hmacSignature(secret, id, timestamp, body)}`,
+    },
+  };
+}
+
+export function batchSucceeded(id = "batches/123"): object {
+  return {
+    type: "batch.succeeded",
+    version: "v1",
+    timestamp: "2026-01-22T12:00:00Z",
+    data: { id, output_file_uri: "gs://my-bucket/results.jsonl" },
+  };
+}
+
+export interface Answer {
+  status: number;
+  headers: Headers;
+  json: any;
+}
+
+/** POSTs a delivery and reads the JSON answer. */
+export async function post(url: string, delivery: Delivery | { headers: Record<string, string>; body: string | Buffer }): Promise<Answer> {
+  const response = await fetch(url, { method: "POST", headers: delivery.headers, body: delivery.body });
+  const text = await response.text();
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = text;
+  }
+  return { status: response.status, headers: response.headers, json };
+}
