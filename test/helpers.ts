@@ -1,7 +1,7 @@
 // Shared test utilities: real servers on loopback and deliveries signed by independent code (node:crypto).
 import { createHmac } from "node:crypto";
 import type { AddressInfo } from "node:net";
-import type { RequestListener, Server } from "node:http";
+import { createServer, type RequestListener, type Server } from "node:http";
 import express5 from "express";
 import express4 from "express4";
 
@@ -23,9 +23,7 @@ export interface RunningServer {
 /** Starts `app` on a random loopback port. */
 export function listen(app: RequestListener): Promise<RunningServer> {
   return new Promise((resolve, reject) => {
-    const server = (app as unknown as { listen: (...a: unknown[]) => Server }).listen
-      ? (app as unknown as { listen: (port: number, host: string, cb: () => void) => Server }).listen(0, "127.0.0.1", done)
-      : (require("node:http") as typeof import("node:http")).createServer(app).listen(0, "127.0.0.1", done);
+    const server = createServer(app).listen(0, "127.0.0.1", done);
     server.once("error", reject);
     function done() {
       const { port } = server.address() as AddressInfo;
