@@ -1,0 +1,136 @@
+// Client side of the benchmark: keys, and signed deliveries made with node:crypto (independent of the code under test).
+import { createHmac, generateKeyPairSync, randomBytes, sign, type KeyObject } from "node:crypto";
+import type { BenchConfig } from "./servers/serve.js";
+
+export interface Delivery {
+  headers: Record<string, string>;
+  body: string;
+}
+
+export interface BenchKeys {
+  config: BenchConfig;
+  ed25519: KeyObject;
+  rsa: KeyObject;
+}
+
+export const ED25519_KID = "bench-ed25519";
+export const RSA_KID = "bench-rs256";
+
+/** Fresh keys for one run: a static secret, an Ed25519 key (v1a) and an RSA key (RS256 JWTs). */
+export function createBenchKeys(): BenchKeys {
+  const ed = generateKeyPairSync("ed25519");
+  const rsa = generateKeyPairSync("rsa", { modulusLength: 2048 });
+  const edJwk = { ...ed.publicKey.export({ format: "jwk" }), kid: ED25519_KID, alg: "EdDSA", use: "sig" };
+  const rsaJwk = { ...rsa.publicKey.export({ format: "jwk" }), kid: RSA_KID, alg: "RS256", use: "sig" };
+  return {
+    config: {
+      secret: `whsec_${randomBytes(24).toString("base64")}`,
+      audience: "bench-audience",
+      jwks: { keys: [edJwk, rsaJwk] },
+    },
+    ed25519: ed.privateKey,
+    rsa: rsa.privateKey,
+  };
+}
+
+let sequence = 0;
+const runTag = randomBytes(4).toString("hex");
+
+/** A fresh webhook-id, unique across the run. */
+export function freshId(): string {
+  return `msg_bench_${runTag}_${++sequence}`;
+}
+
+/** A thin `batch.succeeded` payload (~190 bytes, like Gemini's). */
+export function eventBody(id: string): string {
+  return JSON.stringify({
+    type: "batch.succeeded",
+    version: "v1",
+    timestamp: "2026-01-22T12:00:00Z",
+    data: { id: `batches/${id}`, output_file_uri: `gs://bench-bucket/${id}/results.jsonl` },
+  });
+}
+
+function nowSeconds(): number {
+  return Math.floor(Date.now() / 1000);
+}
+
+function headersFor(id: string, timestamp: number, signature: string): Record<string, string> {
+  return {
+    "content-type": "application/json",
+    "webhook-id": id,
+    "webhook-timestamp": String(timestamp),
+    "webhook-signature": signature,
+  };
+}
+
+/** `v1`: HMAC-SHA256 with the static secret. */
+export function signV1(secret: string, id = freshId(), timestamp = nowSeconds()): Delivery {
+  const body = eventBody(id);
+  const key = Buffer.from(secret.replace(/^whsec_/, ""), "base64");
+  const mac = createHmac("sha256", key).update(`${id}.${timestamp}.${body}`).digest("base64");
+  return { body, headers: headersFor(id, timestamp, `v1,${mac}`) };
+}
+
+/** `v1a`: Ed25519 over the same content as v1. */
+export function signV1a(key: KeyObject, id = freshId(), timestamp = nowSeconds()): Delivery {
+  const body = eventBody(id);
+  const signature = sign(null, Buffer.from(`${id}.${timestamp}.${body}`), key).toString("base64");
+  return { body, headers: headersFor(id, timestamp, `v1a,${signature}`) };
+}
+
+function base64url(value: unknown): string {
+  return Buffer.from(JSON.stringify(value)).toString("base64url");
+}
+
+/** A compact RS256 JWT in `webhook-signature`, for `audience`, valid for an hour. */
+export function signJwt(key: KeyObject, audience: string, id = freshId(), timestamp = nowSeconds()): Delivery {
+  const body = eventBody(id);
+  const input = `${base64url({ alg: "RS256", typ: "JWT", kid: RSA_KID })}.${base64url({
+    iss: "https://generativelanguage.googleapis.com",
+    aud: audience,
+    iat: timestamp,
+    exp: timestamp + 3600,
+    webhook_id: id,
+  })}`;
+  const token = `${input}.${sign("sha256", Buffer.from(input), key).toString("base64url")}`;
+  return { body, headers: headersFor(id, timestamp, token) };
+}
+
+/**
+ * Deliveries signed ahead of time, so that slow signatures (Ed25519, RSA) don't take CPU from the server
+ * while it is measured. `next()` signs on the fly only if the pool runs out (counted in `signedLate`).
+ */
+export class DeliveryPool {
+  private readonly pool: Delivery[] = [];
+  private cursor = 0;
+  signedLate = 0;
+
+  constructor(private readonly make: () => Delivery) {}
+
+  /** Signs until the pool holds `count` unused deliveries. */
+  fill(count: number): void {
+    while (this.pool.length - this.cursor < count) this.pool.push(this.make());
+  }
+
+  /** Starts over: each round talks to a fresh server (an empty dedupe store), so ids may repeat across rounds. */
+  rewind(): void {
+    this.cursor = 0;
+  }
+
+  /** Forgets every delivery (their timestamps would grow older than a receiver's tolerance). */
+  clear(): void {
+    this.pool.length = 0;
+    this.cursor = 0;
+  }
+
+  get size(): number {
+    return this.pool.length;
+  }
+
+  next(): Delivery {
+    if (this.cursor < this.pool.length) return this.pool[this.cursor++]!;
+    this.signedLate++;
+    return this.make();
+  }
+}

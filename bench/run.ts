@@ -1,0 +1,351 @@
+// `npm run bench [-- --quick] [-- --rounds N --duration S --connections C --only a,b --profile variant]`
+//
+// Each server variant runs in its own child process on 127.0.0.1; autocannon drives it from this process.
+// Variants are interleaved over several rounds (a fresh server per round), and every ratio is taken between
+// measurements of the same round, then the median over rounds is printed: on a shared, noisy machine
+// absolute numbers mean little, ratios measured side by side do.
+import autocannon from "autocannon";
+import { fork, type ChildProcess } from "node:child_process";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import os from "node:os";
+import { fileURLToPath } from "node:url";
+import { createBenchKeys, DeliveryPool, freshId, signJwt, signV1, signV1a } from "./deliveries.js";
+
+interface Settings {
+  rounds: number;
+  durationSeconds: number;
+  warmupSeconds: number;
+  connections: number;
+  only?: Set<string>;
+  profile?: string;
+  quick: boolean;
+}
+
+function parseArgs(argv: string[]): Settings {
+  const quick = argv.includes("--quick");
+  const value = (name: string): string | undefined => {
+    const index = argv.indexOf(name);
+    return index >= 0 ? argv[index + 1] : undefined;
+  };
+  const number = (name: string, fallback: number): number => {
+    const text = value(name);
+    if (text === undefined) return fallback;
+    const parsed = Number(text);
+    if (!Number.isFinite(parsed) || parsed <= 0) throw new Error(`${name} must be a positive number`);
+    return parsed;
+  };
+  const only = value("--only");
+  return {
+    quick,
+    rounds: number("--rounds", quick ? 2 : 5),
+    durationSeconds: number("--duration", quick ? 2 : 5),
+    warmupSeconds: number("--warmup", quick ? 0.5 : 1),
+    connections: number("--connections", 10),
+    only: only ? new Set(only.split(",")) : undefined,
+    profile: value("--profile"),
+  };
+}
+
+const settings = parseArgs(process.argv.slice(2));
+const keys = createBenchKeys();
+const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
+
+interface Variant {
+  name: string;
+  server: string;
+  /**
+   * Every variant's requests come from a pool signed before the round, through the same autocannon hook,
+   * so the client (which shares the 2 cores with the server) spends the same on each variant.
+   */
+  pool: DeliveryPool;
+  /** Signed again each round: these servers allow only the default ±300 s, and a full run lasts longer. */
+  resignEachRound: boolean;
+}
+
+const v1 = () => new DeliveryPool(() => signV1(keys.config.secret));
+const duplicate = signV1(keys.config.secret, freshId());
+
+const VARIANTS: Variant[] = [
+  { name: "floor", server: "servers/floor.ts", pool: v1(), resignEachRound: true },
+  { name: "docs-handler", server: "servers/docs-handler.ts", pool: v1(), resignEachRound: true },
+  { name: "receiver-v1", server: "servers/receiver-v1.ts", pool: v1(), resignEachRound: true },
+  { name: "receiver-v1a", server: "servers/receiver-v1a.ts", pool: new DeliveryPool(() => signV1a(keys.ed25519)), resignEachRound: false },
+  {
+    name: "receiver-jwt",
+    server: "servers/receiver-jwt.ts",
+    pool: new DeliveryPool(() => signJwt(keys.rsa, keys.config.audience)),
+    resignEachRound: false,
+  },
+  // One webhook-id, again and again: the first is handled, the rest answered as duplicates.
+  { name: "receiver-v1-duplicates", server: "servers/receiver-v1.ts", pool: new DeliveryPool(() => duplicate), resignEachRound: true },
+].filter((variant) => !settings.only || settings.only.has(variant.name) || ["floor", "docs-handler"].includes(variant.name));
+
+interface Sample {
+  rps: number;
+  p50: number;
+  p99: number;
+  /** Server CPU time (user + system) per answered request, in µs. */
+  cpuUs: number;
+}
+
+interface Started {
+  child: ChildProcess;
+  port?: number;
+  unavailable?: string;
+}
+
+function startServer(variant: Variant): Promise<Started> {
+  const execArgv = ["--import", "tsx"];
+  if (settings.profile === variant.name) {
+    const dir = here("./profiles");
+    mkdirSync(dir, { recursive: true });
+    // One file per thread (tsx runs its loader in a worker); the main thread's is the large one.
+    execArgv.push("--cpu-prof", "--cpu-prof-dir", join(dir, variant.name));
+  }
+  const child = fork(here(`./${variant.server}`), [], {
+    execArgv,
+    env: { ...process.env, BENCH_CONFIG: JSON.stringify(keys.config) },
+    stdio: ["ignore", "inherit", "inherit", "ipc"],
+  });
+  return new Promise((resolve, reject) => {
+    child.once("message", (message: { port?: number; unavailable?: string }) => resolve({ child, ...message }));
+    child.once("exit", (code) => reject(new Error(`${variant.name}: server exited with code ${code} before listening`)));
+  });
+}
+
+function stopServer(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    child.removeAllListeners("exit");
+    // Disconnecting makes the server exit normally (so --cpu-prof writes its profile); kill it if it doesn't.
+    const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
+    child.once("exit", () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    if (child.connected) child.disconnect();
+    else child.kill("SIGTERM");
+  });
+}
+
+function percentile(sorted: Float64Array, p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+
+async function drive(variant: Variant, port: number, seconds: number): Promise<Omit<Sample, "cpuUs"> & { answered: number }> {
+  const url = `http://127.0.0.1:${port}/webhook`;
+  const request = {
+    method: "POST",
+    path: "/webhook",
+    setupRequest: (req: object) => {
+      const delivery = variant.pool.next();
+      return { ...req, method: "POST", path: "/webhook", headers: delivery.headers, body: delivery.body };
+    },
+  };
+  const latencies: number[] = [];
+  const instance = autocannon({ url, connections: settings.connections, duration: seconds, requests: [request], timeout: 10 });
+  // autocannon's own histogram has whole-millisecond resolution; keep the exact times to compare p99s.
+  instance.on("response", (_client: unknown, _status: number, _bytes: number, responseTime: number) => latencies.push(responseTime));
+  const result = await instance;
+  if (result.non2xx > 0 || result.errors > 0 || result.timeouts > 0) {
+    const codes = Object.entries(result.statusCodeStats)
+      .map(([code, { count }]) => `${code}×${count}`)
+      .join(" ");
+    throw new Error(`${variant.name}: ${result.non2xx} non-2xx (${codes}), ${result.errors} errors, ${result.timeouts} timeouts`);
+  }
+  const sorted = Float64Array.from(latencies).sort();
+  return { rps: result["2xx"] / result.duration, p50: percentile(sorted, 50), p99: percentile(sorted, 99), answered: result["2xx"] };
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+const samples = new Map<string, Sample[]>();
+const unavailable = new Map<string, string>();
+const failed = new Map<string, string>();
+let expectedRequests = 6000 * (settings.warmupSeconds + settings.durationSeconds);
+
+async function measure(variant: Variant): Promise<void> {
+  if (variant.resignEachRound) variant.pool.clear();
+  variant.pool.rewind();
+  variant.pool.fill(Math.ceil(expectedRequests * 1.3));
+  const started = await startServer(variant);
+  try {
+    if (started.unavailable) {
+      unavailable.set(variant.name, started.unavailable);
+      return;
+    }
+    await drive(variant, started.port!, settings.warmupSeconds); // JIT warm-up, discarded
+    started.child.send("cpu-start");
+    const { answered, ...measured } = await drive(variant, started.port!, settings.durationSeconds);
+    const cpu = await serverCpu(started.child);
+    const sample: Sample = { ...measured, cpuUs: (cpu.user + cpu.system) / answered };
+    expectedRequests = Math.max(expectedRequests, sample.rps * (settings.warmupSeconds + settings.durationSeconds));
+    const list = samples.get(variant.name) ?? [];
+    list.push(sample);
+    samples.set(variant.name, list);
+    process.stderr.write(
+      `  ${variant.name.padEnd(24)} ${sample.rps.toFixed(0).padStart(6)} req/s  p50 ${sample.p50.toFixed(2)} ms  ` +
+        `p99 ${sample.p99.toFixed(2)} ms  server CPU ${sample.cpuUs.toFixed(0)} µs/req\n`,
+    );
+  } catch (error) {
+    failed.set(variant.name, (error as Error).message);
+    process.stderr.write(`  ${variant.name}: FAILED: ${(error as Error).message}\n`);
+  } finally {
+    await stopServer(started.child);
+  }
+}
+
+function serverCpu(child: ChildProcess): Promise<NodeJS.CpuUsage> {
+  return new Promise((resolve) => {
+    const onMessage = (message: { cpu?: NodeJS.CpuUsage }) => {
+      if (!message.cpu) return;
+      child.off("message", onMessage);
+      resolve(message.cpu);
+    };
+    child.on("message", onMessage);
+    child.send("cpu-stop");
+  });
+}
+
+async function runScript(script: string, extraExecArgv: string[] = []): Promise<Record<string, unknown>> {
+  const child = fork(here(`./${script}`), settings.quick ? ["--quick"] : [], {
+    execArgv: ["--import", "tsx", ...extraExecArgv],
+    stdio: ["ignore", "pipe", "inherit", "ipc"],
+  });
+  let output = "";
+  child.stdout!.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
+  if (code !== 0) return { error: `${script} exited with code ${code}` };
+  const lastLine = output.trim().split("\n").pop() ?? "{}";
+  return JSON.parse(lastLine) as Record<string, unknown>;
+}
+
+function fmt(value: number | undefined, digits: number): string {
+  return value === undefined || Number.isNaN(value) ? "—" : value.toFixed(digits);
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  process.stderr.write(
+    `bench: ${settings.rounds} rounds × ${settings.durationSeconds}s (+${settings.warmupSeconds}s warm-up), ` +
+      `${settings.connections} connections, ${VARIANTS.length} variants\n`,
+  );
+  for (let round = 0; round < settings.rounds; round++) {
+    process.stderr.write(`round ${round + 1}/${settings.rounds}\n`);
+    // Rotate the order each round so that no variant always runs right after a given other one.
+    const order = VARIANTS.map((_, i) => VARIANTS[(i + round) % VARIANTS.length]!);
+    for (const variant of order) {
+      if (unavailable.has(variant.name) || failed.has(variant.name)) continue;
+      await measure(variant);
+    }
+  }
+
+  const jwks = await runScript("jwks-fetches.ts");
+  const heap = await runScript("memory-heap.ts", ["--expose-gc"]);
+
+  // Ratios are paired within each round, then the median is taken over rounds.
+  const floor = samples.get("floor") ?? [];
+  const docs = samples.get("docs-handler") ?? [];
+  const paired = (name: string, base: Sample[], pick: (s: Sample, b: Sample) => number): number | undefined => {
+    const list = samples.get(name) ?? [];
+    const values = list.map((s, i) => (base[i] ? pick(s, base[i]) : NaN)).filter((v) => !Number.isNaN(v));
+    return values.length ? median(values) : undefined;
+  };
+  const rows = VARIANTS.map((variant) => {
+    const list = samples.get(variant.name) ?? [];
+    return {
+      name: variant.name,
+      note: unavailable.has(variant.name) ? "not available yet" : failed.has(variant.name) ? "FAILED" : undefined,
+      rps: list.length ? median(list.map((s) => s.rps)) : undefined,
+      p50: list.length ? median(list.map((s) => s.p50)) : undefined,
+      p99: list.length ? median(list.map((s) => s.p99)) : undefined,
+      cpuUs: list.length ? median(list.map((s) => s.cpuUs)) : undefined,
+      cpuVsFloor: paired(variant.name, floor, (s, b) => b.cpuUs / s.cpuUs),
+      vsFloor: paired(variant.name, floor, (s, b) => s.rps / b.rps),
+      vsDocs: paired(variant.name, docs, (s, b) => s.rps / b.rps),
+      p99OverFloor: paired(variant.name, floor, (s, b) => s.p99 - b.p99),
+    };
+  });
+
+  const lines: string[] = [];
+  lines.push("");
+  lines.push(
+    `| variant | req/s | p50 ms | p99 ms | × floor | × docs-handler | p99 − floor ms | server CPU µs/req | floor CPU ÷ this |`,
+    `|---|---:|---:|---:|---:|---:|---:|---:|---:|`,
+  );
+  for (const row of rows) {
+    if (row.note && row.rps === undefined) {
+      lines.push(`| ${row.name} | ${row.note} | | | | | | | |`);
+      continue;
+    }
+    lines.push(
+      `| ${row.name}${row.note ? ` (${row.note})` : ""} | ${fmt(row.rps, 0)} | ${fmt(row.p50, 2)} | ${fmt(row.p99, 2)} | ` +
+        `${fmt(row.vsFloor, 2)} | ${fmt(row.vsDocs, 2)} | ${fmt(row.p99OverFloor, 2)} | ${fmt(row.cpuUs, 0)} | ${fmt(row.cpuVsFloor, 2)} |`,
+    );
+  }
+  lines.push("");
+  lines.push(`JWKS fetches for 200 concurrent cold deliveries: ${formatJwks(jwks)}`);
+  lines.push(`Memory store heap: ${formatHeap(heap)}`);
+
+  const byName = new Map(rows.map((row) => [row.name, row]));
+  const check = (label: string, value: number | undefined, ok: (v: number) => boolean, shown: string): string => {
+    if (value === undefined) return `- ${label}: n/a`;
+    return `- ${label}: ${shown} ${ok(value) ? "met" : "NOT MET"}`;
+  };
+  const v1 = byName.get("receiver-v1");
+  const v1a = byName.get("receiver-v1a");
+  const jwt = byName.get("receiver-jwt");
+  const dup = byName.get("receiver-v1-duplicates");
+  lines.push("");
+  lines.push("Targets (ratios from this run):");
+  lines.push(check("receiver-v1 ≥ 0.90× floor", v1?.vsFloor, (v) => v >= 0.9, `${fmt(v1?.vsFloor, 2)}×`));
+  lines.push(check("receiver-v1 ≥ 1.05× docs-handler", v1?.vsDocs, (v) => v >= 1.05, `${fmt(v1?.vsDocs, 2)}×`));
+  lines.push(check("receiver-v1a ≥ 0.80× floor", v1a?.vsFloor, (v) => v >= 0.8, `${fmt(v1a?.vsFloor, 2)}×`));
+  lines.push(check("receiver-jwt ≥ 0.80× floor", jwt?.vsFloor, (v) => v >= 0.8, `${fmt(jwt?.vsFloor, 2)}×`));
+  lines.push(`- receiver-v1-duplicates (reported): ${fmt(dup?.vsFloor, 2)}× floor, ${fmt(dup?.vsDocs, 2)}× docs-handler`);
+  lines.push(check("receiver-v1 p99 within 1 ms of floor", v1?.p99OverFloor, (v) => v <= 1, `+${fmt(v1?.p99OverFloor, 2)} ms`));
+  const fetches = typeof jwks.fetches === "number" ? jwks.fetches : undefined;
+  lines.push(check("1 JWKS fetch per cold key", fetches, (v) => v === 1, `${fetches ?? "—"} fetch(es)`));
+  const per100k = typeof heap.mbPer100k === "number" ? heap.mbPer100k : undefined;
+  lines.push(check("≤ 25 MB heap per 100 000 ids", per100k, (v) => v <= 25, `${fmt(per100k, 1)} MB`));
+
+  for (const [name, reason] of unavailable) lines.push(`(${name}: ${reason})`);
+  for (const [name, reason] of failed) lines.push(`(${name} FAILED: ${reason})`);
+  for (const variant of VARIANTS) {
+    if (variant.pool.signedLate) lines.push(`(${variant.name}: pool ran out, ${variant.pool.signedLate} deliveries signed during the run)`);
+  }
+  lines.push("");
+  lines.push(
+    `Machine: ${os.cpus()[0]?.model.trim() ?? "unknown CPU"}, ${os.cpus().length} cores, ` +
+      `${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${os.platform()} ${os.release()}; ` +
+      `${settings.rounds} rounds × ${settings.durationSeconds}s, ${settings.connections} connections; took ${Math.round((Date.now() - started) / 1000)}s.`,
+  );
+  process.stdout.write(lines.join("\n") + "\n");
+  if (failed.size > 0) process.exitCode = 1;
+}
+
+function formatJwks(result: Record<string, unknown>): string {
+  if (typeof result.unavailable === "string") return `not available yet (${result.unavailable})`;
+  if (typeof result.error === "string") return `FAILED (${result.error})`;
+  return `${result.fetches} fetch(es), ${result.accepted}/${result.deliveries} accepted`;
+}
+
+function formatHeap(result: Record<string, unknown>): string {
+  if (typeof result.error === "string") return `FAILED (${result.error})`;
+  const points = result.points as { ids: number; mb: number }[];
+  return (
+    points.map((p) => `${p.ids.toLocaleString("en-US")} ids → ${p.mb.toFixed(1)} MB`).join(", ") +
+    ` (${(result.mbPer100k as number).toFixed(1)} MB per 100 000 ids)`
+  );
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`bench failed: ${(error as Error).stack ?? String(error)}\n`);
+  process.exitCode = 1;
+});

@@ -1,0 +1,48 @@
+// Shared by every server variant: listen on loopback, tell the runner the port, exit with the runner.
+import { createServer, type RequestListener } from "node:http";
+import type { AddressInfo } from "node:net";
+
+/** What the runner hands each server through BENCH_CONFIG (see bench/keys.ts). */
+export interface BenchConfig {
+  secret: string;
+  audience: string;
+  /** Public keys only: Ed25519 (for v1a) and RSA (for RS256 JWTs). */
+  jwks: { keys: Record<string, unknown>[] };
+}
+
+export function readConfig(): BenchConfig {
+  const raw = process.env.BENCH_CONFIG;
+  if (!raw) throw new Error("BENCH_CONFIG is not set: servers are started by bench/run.ts");
+  return JSON.parse(raw) as BenchConfig;
+}
+
+export function serve(app: RequestListener): void {
+  const server = createServer(app);
+  server.listen(0, "127.0.0.1", () => {
+    process.send!({ port: (server.address() as AddressInfo).port });
+  });
+  // The runner disconnects after each round (a normal exit lets --cpu-prof write its profile).
+  process.on("disconnect", () => process.exit(0));
+  // CPU time this process spends during the measured run: a steadier cost than req/s on a shared machine.
+  let start: NodeJS.CpuUsage | undefined;
+  process.on("message", (message) => {
+    if (message === "cpu-start") start = process.cpuUsage();
+    if (message === "cpu-stop") process.send!({ cpu: process.cpuUsage(start) });
+  });
+}
+
+/**
+ * Builds a receiver that needs the `jwks` option. Before the dynamic-webhooks work is merged the
+ * receiver rejects that option: report the variant as not available yet instead of failing the run.
+ * (`as never` at the call site: the option type gains `jwks` with that work.)
+ */
+export function jwksOptionOrUnavailable<T>(create: () => T): T | undefined {
+  try {
+    return create();
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    if (!/jwks|secret/i.test(message)) throw error;
+    process.send!({ unavailable: `the receiver does not accept { jwks } yet: ${message}` }, () => process.exit(0));
+    return undefined;
+  }
+}
