@@ -4,7 +4,7 @@
 import express from "express";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { geminiWebhooks } from "../src/index.js";
+import { geminiWebhooks } from "./library.js";
 import { createBenchKeys, signJwt, signV1a } from "./deliveries.js";
 
 const DELIVERIES = 200;

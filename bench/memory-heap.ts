@@ -1,6 +1,6 @@
 // Heap used by the default memory dedupe store holding N handled webhook-ids (run with --expose-gc).
 // Prints one JSON line: { points: [{ ids, mb }], mbPer100k }.
-import { memoryStore } from "../src/index.js";
+import { memoryStore } from "./library.js";
 
 const gc = (globalThis as { gc?: () => void }).gc;
 if (!gc) throw new Error("run with node --expose-gc");

@@ -20,6 +20,7 @@ interface Settings {
   only?: Set<string>;
   profile?: string;
   quick: boolean;
+  extraServers: [string, string][];
 }
 
 function parseArgs(argv: string[]): Settings {
@@ -44,6 +45,7 @@ function parseArgs(argv: string[]): Settings {
     connections: number("--connections", 10),
     only: only ? new Set(only.split(",")) : undefined,
     profile: value("--profile"),
+    extraServers: argv.flatMap((arg, i) => (arg === "--server" ? [argv[i + 1]!.split("=") as [string, string]] : [])),
   };
 }
 
@@ -80,6 +82,8 @@ const VARIANTS: Variant[] = [
   // One webhook-id, again and again: the first is handled, the rest answered as duplicates.
   { name: "receiver-v1-duplicates", server: "servers/receiver-v1.ts", pool: new DeliveryPool(() => duplicate), resignEachRound: true },
 ].filter((variant) => !settings.only || settings.only.has(variant.name) || ["floor", "docs-handler"].includes(variant.name));
+// Extra servers for experiments: --server name=servers/file.ts (fed v1 deliveries).
+for (const [name, server] of settings.extraServers) VARIANTS.push({ name, server, pool: v1(), resignEachRound: true });
 
 interface Sample {
   rps: number;
@@ -97,7 +101,7 @@ interface Started {
 
 function startServer(variant: Variant): Promise<Started> {
   const execArgv = ["--import", "tsx"];
-  if (settings.profile === variant.name) {
+  if (settings.profile?.split(",").includes(variant.name)) {
     const dir = here("./profiles");
     mkdirSync(dir, { recursive: true });
     // One file per thread (tsx runs its loader in a worker); the main thread's is the large one.
@@ -180,7 +184,7 @@ async function measure(variant: Variant): Promise<void> {
       unavailable.set(variant.name, started.unavailable);
       return;
     }
-    await drive(variant, started.port!, settings.warmupSeconds); // JIT warm-up, discarded
+    const warm = await drive(variant, started.port!, settings.warmupSeconds); // JIT warm-up, discarded
     started.child.send("cpu-start");
     const { answered, ...measured } = await drive(variant, started.port!, settings.durationSeconds);
     const cpu = await serverCpu(started.child);
@@ -191,7 +195,7 @@ async function measure(variant: Variant): Promise<void> {
     samples.set(variant.name, list);
     process.stderr.write(
       `  ${variant.name.padEnd(24)} ${sample.rps.toFixed(0).padStart(6)} req/s  p50 ${sample.p50.toFixed(2)} ms  ` +
-        `p99 ${sample.p99.toFixed(2)} ms  server CPU ${sample.cpuUs.toFixed(0)} µs/req\n`,
+        `p99 ${sample.p99.toFixed(2)} ms  server CPU ${sample.cpuUs.toFixed(0)} µs/req  (${warm.answered + answered} answered)\n`,
     );
   } catch (error) {
     failed.set(variant.name, (error as Error).message);

@@ -1,7 +1,7 @@
 // receiver v1: geminiWebhooks with a static secret (HMAC via standardwebhooks) and the default memory dedupe store.
 // Also serves the "duplicates" variant: there the client repeats one webhook-id.
 import express from "express";
-import { geminiWebhooks } from "../../src/index.js";
+import { geminiWebhooks } from "../library.js";
 import { readConfig, serve } from "./serve.js";
 
 const webhooks = geminiWebhooks({ secret: readConfig().secret });

@@ -2,7 +2,7 @@
 // A local key set ({ keys }), so no network: the same code path as a warm remote JWKS cache.
 // toleranceSeconds 3600: deliveries are signed ahead of time (see bench/deliveries.ts); it costs nothing per request.
 import express from "express";
-import { geminiWebhooks } from "../../src/index.js";
+import { geminiWebhooks } from "../library.js";
 import { jwksOptionOrUnavailable, readConfig, serve } from "./serve.js";
 
 const { jwks, audience } = readConfig();
