@@ -113,11 +113,6 @@ export class DeliveryPool {
     while (this.pool.length - this.cursor < count) this.pool.push(this.make());
   }
 
-  /** Starts over: each round talks to a fresh server (an empty dedupe store), so ids may repeat across rounds. */
-  rewind(): void {
-    this.cursor = 0;
-  }
-
   /** Forgets every delivery (their timestamps would grow older than a receiver's tolerance). */
   clear(): void {
     this.pool.length = 0;

@@ -1,9 +1,9 @@
 // `npm run bench [-- --quick] [-- --rounds N --duration S --connections C --only a,b --profile variant]`
 //
 // Each server variant runs in its own child process on 127.0.0.1; autocannon drives it from this process.
-// Variants are interleaved over several rounds (a fresh server per round), and every ratio is taken between
-// measurements of the same round, then the median over rounds is printed: on a shared, noisy machine
-// absolute numbers mean little, ratios measured side by side do.
+// All servers start (and warm up) first; then the load visits them in turn, round after round, in an order
+// rotated each round. Every ratio is taken between measurements of the same round, then the median over
+// rounds is printed: on a shared, noisy machine absolute numbers mean little, ratios measured side by side do.
 import autocannon from "autocannon";
 import { fork, type ChildProcess } from "node:child_process";
 import { mkdirSync } from "node:fs";
@@ -39,8 +39,8 @@ function parseArgs(argv: string[]): Settings {
   const only = value("--only");
   return {
     quick,
-    rounds: number("--rounds", quick ? 2 : 5),
-    durationSeconds: number("--duration", quick ? 2 : 5),
+    rounds: number("--rounds", quick ? 3 : 10),
+    durationSeconds: number("--duration", quick ? 1 : 2),
     warmupSeconds: number("--warmup", quick ? 0.5 : 1),
     connections: number("--connections", 10),
     only: only ? new Set(only.split(",")) : undefined,
@@ -61,12 +61,15 @@ interface Variant {
    * so the client (which shares the 2 cores with the server) spends the same on each variant.
    */
   pool: DeliveryPool;
-  /** Signed again each round: these servers allow only the default ±300 s, and a full run lasts longer. */
+  /**
+   * Signed again before each measurement: the docs handler allows only ±300 s, and a full run lasts longer.
+   * The other pools are signed once and never reused: every webhook-id is new to the server's dedupe store.
+   */
   resignEachRound: boolean;
 }
 
 const v1 = () => new DeliveryPool(() => signV1(keys.config.secret));
-const duplicate = signV1(keys.config.secret, freshId());
+const duplicateId = freshId();
 
 const VARIANTS: Variant[] = [
   { name: "floor", server: "servers/floor.ts", pool: v1(), resignEachRound: true },
@@ -80,7 +83,10 @@ const VARIANTS: Variant[] = [
     resignEachRound: false,
   },
   // One webhook-id, again and again: the first is handled, the rest answered as duplicates.
-  { name: "receiver-v1-duplicates", server: "servers/receiver-v1.ts", pool: new DeliveryPool(() => duplicate), resignEachRound: true },
+  { name: "receiver-v1-duplicates", server: "servers/receiver-v1.ts", pool: new DeliveryPool(() => signV1(keys.config.secret, duplicateId)), resignEachRound: true },
+  // References: the floor plus only a v1 HMAC check, with each implementation (what the HMAC alone costs).
+  { name: "floor+hmac-standardwebhooks", server: "servers/floor-hmac-standardwebhooks.ts", pool: v1(), resignEachRound: true },
+  { name: "floor+hmac-node-crypto", server: "servers/floor-hmac-node-crypto.ts", pool: v1(), resignEachRound: true },
 ].filter((variant) => !settings.only || settings.only.has(variant.name) || ["floor", "docs-handler"].includes(variant.name));
 // Extra servers for experiments: --server name=servers/file.ts (fed v1 deliveries).
 for (const [name, server] of settings.extraServers) VARIANTS.push({ name, server, pool: v1(), resignEachRound: true });
@@ -172,37 +178,54 @@ function median(values: number[]): number {
 const samples = new Map<string, Sample[]>();
 const unavailable = new Map<string, string>();
 const failed = new Map<string, string>();
-let expectedRequests = 6000 * (settings.warmupSeconds + settings.durationSeconds);
+// Requests one measurement may need from a pool (grows with the fastest variant seen).
+let expectedRequests = 8000 * Math.max(settings.warmupSeconds, settings.durationSeconds);
+const servers = new Map<string, Started>();
 
-async function measure(variant: Variant): Promise<void> {
-  if (variant.resignEachRound) variant.pool.clear();
-  variant.pool.rewind();
-  variant.pool.fill(Math.ceil(expectedRequests * 1.3));
-  const started = await startServer(variant);
+/** Starts the variant's server and warms it up (JIT), or records why it cannot run. */
+async function start(variant: Variant): Promise<void> {
+  variant.pool.fill(Math.ceil(expectedRequests * 1.5));
   try {
+    const started = await startServer(variant);
     if (started.unavailable) {
       unavailable.set(variant.name, started.unavailable);
+      await stopServer(started.child);
       return;
     }
-    const warm = await drive(variant, started.port!, settings.warmupSeconds); // JIT warm-up, discarded
-    started.child.send("cpu-start");
-    const { answered, ...measured } = await drive(variant, started.port!, settings.durationSeconds);
-    const cpu = await serverCpu(started.child);
+    servers.set(variant.name, started);
+    await drive(variant, started.port!, settings.warmupSeconds);
+  } catch (error) {
+    fail(variant, error);
+  }
+}
+
+async function measure(variant: Variant): Promise<void> {
+  const server = servers.get(variant.name);
+  if (!server || failed.has(variant.name)) return;
+  // Signed between measurements, never during one (signing would take CPU from the server).
+  if (variant.resignEachRound) variant.pool.clear();
+  variant.pool.fill(Math.ceil(expectedRequests * 1.5));
+  try {
+    server.child.send("cpu-start");
+    const { answered, ...measured } = await drive(variant, server.port!, settings.durationSeconds);
+    const cpu = await serverCpu(server.child);
     const sample: Sample = { ...measured, cpuUs: (cpu.user + cpu.system) / answered };
-    expectedRequests = Math.max(expectedRequests, sample.rps * (settings.warmupSeconds + settings.durationSeconds));
+    expectedRequests = Math.max(expectedRequests, sample.rps * settings.durationSeconds);
     const list = samples.get(variant.name) ?? [];
     list.push(sample);
     samples.set(variant.name, list);
     process.stderr.write(
-      `  ${variant.name.padEnd(24)} ${sample.rps.toFixed(0).padStart(6)} req/s  p50 ${sample.p50.toFixed(2)} ms  ` +
-        `p99 ${sample.p99.toFixed(2)} ms  server CPU ${sample.cpuUs.toFixed(0)} µs/req  (${warm.answered + answered} answered)\n`,
+      `  ${variant.name.padEnd(28)} ${sample.rps.toFixed(0).padStart(6)} req/s  p50 ${sample.p50.toFixed(2)} ms  ` +
+        `p99 ${sample.p99.toFixed(2)} ms  server CPU ${sample.cpuUs.toFixed(0)} µs/req\n`,
     );
   } catch (error) {
-    failed.set(variant.name, (error as Error).message);
-    process.stderr.write(`  ${variant.name}: FAILED: ${(error as Error).message}\n`);
-  } finally {
-    await stopServer(started.child);
+    fail(variant, error);
   }
+}
+
+function fail(variant: Variant, error: unknown): void {
+  failed.set(variant.name, (error as Error).message);
+  process.stderr.write(`  ${variant.name}: FAILED: ${(error as Error).message}\n`);
 }
 
 function serverCpu(child: ChildProcess): Promise<NodeJS.CpuUsage> {
@@ -237,21 +260,26 @@ function fmt(value: number | undefined, digits: number): string {
 async function main(): Promise<void> {
   const started = Date.now();
   process.stderr.write(
-    `bench: ${settings.rounds} rounds × ${settings.durationSeconds}s (+${settings.warmupSeconds}s warm-up), ` +
+    `bench: ${settings.rounds} rounds × ${settings.durationSeconds}s per variant (after ${settings.warmupSeconds}s warm-up), ` +
       `${settings.connections} connections, ${VARIANTS.length} variants\n`,
   );
-  for (let round = 0; round < settings.rounds; round++) {
-    process.stderr.write(`round ${round + 1}/${settings.rounds}\n`);
-    // Rotate the order each round so that no variant always runs right after a given other one.
-    const order = VARIANTS.map((_, i) => VARIANTS[(i + round) % VARIANTS.length]!);
-    for (const variant of order) {
-      if (unavailable.has(variant.name) || failed.has(variant.name)) continue;
-      await measure(variant);
+  // Every server stays up for the whole run (warm, its dedupe store filling as in production); the load
+  // moves from one to the next, in an order rotated each round.
+  process.stderr.write(`starting and warming up ${VARIANTS.length} servers\n`);
+  for (const variant of VARIANTS) await start(variant);
+  try {
+    for (let round = 0; round < settings.rounds; round++) {
+      process.stderr.write(`round ${round + 1}/${settings.rounds}\n`);
+      const order = VARIANTS.map((_, i) => VARIANTS[(i + round) % VARIANTS.length]!);
+      for (const variant of order) await measure(variant);
     }
+  } finally {
+    for (const server of servers.values()) await stopServer(server.child);
   }
 
   const jwks = await runScript("jwks-fetches.ts");
   const heap = await runScript("memory-heap.ts", ["--expose-gc"]);
+  const hmac = await runScript("hmac-micro.ts");
 
   // Ratios are paired within each round, then the median is taken over rounds.
   const floor = samples.get("floor") ?? [];
@@ -296,6 +324,7 @@ async function main(): Promise<void> {
   lines.push("");
   lines.push(`JWKS fetches for 200 concurrent cold deliveries: ${formatJwks(jwks)}`);
   lines.push(`Memory store heap: ${formatHeap(heap)}`);
+  lines.push(`v1 HMAC alone, in-process: ${formatHmac(hmac)}`);
 
   const byName = new Map(rows.map((row) => [row.name, row]));
   const check = (label: string, value: number | undefined, ok: (v: number) => boolean, shown: string): string => {
@@ -338,6 +367,15 @@ function formatJwks(result: Record<string, unknown>): string {
   if (typeof result.unavailable === "string") return `not available yet (${result.unavailable})`;
   if (typeof result.error === "string") return `FAILED (${result.error})`;
   return `${result.fetches} fetch(es), ${result.accepted}/${result.deliveries} accepted`;
+}
+
+function formatHmac(result: Record<string, unknown>): string {
+  if (typeof result.error === "string") return `FAILED (${result.error})`;
+  const { bodyBytes, standardwebhooksUs, nodeCryptoUs, ratio } = result as Record<string, number>;
+  return (
+    `standardwebhooks ${standardwebhooksUs!.toFixed(1)} µs, node:crypto ${nodeCryptoUs!.toFixed(1)} µs ` +
+    `per ${bodyBytes} B delivery (${ratio!.toFixed(1)}×)`
+  );
 }
 
 function formatHeap(result: Record<string, unknown>): string {
