@@ -42,6 +42,13 @@ export function createJwtVerifier(config: JwtVerifierConfig): JwtVerifier {
   const { source, toleranceSeconds, now } = config;
   const { audience, issuer, algorithms, verifyClaims } = config.jwks;
   let warnedNoAudience = false;
+  // Built once; each request only adds its own clock reading.
+  const baseOptions: JWTVerifyOptions = {
+    algorithms: [...algorithms],
+    audience: audience ? [...audience] : undefined,
+    issuer: issuer ? [...issuer] : undefined,
+    clockTolerance: toleranceSeconds,
+  };
 
   return async (token, headers, body) => {
     if (!audience) {
@@ -53,13 +60,7 @@ export function createJwtVerifier(config: JwtVerifierConfig): JwtVerifier {
       throw new WebhookError("invalid_signature", { webhookId: headers.id, detail: NO_AUDIENCE });
     }
     const nowMs = now();
-    const options: JWTVerifyOptions = {
-      algorithms: [...algorithms],
-      audience: [...audience],
-      issuer: issuer ? [...issuer] : undefined,
-      clockTolerance: toleranceSeconds,
-      currentDate: new Date(nowMs),
-    };
+    const options: JWTVerifyOptions = { ...baseOptions, currentDate: new Date(nowMs) };
     const { payload: claims, protectedHeader } = await verifyAgainstSource(source, token, options, headers.id);
 
     const nowSeconds = Math.floor(nowMs / 1000);
