@@ -15,8 +15,11 @@ export type V1aVerifier = (
   body: Buffer,
 ) => Ed25519Match | undefined | Promise<Ed25519Match | undefined>;
 
-/** Each entry costs one Ed25519 verification per key: a header stuffed with entries must not cost more. */
-export const MAX_V1A_ENTRIES = 8;
+/**
+ * Each entry costs one Ed25519 verification per key (the entry names no key): a header stuffed with
+ * forged entries must not cost more. A sender rotating keys needs two.
+ */
+export const MAX_V1A_ENTRIES = 3;
 const ED25519_SIGNATURE_BYTES = 64;
 
 /**
@@ -39,10 +42,21 @@ export function createV1aVerifier(source: KeySource): V1aVerifier {
   };
 }
 
+// Per key set, the key that verified last: the sender signs with one key at a time, so trying it
+// first makes a genuine delivery cost one verification instead of up to one per key.
+const lastMatched = new WeakMap<KeySet, number>();
+
 function match(keySet: KeySet, signatures: readonly Buffer[], message: Buffer): Ed25519Match | undefined {
+  const keys = keySet.ed25519;
+  const first = lastMatched.get(keySet) ?? 0;
   for (const signature of signatures) {
-    for (const { key, keyId } of keySet.ed25519) {
-      if (verify(null, message, key, signature)) return { keyId };
+    for (let offset = 0; offset < keys.length; offset++) {
+      const index = (first + offset) % keys.length;
+      const { key, keyId } = keys[index]!;
+      if (verify(null, message, key, signature)) {
+        if (index !== first) lastMatched.set(keySet, index);
+        return { keyId };
+      }
     }
   }
   return undefined;
