@@ -25,6 +25,7 @@ for (const { name, express } of EXPRESS_VERSIONS) {
     const calls: Array<{ type: string; webhookId: string; secretIndex?: number; data: unknown }> = [];
     const errors: WebhookError[] = [];
     let failNext = 0;
+    let gate: Promise<void> | undefined; // when set, handlers of batch.failed/expired wait for it
 
     before(async () => {
       const app = express();
@@ -34,6 +35,7 @@ for (const { name, express } of EXPRESS_VERSIONS) {
       });
       webhooks.on(["batch.failed", "batch.expired"], async (event, ctx) => {
         await new Promise((resolve) => setTimeout(resolve, 20));
+        if (gate) await gate;
         if (failNext > 0) {
           failNext--;
           throw new Error("database down: password=hunter2");
@@ -85,7 +87,22 @@ for (const { name, express } of EXPRESS_VERSIONS) {
 
     it("concurrent copies of one delivery run the handler once; the others get 409 + Retry-After or 200 duplicate", async () => {
       const delivery = signedDelivery({ type: "batch.expired", data: { id: "b" } }, at());
-      const answers = await Promise.all(Array.from({ length: 20 }, () => post(url(), delivery)));
+      // Hold the first copy's handler until every other copy was answered: no timing assumption.
+      let open!: () => void;
+      gate = new Promise<void>((resolve) => (open = resolve));
+      let answered = 0;
+      let othersAnswered!: () => void;
+      const others = new Promise<void>((resolve) => (othersAnswered = resolve));
+      const pending = Array.from({ length: 20 }, () =>
+        post(url(), delivery).then((answer) => {
+          if (++answered === 19) othersAnswered();
+          return answer;
+        }),
+      );
+      await others;
+      gate = undefined;
+      open();
+      const answers = await Promise.all(pending);
       const handled = calls.filter((c) => c.webhookId === delivery.headers["webhook-id"]);
       assert.equal(handled.length, 1);
       assert.equal(answers.filter((a) => a.status === 200 && a.json.status === "received").length, 1);
@@ -97,7 +114,7 @@ for (const { name, express } of EXPRESS_VERSIONS) {
           assert.equal(answer.status, 200);
         }
       }
-      assert.ok(answers.some((a) => a.status === 409), "the handler takes 20 ms, so some copies arrive while in flight");
+      assert.equal(answers.filter((a) => a.status === 409).length, 19, "copies arriving while the first is in flight get 409");
     });
 
     it("a failing handler answers 500 without leaking, and Gemini's retry then runs it", async () => {
