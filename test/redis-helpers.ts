@@ -2,7 +2,7 @@
 // prefixes, simulated time for TTLs, and a TCP proxy that can stall or cut the connection to Redis.
 import { randomBytes } from "node:crypto";
 import { createConnection, createServer, type AddressInfo, type Server, type Socket } from "node:net";
-import { Redis } from "ioredis";
+import { Redis, type RedisOptions } from "ioredis";
 
 /** The Redis the tests use, e.g. redis://127.0.0.1:6390. */
 export const REDIS_URL = process.env.REDIS_URL;
@@ -19,8 +19,8 @@ export function freshPrefix(label = "t"): string {
 }
 
 /** An ioredis client on REDIS_URL (or `url`). Close it with `quit()` or `disconnect()`. */
-export function ioredisClient(url = REDIS_URL!, options: ConstructorParameters<typeof Redis>[1] = {}): Redis {
-  return new Redis(url, { maxRetriesPerRequest: 1, ...options } as never);
+export function ioredisClient(url = REDIS_URL!, options: RedisOptions = {}): Redis {
+  return new Redis(url, { maxRetriesPerRequest: 1, ...options });
 }
 
 /** Every key under `prefix` (SCAN, never KEYS). */

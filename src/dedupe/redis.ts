@@ -96,7 +96,6 @@ export function redisStore(options: RedisStoreOptions): DedupeStore {
     }
     const bounded = new Promise<unknown>((resolve, reject) => {
       const timer = setTimeout(() => reject(new RedisCommandTimeoutError(args[0]!, commandTimeoutMs)), commandTimeoutMs);
-      timer.unref?.();
       pending.then(
         (reply) => {
           clearTimeout(timer);
