@@ -40,7 +40,7 @@ export async function startInstance(options: InstanceOptions): Promise<RunningIn
   const webhooks = geminiWebhooks({
     secret: SECRET,
     dedupe: redisStore({
-      sendCommand: (...args) => redis.call(...(args as [string, ...string[]])),
+      sendCommand: (...args) => redis.call(...args),
       prefix: options.prefix,
       commandTimeoutMs: options.commandTimeoutMs,
     }),

@@ -1,7 +1,9 @@
 // redisStore on its own: the exact commands it sends, its options, its bounded waits, and (with a real
 // Redis) claim ownership across instances and both supported clients.
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { createRequire } from "node:module";
+import { fileURLToPath } from "node:url";
 import { after, before, describe, test } from "node:test";
 import type { Redis } from "ioredis";
 import { createClient } from "redis";
@@ -49,6 +51,13 @@ describe("redisStore: options", () => {
       assert.equal(typeof entry.RedisCommandTimeoutError, "function");
       assert.equal(typeof entry.redisStore({ sendCommand: recorder().sendCommand }).claim, "function");
     }
+  });
+
+  test("the README's ioredis, ioredis Cluster and node-redis setups type-check against the built declarations", () => {
+    const tsc = createRequire(import.meta.url).resolve("typescript/bin/tsc");
+    const project = fileURLToPath(new URL("./types/redis.tsconfig.json", import.meta.url));
+    const result = spawnSync(process.execPath, [tsc, "-p", project], { encoding: "utf8" });
+    assert.equal(result.status, 0, result.stdout + result.stderr);
   });
 });
 
@@ -169,7 +178,7 @@ describe("redisStore against a real Redis", { skip: SKIP_WITHOUT_REDIS }, () => 
   let redis: Redis;
   const prefixes: string[] = [];
   const store = (prefix: string, options: { inFlightTtlMs?: number; ttlMs?: number } = {}) =>
-    redisStore({ sendCommand: (...args) => redis.call(...(args as [string, ...string[]])), prefix, ...options });
+    redisStore({ sendCommand: (...args) => redis.call(...args), prefix, ...options });
   const prefix = () => {
     const value = freshPrefix("store");
     prefixes.push(value);

@@ -60,7 +60,7 @@ const redisKind: StoreKind = {
     redisPrefixes.push(prefix);
     const open = () =>
       redisStore({
-        sendCommand: (...args) => redis!.call(...(args as [string, ...string[]])),
+        sendCommand: (...args) => redis!.call(...args),
         prefix,
         ttlMs: TTL_MS,
         inFlightTtlMs: IN_FLIGHT_TTL_MS,

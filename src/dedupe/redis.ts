@@ -8,7 +8,7 @@ const HOUR_MS = 60 * 60 * 1000;
  * - ioredis: `(...args) => client.call(...args)` (an ioredis `Cluster` works the same way)
  * - node-redis: `(...args) => client.sendCommand(args)`
  */
-export type SendCommand = (...args: string[]) => Promise<unknown>;
+export type SendCommand = (command: string, ...args: string[]) => Promise<unknown>;
 
 /** Options of `redisStore()`. */
 export interface RedisStoreOptions {
@@ -43,6 +43,13 @@ export class RedisCommandTimeoutError extends Error {
   }
 }
 
+/** The Redis store: a `DedupeStore` whose operations always return promises. */
+export interface RedisDedupeStore extends DedupeStore {
+  claim(id: string): Promise<ClaimResult>;
+  complete(id: string): Promise<void>;
+  release(id: string): Promise<void>;
+}
+
 /** The value of a handled id's key. Claim tokens are random UUIDs, so never equal to it. */
 const DONE = "done";
 
@@ -60,7 +67,7 @@ const KNOWN_OPTIONS = new Set<string>(["sendCommand", "prefix", "ttlMs", "inFlig
  * - complete: `SET key done PX ttlMs`
  * - release: delete the key only if it still holds this claim's token (Lua, atomic)
  */
-export function redisStore(options: RedisStoreOptions): DedupeStore {
+export function redisStore(options: RedisStoreOptions): RedisDedupeStore {
   if (options === null || typeof options !== "object") {
     throw new TypeError("redisStore(options): options must be an object, e.g. { sendCommand: (...args) => redis.call(...args) }.");
   }
@@ -87,7 +94,7 @@ export function redisStore(options: RedisStoreOptions): DedupeStore {
   const tokens = new Map<string, string>();
 
   /** Sends a command, failing after `commandTimeoutMs`; `pending` lets a caller see the late reply. */
-  function send(args: string[]): { pending: Promise<unknown>; bounded: Promise<unknown> } {
+  function send(args: [string, ...string[]]): { pending: Promise<unknown>; bounded: Promise<unknown> } {
     let pending: Promise<unknown>;
     try {
       pending = Promise.resolve(sendCommand(...args));
@@ -95,7 +102,7 @@ export function redisStore(options: RedisStoreOptions): DedupeStore {
       pending = Promise.reject(error);
     }
     const bounded = new Promise<unknown>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new RedisCommandTimeoutError(args[0]!, commandTimeoutMs)), commandTimeoutMs);
+      const timer = setTimeout(() => reject(new RedisCommandTimeoutError(args[0], commandTimeoutMs)), commandTimeoutMs);
       pending.then(
         (reply) => {
           clearTimeout(timer);
