@@ -97,7 +97,8 @@ export function geminiWebhooks(options: GeminiWebhooksOptions): GeminiWebhooks {
 
     // Claimed only now, after verification: a forger must not be able to burn ids.
     if (store) {
-      const claim = await claimOnce(id);
+      const claiming = claimOnce(id);
+      const claim = isThenable(claiming) ? await claiming : claiming;
       if (claim === "done") return "duplicate";
       if (claim === "in-flight") throw new WebhookError("delivery_in_progress", { webhookId: id });
     }
@@ -123,38 +124,54 @@ export function geminiWebhooks(options: GeminiWebhooksOptions): GeminiWebhooks {
           throw new WebhookError("handler_failed", { webhookId: id, eventType: event.type, cause });
         }
       }
-      if (store) await completeQuietly(id);
+      const completing = store ? completeQuietly(id) : undefined;
+      if (completing) await completing;
       return handlers.length > 0 ? "received" : "unhandled";
     } catch (error) {
       // Not done: forget the claim so Gemini's retry is processed, not dropped as a duplicate.
-      if (store) await releaseQuietly(id);
+      const releasing = store ? releaseQuietly(id) : undefined;
+      if (releasing) await releasing;
       throw error;
     }
   }
 
-  async function claimOnce(id: string): Promise<ClaimResult> {
+  // The store calls below are sync-first: a store that answers synchronously (the memory store) costs no
+  // promise and no async hop; a promise (Redis) is awaited as before.
+  function claimOnce(id: string): ClaimResult | Promise<ClaimResult> {
+    const unavailable = (cause: unknown) => new WebhookError("store_unavailable", { webhookId: id, cause });
     try {
-      return await store!.claim(id);
+      const result = store!.claim(id);
+      return isThenable(result)
+        ? Promise.resolve(result).catch((cause: unknown) => {
+            throw unavailable(cause);
+          })
+        : result;
     } catch (cause) {
-      throw new WebhookError("store_unavailable", { webhookId: id, cause });
+      throw unavailable(cause);
     }
   }
 
   // The handlers ran: answering 5xx now would make them run again, so a store failure is only reported.
-  async function completeQuietly(id: string): Promise<void> {
-    try {
-      await store!.complete(id);
-    } catch (cause) {
+  function completeQuietly(id: string): void | Promise<void> {
+    const report = (cause: unknown) =>
       reportError(new WebhookError("store_unavailable", { webhookId: id, cause, detail: "could not mark the delivery done" }));
+    try {
+      const result = store!.complete(id);
+      if (isThenable(result)) return Promise.resolve(result).then(undefined, report);
+    } catch (cause) {
+      report(cause);
     }
   }
 
   // An unreleased claim expires on its own (the store's in-flight TTL); report and move on.
-  async function releaseQuietly(id: string): Promise<void> {
-    try {
-      await store!.release(id);
-    } catch (cause) {
+  function releaseQuietly(id: string): void | Promise<void> {
+    const report = (cause: unknown) =>
       reportError(new WebhookError("store_unavailable", { webhookId: id, cause, detail: "could not release the claim" }));
+    try {
+      const result = store!.release(id);
+      if (isThenable(result)) return Promise.resolve(result).then(undefined, report);
+    } catch (cause) {
+      report(cause);
     }
   }
 
@@ -219,4 +236,9 @@ function safely(call: () => void): void {
   } catch {
     /* listener errors are the listener's concern */
   }
+}
+
+// Any promise-like, not only native promises: a store may use another promise library.
+function isThenable<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
+  return typeof (value as PromiseLike<T> | null | undefined)?.then === "function";
 }
