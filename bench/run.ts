@@ -216,7 +216,7 @@ async function measure(variant: Variant): Promise<void> {
     samples.set(variant.name, list);
     process.stderr.write(
       `  ${variant.name.padEnd(28)} ${sample.rps.toFixed(0).padStart(6)} req/s  p50 ${sample.p50.toFixed(2)} ms  ` +
-        `p99 ${sample.p99.toFixed(2)} ms  server CPU ${sample.cpuUs.toFixed(0)} µs/req\n`,
+        `p99 ${sample.p99.toFixed(2)} ms  server CPU ${sample.cpuUs.toFixed(0)} µs/req  (${answered} answered)\n`,
     );
   } catch (error) {
     fail(variant, error);
