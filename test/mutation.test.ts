@@ -377,3 +377,20 @@ for (const scheme of SCHEMES) {
     });
   });
 }
+
+// Forgeries this suite found, kept as named regression tests (each was answered 200 and ran the handler).
+describe("regressions found by the mutation suite", () => {
+  for (const scheme of SCHEMES) {
+    test(`${scheme.name}: a webhook-timestamp with a leading zero is refused (signed text ≠ text sent)`, async () => {
+      const target = await startTarget(scheme);
+      try {
+        const delivery = await genuine(scheme, sampleEventWithText());
+        const answer = await sendWire(target.url, { ...wireOf(delivery), headers: wireOf(delivery).headers.map(([n, v]) => [n, n === TS ? `0${v}` : v]) });
+        assert.deepEqual([answer.status, answer.json.error], [400, "invalid_headers"]);
+        assert.equal(target.runs.length, 0);
+      } finally {
+        await target.close();
+      }
+    });
+  }
+});
