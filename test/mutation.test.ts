@@ -394,3 +394,25 @@ describe("regressions found by the mutation suite", () => {
     });
   }
 });
+
+describe("regressions found by the mutation suite: bodies that are not UTF-8", () => {
+  for (const scheme of SCHEMES) {
+    test(`${scheme.name}: a body whose U+FFFD was swapped for an invalid UTF-8 byte is refused`, async () => {
+      const target = await startTarget(scheme);
+      try {
+        const delivery = await genuine(scheme, sampleEventWithText());
+        const marker = Buffer.from("\uFFFD", "utf8");
+        const at = delivery.body.indexOf(marker);
+        const forged = Buffer.concat([delivery.body.subarray(0, at), Buffer.from([0xff]), delivery.body.subarray(at + marker.length)]);
+        const answer = await sendWire(target.url, { ...wireOf(delivery), body: forged });
+        assert.deepEqual([answer.status, answer.json.error], [401, "invalid_signature"]);
+        assert.equal(target.runs.length, 0);
+        // The genuine bytes, with their U+FFFD, are still handled.
+        assert.equal((await sendWire(target.url, wireOf(delivery))).status, 200);
+        assert.ok(target.bodies.get(delivery.id)!.equals(delivery.body));
+      } finally {
+        await target.close();
+      }
+    });
+  }
+});
