@@ -26,6 +26,8 @@ export interface FakeRequestInit {
   mode?: BodyMode;
   /** Sizes to cut a streamed body into (the rest goes in one last chunk). */
   chunkSizes?: number[];
+  /** Streamed body only: send the first chunk and then nothing, never ending (a stalled client). */
+  stall?: boolean;
 }
 
 /** Node lower-cases names and joins repeated custom headers with ", " (and trims surrounding whitespace). */
@@ -39,7 +41,7 @@ export function nodeHeaders(lines: Array<[string, string]>): Record<string, stri
   return headers;
 }
 
-export function fakeRequest({ method = "POST", headers, body, mode = "stream", chunkSizes = [] }: FakeRequestInit): IncomingMessage {
+export function fakeRequest({ method = "POST", headers, body, mode = "stream", chunkSizes = [], stall = false }: FakeRequestInit): IncomingMessage {
   const chunks: Buffer[] = [];
   if (mode === "stream") {
     let offset = 0;
@@ -49,11 +51,13 @@ export function fakeRequest({ method = "POST", headers, body, mode = "stream", c
       offset += Math.max(1, size);
     }
     if (offset < body.length) chunks.push(body.subarray(offset));
+    if (stall) chunks.length = Math.min(chunks.length, 1);
   }
   const stream = new Readable({
     read() {
       const next = chunks.shift();
       if (next) this.push(next);
+      else if (stall) return;
       else {
         (this as unknown as { complete: boolean }).complete = true;
         this.push(null);
