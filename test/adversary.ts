@@ -1,9 +1,13 @@
 // Tools for the adversarial suites: a wire-level HTTP client (duplicate headers, exact header-name case,
 // chunked or trickled bodies), the schemes under test as table entries, and a store that counts claims.
+import { createHash, sign as cryptoSign } from "node:crypto";
 import { Agent, request } from "node:http";
 import express from "express";
+import type { JSONWebKeySet } from "jose";
 import { geminiWebhooks, memoryStore, type DedupeStore, type GeminiWebhooks, type GeminiWebhooksOptions } from "../src/index.js";
+import { signJwt } from "./dynamic-signing.js";
 import { SECRET, hmacSignature, listen, type RunningServer } from "./helpers.js";
+import { keySet, makeKey, type TestKey } from "./jwks-server.js";
 
 /** A fixed "now" for every adversarial test (Unix seconds): signatures, tolerance and replays are exact. */
 export const NOW_SECONDS = 1_800_000_000;
@@ -87,8 +91,11 @@ export interface SchemeUnderTest {
   signWithWrongKey(id: string, timestamp: string, body: Buffer): string | Promise<string>;
   /** Whether the signature covers the body (a scheme that does not must say what it binds instead). */
   bindsBody: boolean;
-  /** Mutations only this scheme has (e.g. JWT claims), each applied to a fresh genuine delivery. */
-  extraMutations?: () => Mutation[];
+  /**
+   * Generic mutations this scheme's signature does not cover (by name), with the reason. They are
+   * "inert": refused, or handled with the handler seeing only signed values (id, timestamp, body).
+   */
+  unsignedMutation?: (name: string) => string | undefined;
 }
 
 export const WRONG_SECRET = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD";
@@ -102,8 +109,61 @@ export const V1_SCHEME: SchemeUnderTest = {
   bindsBody: true,
 };
 
-/** Every scheme the receiver supports today; the mutation, property and storm suites run against each. */
-export const SCHEMES: SchemeUnderTest[] = [V1_SCHEME];
+// Dynamic webhooks: keys are made once per test process and given to the receiver as a local key set.
+export const ED25519_KEY = makeKey("EdDSA", null); // published without a kid, as Gemini reportedly does
+const WRONG_ED25519_KEY = makeKey("EdDSA", null);
+export const RSA_KEY = makeKey("RS256", "gemini-rsa-1");
+/** Same kid as the trusted key, not in the trusted set: what a forger with a key of their own would send. */
+export const WRONG_RSA_KEY = makeKey("RS256", "gemini-rsa-1");
+export const JWT_AUDIENCE = "https://hooks.example.com/gemini";
+export const JWT_ISSUER = "https://generativelanguage.googleapis.com";
+
+function v1aSign(key: TestKey, id: string, timestamp: string, body: Buffer): string {
+  return cryptoSign(null, Buffer.concat([Buffer.from(`${id}.${timestamp}.`), body]), key.privateKey).toString("base64");
+}
+
+export const V1A_SCHEME: SchemeUnderTest = {
+  name: "v1a (Ed25519, JWKS)",
+  receiverOptions: { jwks: { keys: keySet(ED25519_KEY) as unknown as JSONWebKeySet } },
+  prefix: "v1a,",
+  sign: (id, timestamp, body) => v1aSign(ED25519_KEY, id, timestamp, body),
+  signWithWrongKey: (id, timestamp, body) => v1aSign(WRONG_ED25519_KEY, id, timestamp, body),
+  bindsBody: true,
+};
+
+/** The claims a genuine JWT delivery carries in these tests: audience, issuer, times, the id as `jti`, a body digest. */
+export function jwtClaims(id: string, timestamp: string, body: Buffer): Record<string, unknown> {
+  const iat = Number(timestamp);
+  return {
+    iss: JWT_ISSUER,
+    aud: JWT_AUDIENCE,
+    iat,
+    exp: iat + 300,
+    jti: id,
+    body_sha256: createHash("sha256").update(body).digest("base64url"),
+  };
+}
+
+export const JWT_SCHEME: SchemeUnderTest = {
+  name: "JWT (RS256, JWKS)",
+  receiverOptions: { jwks: { keys: keySet(RSA_KEY) as unknown as JSONWebKeySet, audience: JWT_AUDIENCE, issuer: JWT_ISSUER } },
+  prefix: "",
+  sign: (id, timestamp, body) => signJwt(jwtClaims(id, timestamp, body), { key: RSA_KEY }),
+  signWithWrongKey: (id, timestamp, body) => signJwt(jwtClaims(id, timestamp, body), { key: WRONG_RSA_KEY }),
+  bindsBody: true, // through the body_sha256 claim
+  unsignedMutation: (name) => {
+    if (name.startsWith("webhook-timestamp")) {
+      return "a JWT does not cover webhook-timestamp: its iat/exp are the signed times, and ctx.timestamp is the token's iat";
+    }
+    if (/^webhook-id (removed|emptied|renamed)/.test(name)) {
+      return "a JWT-only delivery may come without webhook-id: the token's jti (signed) stands in for it";
+    }
+    return undefined;
+  },
+};
+
+/** Every scheme the receiver supports; the mutation, property, storm and transport suites run against each. */
+export const SCHEMES: SchemeUnderTest[] = [V1_SCHEME, V1A_SCHEME, JWT_SCHEME];
 
 /** One change to a genuine delivery; `legit` ones must still be accepted, all others refused. */
 export interface Mutation {
@@ -174,6 +234,8 @@ export interface Target {
   runs: string[];
   /** Bodies the handler saw, by webhook-id (to prove what reached it was what was signed). */
   bodies: Map<string, Buffer>;
+  /** `ctx.timestamp` the handler saw, by webhook-id. */
+  timestamps: Map<string, number>;
   clock: { seconds: number };
   server: RunningServer;
   close(): Promise<void>;
@@ -194,15 +256,17 @@ export async function startTarget(
   });
   const runs: string[] = [];
   const bodies = new Map<string, Buffer>();
+  const timestamps = new Map<string, number>();
   receiver.onAny((_event, ctx) => {
     runs.push(ctx.webhookId);
     bodies.set(ctx.webhookId, ctx.rawBody);
+    timestamps.set(ctx.webhookId, ctx.timestamp);
     return handler?.(ctx.webhookId);
   });
   const app = express();
   app.use("/hooks/gemini", receiver);
   const server = await listen(app);
-  return { url: `${server.url}/hooks/gemini`, receiver, store, runs, bodies, clock, server, close: () => server.close() };
+  return { url: `${server.url}/hooks/gemini`, receiver, store, runs, bodies, timestamps, clock, server, close: () => server.close() };
 }
 
 /** A thin event with characters that normalise differently (NFC vs NFD) and a U+FFFD to tempt lossy decoders. */

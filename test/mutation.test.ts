@@ -3,10 +3,15 @@
 // the id (the genuine delivery sent afterwards is still handled); legit variations must still be handled.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
+import { createHash } from "node:crypto";
 import {
+  JWT_SCHEME,
   NOW_SECONDS,
+  RSA_KEY,
   SCHEMES,
+  WRONG_RSA_KEY,
   genuine,
+  jwtClaims,
   nextId,
   sampleEventWithText,
   sendWire,
@@ -18,6 +23,7 @@ import {
   type Target,
   type WireRequest,
 } from "./adversary.js";
+import { signJwt } from "./dynamic-signing.js";
 
 const ID = "webhook-id";
 const TS = "webhook-timestamp";
@@ -220,6 +226,10 @@ function signatureMutations(): Mutation[] {
   return list;
 }
 
+function sameWire(a: WireRequest, b: WireRequest): boolean {
+  return a.body.equals(b.body) && JSON.stringify(a.headers) === JSON.stringify(b.headers);
+}
+
 function swapCase(text: string): string {
   return [...text].map((c) => (c === c.toUpperCase() ? c.toLowerCase() : c.toUpperCase())).join("");
 }
@@ -289,10 +299,89 @@ function replaceReplacementChar(body: Buffer, bytes: number[]): Buffer {
   return Buffer.concat([body.subarray(0, at), Buffer.from(bytes), body.subarray(at + marker.length)]);
 }
 
+/** JWT only: claims and header fields altered, signed with the trusted key and re-signed with a wrong one. */
+function jwtMutations(): Mutation[] {
+  type Claims = Record<string, unknown>;
+  const b64url = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64url");
+  const claimChanges: Array<[string, (claims: Claims) => void]> = [
+    ["aud changed", (c) => (c.aud = "https://other.example/hooks")],
+    ["aud removed", (c) => delete c.aud],
+    ["aud a list without ours", (c) => (c.aud = ["https://a.example", "https://b.example"])],
+    ["iss changed", (c) => (c.iss = "https://accounts.evil.example")],
+    ["iss removed", (c) => delete c.iss],
+    ["exp in the past, beyond the clock tolerance", (c) => ((c.iat = NOW_SECONDS - 900), (c.exp = NOW_SECONDS - 301))],
+    ["exp removed and iat older than the tolerance", (c) => (delete c.exp, (c.iat = NOW_SECONDS - 301))],
+    ["exp as a string", (c) => (c.exp = String(c.exp))],
+    ["iat in the future, beyond the clock tolerance", (c) => ((c.iat = NOW_SECONDS + 301), (c.exp = NOW_SECONDS + 900))],
+    ["nbf in the future, beyond the clock tolerance", (c) => (c.nbf = NOW_SECONDS + 301)],
+    ["jti changed", (c) => (c.jti = `${String(c.jti)}x`)],
+    ["body_sha256 of another body", (c) => (c.body_sha256 = createHash("sha256").update("{}").digest("base64url"))],
+  ];
+  const list: Mutation[] = [];
+  for (const [label, change] of claimChanges) {
+    for (const [keyLabel, key] of [
+      ["signed with the trusted key", RSA_KEY],
+      ["re-signed with a wrong key", WRONG_RSA_KEY],
+    ] as const) {
+      list.push({
+        name: `JWT ${label} (${keyLabel})`,
+        legit: false,
+        apply: (d) => {
+          const claims = jwtClaims(d.id, d.timestamp, d.body);
+          change(claims);
+          return withSignature(d, signJwt(claims, { key }));
+        },
+      });
+    }
+  }
+  const token = (d: SignedDelivery, options: Parameters<typeof signJwt>[1]) => signJwt(jwtClaims(d.id, d.timestamp, d.body), options);
+  const headerChanges: Array<[string, (d: SignedDelivery) => string]> = [
+    ['alg "none", no signature', (d) => token(d, { alg: "none", kid: RSA_KEY.kid })],
+    ["alg HS256 keyed with the trusted public key (key confusion)", (d) => token(d, { alg: "HS256", kid: RSA_KEY.kid, hmacSecret: RSA_KEY.publicKey.export({ type: "spki", format: "pem" }) as string })],
+    ["alg RS512 declared, not allow-listed", (d) => token(d, { key: RSA_KEY, header: { alg: "RS512" } })],
+    ["alg ES256 declared over an RSA signature", (d) => token(d, { key: RSA_KEY, header: { alg: "ES256" } })],
+    ["kid unknown (signed with the trusted key)", (d) => token(d, { key: RSA_KEY, kid: "not-published" })],
+    ["crit header with an unknown extension (signed with the trusted key)", (d) => token(d, { key: RSA_KEY, header: { crit: ["urn:x"], "urn:x": true } })],
+    ["the forger's own key embedded as a jwk header", (d) => token(d, { key: WRONG_RSA_KEY, header: { jwk: WRONG_RSA_KEY.jwk } })],
+    ["typ changed (re-signed with a wrong key)", (d) => token(d, { key: WRONG_RSA_KEY, header: { typ: "at+jwt" } })],
+    ["payload of another token under the genuine signature", (d) => {
+      const [header, , signature] = d.signature.split(".");
+      const claims = { ...jwtClaims(d.id, d.timestamp, d.body), aud: "https://other.example/hooks" };
+      return `${header}.${b64url(claims)}.${signature}`;
+    }],
+    ["signature segment removed", (d) => `${d.signature.split(".").slice(0, 2).join(".")}.`],
+    ["segments re-encoded as padded standard base64", (d) => d.signature.split(".").map((part) => Buffer.from(part, "base64url").toString("base64")).join(".")],
+    ["the genuine token twice, glued into one entry", (d) => `${d.signature}${d.signature}`],
+  ];
+  for (const [label, make] of headerChanges) list.push({ name: `JWT ${label}`, legit: false, apply: (d) => withSignature(d, make(d)) });
+  list.push(
+    {
+      name: "JWT without kid (signed with the trusted key)",
+      legit: true,
+      why: "a token without kid is checked against every trusted key that fits its alg; only the trusted key's signature verifies",
+      apply: (d) => withSignature(d, token(d, { key: RSA_KEY, kid: undefined })),
+    },
+    {
+      name: "JWT typ changed (signed with the trusted key)",
+      legit: true,
+      why: "typ is advisory (RFC 7519 §5.1) and Gemini documents none; only the trusted key can sign it",
+      apply: (d) => withSignature(d, token(d, { key: RSA_KEY, header: { typ: "at+jwt" } })),
+    },
+    {
+      name: "JWT: a token signed with a wrong key before the genuine one",
+      legit: true,
+      why: "any one valid entry suffices; up to two tokens are tried",
+      apply: (d) => withSignature(d, `${token(d, { key: WRONG_RSA_KEY })} ${d.signature}`),
+    },
+  );
+  return list;
+}
+
 /** Every mutation for `scheme`, the control (the genuine delivery itself) first. */
 function mutationsFor(scheme: SchemeUnderTest, sample: SignedDelivery): Mutation[] {
   const control: Mutation = { name: "control: the genuine delivery, unchanged", legit: true, why: "it is genuine", apply: (d) => wireOf(d) };
-  const all = [control, ...headerMutations(), ...idMutations(sample), ...timestampMutations(sample), ...signatureMutations(), ...(scheme.extraMutations?.() ?? [])];
+  const extra = scheme === JWT_SCHEME ? jwtMutations() : [];
+  const all = [control, ...headerMutations(), ...idMutations(sample), ...timestampMutations(sample), ...signatureMutations(), ...extra];
   // A scheme whose signature does not cover the body cannot refuse body changes by signature alone.
   return scheme.bindsBody ? [...all, ...bodyMutations(sample)] : all;
 }
@@ -301,6 +390,10 @@ interface Tally {
   tried: number;
   rejected: number;
   accepted: number;
+  /** Changes to what the scheme does not sign, handled with the handler seeing only signed values. */
+  inert: string[];
+  /** Mutations that leave this scheme's delivery unchanged (e.g. base64url re-encoding of a JWT). */
+  notApplicable: string[];
   forgedAccepted: string[];
   genuineLost: string[];
   legit: string[];
@@ -309,7 +402,7 @@ interface Tally {
 for (const scheme of SCHEMES) {
   describe(`mutations of a genuine ${scheme.name} delivery`, () => {
     let target: Target;
-    const tally: Tally = { tried: 0, rejected: 0, accepted: 0, forgedAccepted: [], genuineLost: [], legit: [] };
+    const tally: Tally = { tried: 0, rejected: 0, accepted: 0, inert: [], notApplicable: [], forgedAccepted: [], genuineLost: [], legit: [] };
     before(async () => {
       target = await startTarget(scheme);
     });
@@ -321,15 +414,30 @@ for (const scheme of SCHEMES) {
       const sample = await genuine(scheme, sampleEventWithText());
       for (const mutation of mutationsFor(scheme, sample)) {
         const delivery = await genuine(scheme, sampleEventWithText());
+        const wire = await mutation.apply(delivery, scheme);
+        if (!mutation.legit && sameWire(wire, wireOf(delivery))) {
+          tally.notApplicable.push(mutation.name);
+          continue;
+        }
         const runsBefore = target.runs.length;
-        const answer = await sendWire(target.url, await mutation.apply(delivery, scheme));
+        const answer = await sendWire(target.url, wire);
         const ran = target.runs.slice(runsBefore);
         tally.tried += 1;
+        const unsigned = mutation.legit ? undefined : scheme.unsignedMutation?.(mutation.name);
+        const sawOnlySignedValues =
+          answer.status === 200 &&
+          ran.length === 1 &&
+          ran[0] === delivery.id &&
+          target.timestamps.get(delivery.id) === Number(delivery.timestamp) &&
+          target.bodies.get(delivery.id)!.equals(delivery.body);
+        if (unsigned && sawOnlySignedValues) {
+          tally.inert.push(mutation.name);
+          continue;
+        }
         if (mutation.legit) {
           assert.ok(mutation.why, `legit mutation "${mutation.name}" must say why it is legit`);
           tally.legit.push(mutation.name);
-          const handled = answer.status === 200 && ran.length === 1 && ran[0] === delivery.id && target.bodies.get(delivery.id)!.equals(delivery.body);
-          if (handled) tally.accepted += 1;
+          if (sawOnlySignedValues) tally.accepted += 1;
           else tally.genuineLost.push(`${mutation.name}: ${answer.status} ${JSON.stringify(answer.json)}`);
           continue;
         }
@@ -343,13 +451,16 @@ for (const scheme of SCHEMES) {
         }
       }
       console.log(
-        `[mutation ${scheme.name}] tried ${tally.tried} / rejected ${tally.rejected} / accepted ${tally.accepted} (legit) — ` +
+        `[mutation ${scheme.name}] tried ${tally.tried} / rejected ${tally.rejected} / accepted ${tally.accepted + tally.inert.length} ` +
+          `(${tally.accepted} legit variations, ${tally.inert.length} changes to unsigned headers with no effect) — ` +
           `forged accepted ${tally.forgedAccepted.length}, genuine lost ${tally.genuineLost.length}`,
       );
       console.log(`[mutation ${scheme.name}] legit variations handled: ${tally.legit.join("; ")}`);
+      if (tally.inert.length > 0) console.log(`[mutation ${scheme.name}] unsigned, no effect: ${tally.inert.join("; ")}`);
+      if (tally.notApplicable.length > 0) console.log(`[mutation ${scheme.name}] not applicable (no change): ${tally.notApplicable.join("; ")}`);
       assert.deepEqual(tally.forgedAccepted, [], "forged deliveries were accepted");
       assert.deepEqual(tally.genuineLost, [], "genuine deliveries were lost");
-      assert.equal(tally.rejected + tally.accepted, tally.tried);
+      assert.equal(tally.rejected + tally.accepted + tally.inert.length, tally.tried);
       assert.equal(target.store.outstanding.size, 0, "a claim was left behind");
     });
 
@@ -415,4 +526,23 @@ describe("regressions found by the mutation suite: bodies that are not UTF-8", (
       }
     });
   }
+});
+
+describe("regressions found by the mutation suite: JWT", () => {
+  test("a JWT whose signature's unused trailing bits were changed (same bytes, other text) is refused", async () => {
+    const target = await startTarget(JWT_SCHEME);
+    try {
+      const delivery = await genuine(JWT_SCHEME, sampleEventWithText());
+      // RS256-2048: 256 bytes in 342 base64url characters, so the last character's low 4 bits are padding.
+      const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+      const last = alphabet.indexOf(delivery.signature.at(-1)!);
+      const malleated = delivery.signature.slice(0, -1) + alphabet[last ^ 1];
+      assert.ok(Buffer.from(malleated.split(".")[2]!, "base64url").equals(Buffer.from(delivery.signature.split(".")[2]!, "base64url")));
+      const answer = await sendWire(target.url, { ...wireOf(delivery), headers: wireOf(delivery).headers.map(([n, v]) => [n, n === SIG ? malleated : v]) });
+      assert.deepEqual([answer.status, answer.json.error], [401, "invalid_signature"]);
+      assert.equal(target.runs.length, 0);
+    } finally {
+      await target.close();
+    }
+  });
 });

@@ -59,6 +59,12 @@ export function createJwtVerifier(config: JwtVerifierConfig): JwtVerifier {
       }
       throw new WebhookError("invalid_signature", { webhookId: headers.id, detail: NO_AUDIENCE });
     }
+    // jose decodes base64url leniently: the unused low bits of the last character would let one
+    // signature be written several ways. Only the canonical text is accepted (as for v1 and v1a).
+    const signature = token.slice(token.lastIndexOf(".") + 1);
+    if (Buffer.from(signature, "base64url").toString("base64url") !== signature) {
+      throw new WebhookError("invalid_signature", { webhookId: headers.id, detail: "the JWT's signature is not canonical base64url" });
+    }
     const nowMs = now();
     const options: JWTVerifyOptions = { ...baseOptions, currentDate: new Date(nowMs) };
     const { payload: claims, protectedHeader } = await verifyAgainstSource(source, token, options, headers.id);
