@@ -96,6 +96,8 @@ export interface SchemeUnderTest {
    * "inert": refused, or handled with the handler seeing only signed values (id, timestamp, body).
    */
   unsignedMutation?: (name: string) => string | undefined;
+  /** The signed time of the delivery carried by `signature` when it is not `webhook-timestamp` (JWT: `iat`). */
+  signedTimestamp?: (signature: string) => number | undefined;
 }
 
 export const WRONG_SECRET = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD";
@@ -155,10 +157,21 @@ export const JWT_SCHEME: SchemeUnderTest = {
     if (name.startsWith("webhook-timestamp")) {
       return "a JWT does not cover webhook-timestamp: its iat/exp are the signed times, and ctx.timestamp is the token's iat";
     }
+    if (name === "signature of another timestamp") {
+      return "a JWT's signed time is its iat: a token the trusted key signed for another second is genuine, and ctx.timestamp is that iat";
+    }
     if (/^webhook-id (removed|emptied|renamed)/.test(name)) {
       return "a JWT-only delivery may come without webhook-id: the token's jti (signed) stands in for it";
     }
     return undefined;
+  },
+  signedTimestamp: (signature) => {
+    const token = signature
+      .split(/\s+/)
+      .filter((entry) => entry.split(".").length === 3)
+      .at(-1);
+    const iat = token ? (JSON.parse(Buffer.from(token.split(".")[1]!, "base64url").toString("utf8")) as { iat?: number }).iat : undefined;
+    return typeof iat === "number" ? iat : undefined;
   },
 };
 

@@ -226,6 +226,12 @@ function signatureMutations(): Mutation[] {
   return list;
 }
 
+/** The time the delivery's signature vouches for: `webhook-timestamp`, or what the scheme signs instead. */
+function signedTime(scheme: SchemeUnderTest, wire: WireRequest, d: SignedDelivery): number {
+  const signature = wire.headers.filter(([n]) => n.toLowerCase() === SIG).map(([, v]) => v).join(" ");
+  return scheme.signedTimestamp?.(signature) ?? Number(d.timestamp);
+}
+
 function sameWire(a: WireRequest, b: WireRequest): boolean {
   return a.body.equals(b.body) && JSON.stringify(a.headers) === JSON.stringify(b.headers);
 }
@@ -428,7 +434,7 @@ for (const scheme of SCHEMES) {
           answer.status === 200 &&
           ran.length === 1 &&
           ran[0] === delivery.id &&
-          target.timestamps.get(delivery.id) === Number(delivery.timestamp) &&
+          target.timestamps.get(delivery.id) === signedTime(scheme, wire, delivery) &&
           target.bodies.get(delivery.id)!.equals(delivery.body);
         if (unsigned && sawOnlySignedValues) {
           tally.inert.push(mutation.name);
@@ -529,6 +535,19 @@ describe("regressions found by the mutation suite: bodies that are not UTF-8", (
 });
 
 describe("regressions found by the mutation suite: JWT", () => {
+  test("the handler's ctx.timestamp is the token's signed iat, not the unsigned webhook-timestamp", async () => {
+    const target = await startTarget(JWT_SCHEME);
+    try {
+      const delivery = await genuine(JWT_SCHEME, sampleEventWithText());
+      const shifted = String(Number(delivery.timestamp) + 7); // inside the window: the header alone cannot refuse it
+      const answer = await sendWire(target.url, { ...wireOf(delivery), headers: wireOf(delivery).headers.map(([n, v]) => [n, n === TS ? shifted : v]) });
+      assert.equal(answer.status, 200);
+      assert.equal(target.timestamps.get(delivery.id), Number(delivery.timestamp));
+    } finally {
+      await target.close();
+    }
+  });
+
   test("a JWT whose signature's unused trailing bits were changed (same bytes, other text) is refused", async () => {
     const target = await startTarget(JWT_SCHEME);
     try {

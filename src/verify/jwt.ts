@@ -82,7 +82,8 @@ export function createJwtVerifier(config: JwtVerifierConfig): JwtVerifier {
     }
     return {
       webhookId,
-      timestamp: headers.timestamp ?? claims.iat ?? nowSeconds,
+      // The token's iat is signed; webhook-timestamp is not covered by a JWT, so it comes second.
+      timestamp: claims.iat ?? headers.timestamp ?? nowSeconds,
       keyId: protectedHeader.kid,
       claims,
       event,
