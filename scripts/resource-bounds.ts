@@ -1,21 +1,29 @@
 // Resource bounds (a script, not a test: it takes a minute and reports numbers rather than pass/fail
-// on time). Run: `npm run bounds` (or with `-- --ids 200000 --invalid 200000` for a quicker look).
+// on time). Run: `npm run bounds` (or `npm run bounds -- --ids 200000 --invalid 200000 --dynamic 20000` for a quicker look).
 //
-// 2. A flood of distinct genuine deliveries: the default memory store must stay bounded by its `max`
-//    (100 000 ids), so the heap after 1 000 000 ids is about the heap after the first 100 000.
 // 1. A flood of invalid requests (missing/garbled headers, wrong signatures, stale timestamps, bodies
-//    that stall): nothing may stay behind: no claim, no timer, no listener, no heap growth.
+//    that stall, compressed bodies): nothing may stay behind: no claim, no timer, no heap growth.
+// 2. The same for dynamic webhooks (forged v1a signatures, JWTs from a stranger's key or an unknown
+//    kid) against a key set: the key source must not grow per request either.
+// 3. A flood of distinct genuine deliveries: the default memory store must stay bounded by its `max`
+//    (100 000 ids), so the heap after 1 000 000 ids is about the heap once the store is full.
 //
 // The middleware is called with fake req/res objects (test/fake-http.ts): no sockets, so what is
 // measured is the receiver's own state.
-import { createHmac } from "node:crypto";
+import { createHmac, randomBytes, sign as cryptoSign } from "node:crypto";
 import { parseArgs } from "node:util";
+import type { JSONWebKeySet } from "jose";
 import { geminiWebhooks, memoryStore, type DedupeStore } from "../src/index.js";
 import { callMiddleware, type BodyMode } from "../test/fake-http.js";
+import { keySet, makeKey } from "../test/jwks-server.js";
 
-const { values } = parseArgs({ options: { ids: { type: "string", default: "1000000" }, invalid: { type: "string", default: "1000000" } } });
+const { values } = parseArgs({
+  options: { ids: { type: "string", default: "1000000" }, invalid: { type: "string", default: "1000000" }, dynamic: { type: "string", default: "100000" } },
+});
 const VALID_IDS = Number(values.ids);
 const INVALID_REQUESTS = Number(values.invalid);
+/** Fewer: each costs a public-key verification (Ed25519 or RSA). */
+const INVALID_DYNAMIC = Number(values.dynamic);
 const STORE_MAX = 100_000;
 const SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 const KEY = Buffer.from(SECRET.slice("whsec_".length), "base64");
@@ -72,7 +80,7 @@ function activeResources(): string {
 }
 
 async function validFlood(): Promise<boolean> {
-  console.log(`\n2. ${VALID_IDS.toLocaleString("en")} distinct genuine deliveries, default memory store (max ${STORE_MAX.toLocaleString("en")})`);
+  console.log(`\n3. ${VALID_IDS.toLocaleString("en")} distinct genuine deliveries, default memory store (max ${STORE_MAX.toLocaleString("en")})`);
   const memory = watched(memoryStore({ max: STORE_MAX }));
   const receiver = geminiWebhooks({ secret: SECRET, dedupe: memory.store, now: () => NOW_SECONDS * 1000 });
   let runs = 0;
@@ -162,9 +170,54 @@ async function invalidFlood(): Promise<boolean> {
   return runs === 0 && memory.claims() === 0 && resourcesAfter === resourcesBefore && after - before < 5;
 }
 
+async function invalidDynamicFlood(): Promise<boolean> {
+  console.log(`\n2. ${INVALID_DYNAMIC.toLocaleString("en")} invalid v1a and JWT requests against a key set (4 kinds, round robin)`);
+  const ed = makeKey("EdDSA", null);
+  const rsa = makeKey("RS256", "rsa-1");
+  const stranger = makeKey("RS256", "rsa-1");
+  const memory = watched(memoryStore({ max: STORE_MAX }));
+  const receiver = geminiWebhooks({
+    jwks: { keys: keySet(ed, rsa) as unknown as JSONWebKeySet, audience: "bounds", cooldownMs: 0 },
+    dedupe: memory.store,
+    now: () => NOW_SECONDS * 1000,
+  });
+  let runs = 0;
+  receiver.onAny(() => void runs++);
+  receiver.onError(() => {});
+  const b64url = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64url");
+  const jwt = (key: typeof rsa, kid: string, id: string) => {
+    const input = `${b64url({ alg: "RS256", kid })}.${b64url({ aud: "bounds", iat: NOW_SECONDS, exp: NOW_SECONDS + 300, jti: id })}`;
+    return `${input}.${cryptoSign("sha256", Buffer.from(input), key.privateKey).toString("base64url")}`;
+  };
+  const strangerToken = jwt(stranger, "rsa-1", "msg_fixed");
+  const unknownKid = jwt(stranger, "rsa-unknown", "msg_fixed");
+  const kinds: Array<(i: number) => Array<[string, string]>> = [
+    (i) => [["webhook-id", `msg_${i}`], ["webhook-timestamp", String(NOW_SECONDS)], ["webhook-signature", `v1a,${randomBytes(64).toString("base64")}`]],
+    (i) => [["webhook-id", `msg_${i}`], ["webhook-timestamp", String(NOW_SECONDS)], ["webhook-signature", `v1a,${cryptoSign(null, Buffer.from(`msg_${i}.${NOW_SECONDS}.other`), ed.privateKey).toString("base64")}`]],
+    () => [["webhook-id", "msg_fixed"], ["webhook-timestamp", String(NOW_SECONDS)], ["webhook-signature", strangerToken]],
+    () => [["webhook-signature", unknownKid]],
+  ];
+  const send = (index: number) => callMiddleware(receiver, { headers: kinds[index % kinds.length]!(index), body: BODY, mode: "bufferBody" });
+  for (let index = 0; index < 2000; index++) await send(index); // warm-up: key import, JIT
+  const resourcesBefore = activeResources();
+  const before = heapMiB();
+  console.log(`   heap before: ${mib(before)}; active resources: ${resourcesBefore}`);
+  const statuses: Record<number, number> = {};
+  for (let index = 0; index < INVALID_DYNAMIC; index++) {
+    const answer = await send(index);
+    statuses[answer.status] = (statuses[answer.status] ?? 0) + 1;
+  }
+  const after = heapMiB();
+  const resourcesAfter = activeResources();
+  console.log(`   answers: ${JSON.stringify(statuses)}`);
+  console.log(`   heap after: ${mib(after)} (${after - before >= 0 ? "+" : ""}${mib(after - before)}); active resources: ${resourcesAfter}`);
+  console.log(`   handler runs: ${runs}; claims taken: ${memory.claims()}; claims left open: ${memory.open.size}`);
+  return runs === 0 && memory.claims() === 0 && resourcesAfter === resourcesBefore && after - before < 5;
+}
+
 const started = process.hrtime.bigint();
 // The invalid flood first, so its baseline is not blurred by the full store of the valid one.
-const invalidOk = await invalidFlood();
+const invalidOk = (await invalidFlood()) && (await invalidDynamicFlood());
 const validOk = await validFlood();
 console.log(`\n${validOk && invalidOk ? "OK" : "FAILED"}: bounded memory ${validOk ? "yes" : "NO"}, nothing left behind by invalid requests ${invalidOk ? "yes" : "NO"} (${(Number(process.hrtime.bigint() - started) / 1e9).toFixed(0)} s)`);
 process.exitCode = validOk && invalidOk ? 0 : 1;
