@@ -1,0 +1,62 @@
+// Type-level tests: compiled by test/types.test.ts with tsc. Each @ts-expect-error must be a real error.
+import express from "express";
+import { geminiWebhooks, isEventType, type AnyGeminiEvent, type GeminiEvent } from "gemini-webhooks-express";
+
+const webhooks = geminiWebhooks({ secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw" });
+const app = express();
+app.use("/gemini-callback", webhooks);
+app.post("/x", webhooks);
+
+webhooks.on("batch.succeeded", async (event, ctx) => {
+  const uri: string = event.data.output_file_uri;
+  const id: string = event.data.id;
+  const webhookId: string = ctx.webhookId;
+  // @ts-expect-error batch.succeeded has no error_message
+  event.data.error_message;
+  // @ts-expect-error not a field of any event
+  event.data.nope;
+  return [uri, id, webhookId];
+});
+
+webhooks.on(["batch.failed", "interaction.failed"], (event) => {
+  const code: string | number = event.data.error_code;
+  const message: string = event.data.error_message;
+  const type: "batch.failed" | "interaction.failed" = event.type;
+  return [code, message, type];
+});
+
+webhooks.on(["batch.failed", "batch.expired"], (event) => {
+  event.data.id;
+  // @ts-expect-error batch.expired has no error_code, so the union doesn't either
+  event.data.error_code;
+});
+
+webhooks.on("video.generated", (event) => {
+  const uri: string | undefined = event.data.video_uri ?? event.data.output_file_uri;
+  return uri;
+});
+
+webhooks.on("some.future_type", (event) => {
+  const type: string = event.type;
+  const data: unknown = event.data;
+  return [type, data];
+});
+
+webhooks.onAny((event: AnyGeminiEvent) => {
+  if (isEventType(event, "batch.succeeded")) {
+    const narrowed: GeminiEvent<"batch.succeeded"> = event;
+    const uri: string = narrowed.data.output_file_uri;
+    return uri;
+  }
+});
+
+webhooks.onError((error) => {
+  const code: "invalid_signature" | "handler_failed" | string = error.code;
+  const status: number = error.status;
+  return [code, status];
+});
+
+// @ts-expect-error a handler must be given
+webhooks.on("batch.succeeded");
+// @ts-expect-error unknown option
+geminiWebhooks({ secret: "x", tolerance: 5 });

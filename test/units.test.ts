@@ -1,0 +1,99 @@
+// The small pure steps of the pipeline, one by one.
+import assert from "node:assert/strict";
+import { describe, it } from "node:test";
+import { memoryStore } from "../src/index.js";
+import { parseEvent } from "../src/parse.js";
+import { readWebhookHeaders } from "../src/verify/headers.js";
+import { parseSignatureHeader } from "../src/verify/signature-list.js";
+import { checkTimestamp } from "../src/verify/timestamp.js";
+
+const code = (fn: () => unknown) => {
+  try {
+    fn();
+  } catch (error) {
+    return (error as { code?: string }).code;
+  }
+  return "ok";
+};
+
+describe("signature header", () => {
+  it("splits on spaces and on Node's ', ' join, skipping empty and malformed tokens", () => {
+    assert.deepEqual(parseSignatureHeader("v1,a  v1a,b, v2,c,"), [
+      { version: "v1", value: "a" },
+      { version: "v1a", value: "b" },
+      { version: "v2", value: "c" },
+    ]);
+  });
+  it("recognises a compact JWT", () => {
+    assert.deepEqual(parseSignatureHeader("eyJh.eyJi.c2ln"), [{ version: "jwt", value: "eyJh.eyJi.c2ln" }]);
+  });
+  it("no entry at all is invalid_headers", () => {
+    for (const header of ["", "   ", "v1,", ",abc", "garbage"]) assert.equal(code(() => parseSignatureHeader(header)), "invalid_headers", header);
+  });
+});
+
+describe("webhook headers", () => {
+  const valid = { "webhook-id": "msg_1", "webhook-timestamp": "1700000000", "webhook-signature": "v1,x" };
+  it("reads the three headers", () => {
+    assert.deepEqual(readWebhookHeaders(valid), { id: "msg_1", timestampText: "1700000000", timestamp: 1700000000, signature: "v1,x" });
+  });
+  it("rejects missing, empty and garbled values", () => {
+    assert.equal(code(() => readWebhookHeaders({ ...valid, "webhook-id": "" })), "missing_headers");
+    assert.equal(code(() => readWebhookHeaders({ ...valid, "webhook-id": undefined })), "missing_headers");
+    for (const timestamp of ["1.5", " 17", "0x10", "1e9", "9".repeat(13)]) {
+      assert.equal(code(() => readWebhookHeaders({ ...valid, "webhook-timestamp": timestamp })), "invalid_headers", timestamp);
+    }
+    assert.equal(code(() => readWebhookHeaders({ ...valid, "webhook-id": "has space" })), "invalid_headers");
+  });
+});
+
+describe("timestamp", () => {
+  it("is bounded in the past and in the future, inclusive at the tolerance", () => {
+    const now = 1_000_000 * 1000;
+    assert.equal(code(() => checkTimestamp(1_000_000 - 300, now, 300)), "ok");
+    assert.equal(code(() => checkTimestamp(1_000_000 + 300, now, 300)), "ok");
+    assert.equal(code(() => checkTimestamp(1_000_000 - 301, now, 300)), "timestamp_too_old");
+    assert.equal(code(() => checkTimestamp(1_000_000 + 301, now, 300)), "timestamp_too_new");
+    assert.equal(code(() => checkTimestamp(1_000_000 - 10, now, 5)), "timestamp_too_old");
+  });
+});
+
+describe("event parsing", () => {
+  it("keeps unknown fields and types untouched", () => {
+    const event = parseEvent(Buffer.from('{"type":"x.y","data":{"a":1},"extra":true}'), "id");
+    assert.deepEqual(event, { type: "x.y", data: { a: 1 }, extra: true });
+  });
+});
+
+describe("memory store", () => {
+  it("claims once, reports in-flight, done after complete, free again after release", () => {
+    const store = memoryStore();
+    assert.equal(store.claim("a"), "claimed");
+    assert.equal(store.claim("a"), "in-flight");
+    store.complete("a");
+    assert.equal(store.claim("a"), "done");
+    assert.equal(store.claim("b"), "claimed");
+    store.release("b");
+    assert.equal(store.claim("b"), "claimed");
+  });
+  it("release never forgets a completed id", () => {
+    const store = memoryStore();
+    store.claim("a");
+    store.complete("a");
+    store.release("a");
+    assert.equal(store.claim("a"), "done");
+  });
+  it("is bounded by max", () => {
+    const store = memoryStore({ max: 2 });
+    for (const id of ["a", "b", "c"]) {
+      store.claim(id);
+      store.complete(id);
+    }
+    assert.equal(store.claim("a"), "claimed", "the least recently used id was evicted");
+    assert.equal(store.claim("c"), "done");
+  });
+  it("rejects bad options", () => {
+    assert.throws(() => memoryStore({ max: 0 }), /max/);
+    assert.throws(() => memoryStore({ ttlMs: -1 }), /ttlMs/);
+  });
+});
