@@ -3,8 +3,7 @@
  * `gemini-webhooks`: the package's command line. Signs and sends deliveries to a receiver
  * (`send`), makes development secrets (`secret`). Run `gemini-webhooks --help`.
  */
-import { secretCommand } from "./cli/secret.js";
-import { sendCommand, type Io } from "./cli/send.js";
+import type { Io } from "./cli/send.js";
 import { isCommand, UsageError, USAGE, type Command } from "./cli/usage.js";
 
 async function main(argv: string[], io: Io): Promise<number> {
@@ -22,12 +21,13 @@ async function main(argv: string[], io: Io): Promise<number> {
   return run(name, rest, io);
 }
 
-function run(command: Command, args: string[], io: Io): Promise<number> | number {
+// Each command is loaded when used: `secret` and `--help` need not load the signing libraries.
+async function run(command: Command, args: string[], io: Io): Promise<number> {
   switch (command) {
     case "send":
-      return sendCommand(args, io);
+      return (await import("./cli/send.js")).sendCommand(args, io);
     case "secret":
-      return secretCommand(args, io.out);
+      return (await import("./cli/secret.js")).secretCommand(args, io.out);
   }
 }
 
