@@ -2,6 +2,7 @@
 // with standardwebhooks directly (v1), and with independent Ed25519 / JOSE code (v1a, JWT).
 import assert from "node:assert/strict";
 import { createPublicKey, verify as verifySignature } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { after, before, describe, it } from "node:test";
 import express from "express";
@@ -256,6 +257,14 @@ describe("the gemini-webhooks-express/testing subpath (built package)", () => {
       assert.equal(typeof kit.createTestKeys, "function");
       assert.equal(typeof kit.startJwksServer, "function");
     }
+  });
+});
+
+describe("README", () => {
+  it("shows test/readme-handler-test.test.ts, the tested example, verbatim", () => {
+    const example = readFileSync(new URL("./readme-handler-test.test.ts", import.meta.url), "utf8").trim();
+    const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8");
+    assert.ok(readme.includes(example), "README.md's test example matches test/readme-handler-test.test.ts");
   });
 });
 
