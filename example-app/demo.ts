@@ -89,9 +89,13 @@ async function buildCases({ secret, keys, schemes }: DemoOptions): Promise<DemoC
     { event: event.type, scheme: "v1", note: "stale timestamp", delivery: signDelivery(event, { secret, timestamp: now - STALE_SECONDS }), expected: refused("timestamp_too_old") },
     { event: event.type, scheme: "v1", note: "forged signature", delivery: signDelivery(event, { secret: generateSecret() }), expected: refused("invalid_signature") },
   );
-  if (schemes.includes("v1a")) {
-    const strangerKeys = createTestKeys({ audience: keys.audience });
-    cases.push({ event: event.type, scheme: "v1a", note: "forged signature", delivery: strangerKeys.signV1a(event), expected: refused("invalid_signature") });
+  // Keys that look the same (same kids, same audience) but are not in the receiver's key set.
+  const stranger = schemes.length > 1 ? createTestKeys({ audience: keys.audience }) : undefined;
+  if (stranger && schemes.includes("v1a")) {
+    cases.push({ event: event.type, scheme: "v1a", note: "forged signature", delivery: stranger.signV1a(event), expected: refused("invalid_signature") });
+  }
+  if (stranger && schemes.includes("jwt")) {
+    cases.push({ event: event.type, scheme: "jwt", note: "forged signature", delivery: await stranger.signJwt(event), expected: refused("invalid_signature") });
   }
   const future = { type: "model.tuned", version: "v1", timestamp: new Date().toISOString(), data: { id: "tunedModels/demo-1" } };
   cases.push({ event: future.type, scheme: "v1", note: "unknown type", delivery: signDelivery(future, { secret }), expected: handled() });
