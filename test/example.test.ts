@@ -5,10 +5,12 @@ import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
+import express from "express";
 import { createExampleApp } from "../example-app/app.js";
 import { runDemo } from "../example-app/demo.js";
 import { countRejections, logDeliveries, type Logger } from "../example-app/observability.js";
-import { geminiWebhooks, GEMINI_EVENT_TYPES } from "../src/index.js";
+// The example imports the package by name (resolved to the build here), so the test does too.
+import { geminiWebhooks, GEMINI_EVENT_TYPES } from "gemini-webhooks-express";
 import { createTestKeys, generateSecret, sampleEvent, signDelivery } from "../src/testing/index.js";
 import { listen, post, SECRET } from "./helpers.js";
 
@@ -96,7 +98,7 @@ describe("observability recipes (README)", () => {
     });
     webhooks.on("batch.succeeded", () => {});
     logDeliveries(webhooks, logger);
-    const server = await listen(webhooks);
+    const server = await listen(express().use(webhooks));
     try {
       const ok = signDelivery(sampleEvent("batch.succeeded"), { secret: SECRET });
       assert.equal((await post(server.url, ok)).status, 200);
@@ -132,7 +134,7 @@ describe("observability recipes (README)", () => {
     });
     webhooks.onError(() => {}); // keep the expected 500 out of the test output
     const counts = countRejections(webhooks);
-    const server = await listen(webhooks);
+    const server = await listen(express().use(webhooks));
     try {
       const old = Math.floor(Date.now() / 1000) - 3600;
       const deliveries = [

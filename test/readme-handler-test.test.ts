@@ -38,6 +38,7 @@ test("a finished batch is recorded once, however often Gemini delivers it", asyn
   const forged = signDelivery(sampleEvent("batch.succeeded"), { secret: generateSecret() });
   const refused = await fetch(url, { method: "POST", headers: forged.headers, body: forged.body });
   assert.equal(refused.status, 401);
-  assert.equal((await refused.json()).error, "invalid_signature");
+  const { error } = (await refused.json()) as { error: string };
+  assert.equal(error, "invalid_signature");
   assert.equal(recorded.length, 1);
 });
