@@ -10,6 +10,8 @@ export interface MemoryStoreOptions {
   ttlMs?: number;
   /** How long a claim may stay in flight before it expires on its own, in ms. Default 60 000. */
   inFlightTtlMs?: number;
+  /** The clock TTLs are measured with, in ms (positive, any origin, e.g. `Date.now`). Default `performance.now`. For tests. */
+  now?: () => number;
 }
 
 type State = "in-flight" | "done";
@@ -23,7 +25,11 @@ export function memoryStore(options: MemoryStoreOptions = {}): DedupeStore {
   const ttlMs = positiveInteger(options.ttlMs ?? 25 * HOUR_MS, "ttlMs");
   const inFlightTtlMs = positiveInteger(options.inFlightTtlMs ?? 60_000, "inFlightTtlMs");
   // No ttlAutopurge: expired entries are dropped lazily on read or by LRU eviction (a timer per entry is costly).
-  const states = new LRUCache<string, State>({ max, ttl: ttlMs });
+  const clock = options.now === undefined ? undefined : checkClock(options.now);
+  // An injected clock is read on every check: lru-cache's default 1 ms time cache would hide a jump.
+  const states = new LRUCache<string, State>(
+    clock ? { max, ttl: ttlMs, perf: { now: clock }, ttlResolution: 0 } : { max, ttl: ttlMs },
+  );
 
   return {
     claim(id: string): ClaimResult {
@@ -39,6 +45,11 @@ export function memoryStore(options: MemoryStoreOptions = {}): DedupeStore {
       if (states.get(id) === "in-flight") states.delete(id);
     },
   };
+}
+
+function checkClock(now: unknown): () => number {
+  if (typeof now !== "function") throw new TypeError("memoryStore: now must be a function returning ms.");
+  return now as () => number;
 }
 
 function positiveInteger(value: number, name: string): number {

@@ -1,0 +1,115 @@
+// Redis trouble through a real receiver: a Redis that hangs or is unreachable gives a bounded 503
+// store_unavailable with Retry-After (Gemini retries, nothing lost), and the receiver recovers on its
+// own once Redis is back. A TCP proxy between ioredis and the real Redis plays the outage.
+import assert from "node:assert/strict";
+import { setTimeout as delay } from "node:timers/promises";
+import { after, afterEach, before, describe, test } from "node:test";
+import { RedisCommandTimeoutError } from "../src/redis.js";
+import { batchSucceeded, freshId, post, signedDelivery, type Answer } from "./helpers.js";
+import { deleteKeysUnder, freshPrefix, ioredisClient, RedisProxy, SKIP_WITHOUT_REDIS } from "./redis-helpers.js";
+import { startInstance, type RunningInstance } from "./redis-instance.js";
+
+const COMMAND_TIMEOUT_MS = 300;
+
+describe("the receiver when Redis is in trouble", { skip: SKIP_WITHOUT_REDIS }, () => {
+  const prefix = freshPrefix("outage");
+  let proxy: RedisProxy;
+  let instance: RunningInstance;
+  let breakRedisDuringHandler = false;
+
+  before(async () => {
+    proxy = await RedisProxy.start();
+    instance = await startInstance({
+      name: "only",
+      redisUrl: proxy.url,
+      prefix,
+      commandTimeoutMs: COMMAND_TIMEOUT_MS,
+      duringHandler: () => {
+        if (breakRedisDuringHandler) proxy.setMode("stall");
+      },
+    });
+  });
+
+  afterEach(() => {
+    breakRedisDuringHandler = false;
+    proxy.setMode("up");
+    instance.errors.length = 0;
+  });
+
+  after(async () => {
+    await instance.close();
+    await proxy.close();
+    const direct = ioredisClient();
+    await deleteKeysUnder(direct, prefix);
+    await direct.quit();
+  });
+
+  function assertStoreUnavailable(answer: Answer): void {
+    assert.equal(answer.status, 503);
+    assert.equal(answer.json.error, "store_unavailable");
+    assert.equal(answer.headers.get("retry-after"), "30");
+    assert.doesNotMatch(JSON.stringify(answer.json), /Redis|SET|timeout|ECONN/i, "no internals in the answer");
+  }
+
+  /** Posts fresh signatures of one delivery until it is not 503/409, a bounded number of times. */
+  async function retryUntilAnswered(event: object, id: string): Promise<Answer> {
+    let answer = await post(instance.url, signedDelivery(event, { id }));
+    for (let attempt = 0; attempt < 100 && (answer.status === 503 || answer.status === 409); attempt++) {
+      await delay(100); // Gemini's retry backoff, compressed
+      answer = await post(instance.url, signedDelivery(event, { id }));
+    }
+    return answer;
+  }
+
+  test("a Redis that accepts connections and never answers → 503 store_unavailable, bounded, reported; then recovery", async () => {
+    proxy.setMode("stall");
+    const id = freshId();
+    const answer = await post(instance.url, signedDelivery(batchSucceeded(), { id }));
+    assertStoreUnavailable(answer);
+    assert.equal(instance.runs.filter((run) => run.webhookId === id).length, 0, "the handler does not run without a claim");
+    const [reported] = instance.errors;
+    assert.equal(reported?.code, "store_unavailable");
+    assert.equal(reported?.webhookId, id);
+    assert.ok(reported?.cause instanceof RedisCommandTimeoutError);
+
+    // Redis is back: the same client reconnects, nothing restarts, and Gemini's retry is processed once.
+    proxy.setMode("up");
+    const retried = await retryUntilAnswered(batchSucceeded(), id);
+    assert.deepEqual([retried.status, retried.json], [200, { status: "received" }]);
+    assert.equal(instance.runs.filter((run) => run.webhookId === id).length, 1);
+    assert.deepEqual((await post(instance.url, signedDelivery(batchSucceeded(), { id }))).json, { status: "duplicate" });
+  });
+
+  test("an unreachable Redis (connections refused) → 503 store_unavailable; then recovery", async () => {
+    proxy.setMode("down");
+    const id = freshId();
+    assertStoreUnavailable(await post(instance.url, signedDelivery(batchSucceeded(), { id })));
+    assertStoreUnavailable(await post(instance.url, signedDelivery(batchSucceeded(), { id })));
+    assert.ok(instance.errors.length >= 2 && instance.errors.every((error) => error.code === "store_unavailable"));
+    assert.equal(instance.runs.filter((run) => run.webhookId === id).length, 0);
+
+    proxy.setMode("up");
+    const retried = await retryUntilAnswered(batchSucceeded(), id);
+    assert.deepEqual([retried.status, retried.json], [200, { status: "received" }]);
+    assert.equal(instance.runs.filter((run) => run.webhookId === id).length, 1);
+  });
+
+  test("Redis failing after the handlers ran: the answer is still 200 (no re-run), the failed complete is reported", async () => {
+    breakRedisDuringHandler = true;
+    const id = freshId();
+    const answer = await post(instance.url, signedDelivery(batchSucceeded(), { id }));
+    assert.deepEqual([answer.status, answer.json], [200, { status: "received" }]);
+    const [reported] = instance.errors;
+    assert.equal(reported?.code, "store_unavailable");
+    assert.match(reported?.message ?? "", /could not mark the delivery done/);
+  });
+
+  test("a handler failure while Redis hangs: 500 handler_failed, the failed release is reported", async () => {
+    breakRedisDuringHandler = true;
+    const id = freshId();
+    const answer = await post(instance.url, signedDelivery(batchSucceeded("fail-on:only"), { id }));
+    assert.deepEqual([answer.status, answer.json.error], [500, "handler_failed"]);
+    const codes = instance.errors.map((error) => error.code).sort();
+    assert.deepEqual(codes, ["handler_failed", "store_unavailable"]);
+  });
+});
