@@ -80,6 +80,8 @@ describe("signDelivery (v1)", () => {
     const delivery = signDelivery(body, { secret: SECRET });
     assert.equal(delivery.body, body);
     assert.equal((await post(`${server.url}/hook`, delivery)).status, 200);
+    assert.equal(signDelivery(Buffer.from(body), { secret: SECRET, id: "msg_same", timestamp: 1 }).headers["webhook-signature"],
+      signDelivery(body, { secret: SECRET, id: "msg_same", timestamp: 1 }).headers["webhook-signature"], "a Buffer is the body too, not JSON of it");
   });
 
   it("makes stale deliveries the receiver refuses", async () => {

@@ -26,12 +26,13 @@ export interface DeliveryParts {
 // Unix seconds stay below this for the next 3 000 years; a bigger number is almost surely Date.now() in ms.
 const MAX_UNIX_SECONDS = 1e11;
 
-/** Fills in the id and timestamp and turns the event into the body text (a string is sent as is). */
+/** Fills in the id and timestamp and turns the event into the body text. */
 export function deliveryParts(event: unknown, options: DeliveryOptions = {}): DeliveryParts {
   const id = options.id ?? `msg_${randomUUID()}`;
   if (typeof id !== "string" || id === "") throw new TypeError("id must be a non-empty string.");
   const timestamp = toUnixSeconds(options.timestamp);
-  const body = typeof event === "string" ? event : JSON.stringify(event);
+  // A string or bytes are the body as is (to test exact bytes); anything else is serialized as JSON.
+  const body = typeof event === "string" ? event : event instanceof Uint8Array ? Buffer.from(event).toString("utf8") : JSON.stringify(event);
   if (body === undefined) throw new TypeError("event must be a JSON-serializable value or a string body.");
   return { id, timestamp, body };
 }

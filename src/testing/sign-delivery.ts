@@ -10,7 +10,7 @@ export interface SignDeliveryOptions extends DeliveryOptions {
 
 /**
  * Signs `event` as a static (`v1`, HMAC-SHA256) Gemini delivery. `event` is an object (sent as
- * `JSON.stringify(event)`) or the exact body text.
+ * `JSON.stringify(event)`) or the exact body (a string or a Buffer).
  *
  * ```ts
  * const { headers, body } = signDelivery(sampleEvent("batch.succeeded"), { secret });
