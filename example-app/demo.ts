@@ -70,7 +70,7 @@ export async function runDemo(options: DemoOptions): Promise<boolean> {
 }
 
 async function buildCases({ secret, keys, schemes }: DemoOptions): Promise<DemoCase[]> {
-  const handled = (status = 200) => ({ status, answer: "received", handlerCalled: true });
+  const handled = { status: 200, answer: "received", handlerCalled: true };
   const refused = (answer: string) => ({ status: 401, answer, handlerCalled: false });
   const cases: DemoCase[] = [];
   for (const type of GEMINI_EVENT_TYPES) {
@@ -78,7 +78,7 @@ async function buildCases({ secret, keys, schemes }: DemoOptions): Promise<DemoC
     for (const scheme of schemes) {
       const delivery =
         scheme === "v1" ? signDelivery(event, { secret }) : scheme === "v1a" ? keys.signV1a(event) : await keys.signJwt(event);
-      cases.push({ event: type, scheme, note: "", delivery, expected: handled() });
+      cases.push({ event: type, scheme, note: "", delivery, expected: handled });
     }
   }
   const first = cases[0]!;
@@ -98,7 +98,7 @@ async function buildCases({ secret, keys, schemes }: DemoOptions): Promise<DemoC
     cases.push({ event: event.type, scheme: "jwt", note: "forged signature", delivery: await stranger.signJwt(event), expected: refused("invalid_signature") });
   }
   const future = { type: "model.tuned", version: "v1", timestamp: new Date().toISOString(), data: { id: "tunedModels/demo-1" } };
-  cases.push({ event: future.type, scheme: "v1", note: "unknown type", delivery: signDelivery(future, { secret }), expected: handled() });
+  cases.push({ event: future.type, scheme: "v1", note: "unknown type", delivery: signDelivery(future, { secret }), expected: handled });
   return cases;
 }
 

@@ -72,7 +72,7 @@ function printBanner(url: string): void {
   );
   console.log(
     dynamic
-      ? `  dynamic (v1a, jwt): a local test key set, audience "${keys.audience}"; its private half, for the CLI: ${keysFile}`
+      ? `  dynamic (v1a, jwt): a local test key set, audience "${keys.audience}"; private keys for the CLI's --keys: ${keysFile}`
       : "  dynamic (v1a, jwt): not available in this version of the package: static (v1) deliveries only",
   );
   console.log("Send a delivery from another terminal:");
