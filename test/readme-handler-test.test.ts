@@ -1,4 +1,4 @@
-// test/gemini-webhooks.test.ts: run with `node --import tsx --test` (or paste into vitest: same code)
+// test/gemini-webhooks.test.ts, run with `node --import tsx --test` (vitest: import `test` from "vitest" and close the server in afterAll)
 import assert from "node:assert/strict";
 import { once } from "node:events";
 import type { AddressInfo } from "node:net";
