@@ -192,7 +192,7 @@ function freePort(): Promise<number> {
 
 /** The example logs asynchronously (another process): wait for a line instead of assuming it is there. */
 async function eventually(condition: () => boolean): Promise<void> {
-  for (let attempt = 0; attempt < 100; attempt++) {
+  for (let attempt = 0; attempt < 250; attempt++) {
     if (condition()) return;
     await new Promise((resolve) => setImmediate(resolve));
     await new Promise((resolve) => setTimeout(resolve, 20));

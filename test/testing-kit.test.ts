@@ -160,6 +160,8 @@ describe("createTestKeys (v1a and JWT)", () => {
     const jwt = await signJwt("{}", { keys, algorithm: "EdDSA", id: "msg_b", timestamp: 1_800_000_000 });
     assert.deepEqual(jwt, await keys.signJwt("{}", { algorithm: "EdDSA", id: "msg_b", timestamp: 1_800_000_000 }));
     assert.throws(() => signV1a("{}", {} as never), /keys must come from createTestKeys/);
+    await assert.rejects(keys.signJwt("{}", { algorithm: "HS256" as never }), /algorithm must be one of EdDSA, RS256, ES256/);
+    await assert.rejects(keys.signJwt("{}", { algorithm: "constructor" as never }), /algorithm must be one of/);
   });
 
   it("round-trips through toJSON / importTestKeys (the CLI's --keys file)", () => {

@@ -26,7 +26,7 @@ export interface SignJwtOptions extends DeliveryOptions {
   audience?: string;
   /** `iss` claim. Default: the key set's issuer, if any. */
   issuer?: string;
-  /** Lifetime of the token in seconds: `exp = iat + expiresInSeconds`. Default 300. */
+  /** Lifetime of the token in seconds: `exp = iat + expiresInSeconds` (negative: an already expired token). Default 300. */
   expiresInSeconds?: number;
   /** More claims, or replacements for the defaults (`iat` = the timestamp, `jti` = the webhook id). */
   claims?: JWTPayload;
@@ -129,7 +129,7 @@ function buildTestKeys(privateKeys: Record<TestJwtAlgorithm, KeyObject>, audienc
     async signJwt(event, options = {}) {
       const parts = deliveryParts(event, options);
       const alg = options.algorithm ?? "RS256";
-      const key = privateKeys[alg];
+      const key = Object.hasOwn(privateKeys, alg) ? privateKeys[alg] : undefined;
       if (!key) throw new TypeError(`signJwt: algorithm must be one of ${algorithms.join(", ")}.`);
       const lifetime = options.expiresInSeconds ?? 300;
       const claimIssuer = options.issuer ?? issuer;
