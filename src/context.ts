@@ -1,16 +1,30 @@
 import type { IncomingMessage } from "node:http";
+import type { JWTPayload } from "jose";
 import type { SignatureScheme } from "./verify/index.js";
 
 /** What a handler knows about the delivery besides the event itself. */
 export interface DeliveryContext {
-  /** `webhook-id`: the same on every retry of this delivery. Use it as your idempotency key too. */
+  /**
+   * `webhook-id`: the same on every retry of this delivery. Use it as your idempotency key too.
+   * (A JWT delivery without that header: the token's `jti`.)
+   */
   webhookId: string;
-  /** `webhook-timestamp` of this attempt, in Unix seconds (a retry has a newer one). */
+  /**
+   * `webhook-timestamp` of this attempt, in Unix seconds (a retry has a newer one). A JWT delivery
+   * without that header: the token's `iat`, else the time it was received.
+   */
   timestamp: number;
   /** The signature scheme that verified it: `v1` (static, HMAC), `v1a` (dynamic, Ed25519) or `jwt` (dynamic). */
   scheme: SignatureScheme;
   /** `v1` only: which configured secret matched, as an index into the `secret` list (0 = the first). */
   secretIndex?: number;
+  /**
+   * Dynamic webhooks: which key verified it. `v1a`: the key's `kid`, or its RFC 7638 thumbprint when the
+   * key set gives none. JWT: the token's `kid` header, when present.
+   */
+  keyId?: string;
+  /** JWT only: the verified claims (`aud`, `iss`, `iat`, ... and whatever else the token carries). */
+  claims?: JWTPayload;
   /** The exact bytes that were verified. */
   rawBody: Buffer;
   /** The HTTP request (an Express `Request` when mounted in Express). */

@@ -1,6 +1,9 @@
 export { geminiWebhooks } from "./receiver.js";
 export type { GeminiWebhooks, EventHandler, ErrorListener } from "./receiver.js";
-export type { GeminiWebhooksOptions } from "./options.js";
+export type { GeminiWebhooksOptions, JwksOptions } from "./options.js";
+export { GEMINI_JWKS_URL, DEFAULT_JWT_ALGORITHMS } from "./options.js";
+export { BODY_DIGEST_CLAIMS, BOUND_EVENT_FIELDS } from "./verify/jwt-binding.js";
+export type { JWK, JSONWebKeySet, JWTPayload } from "jose";
 export type { DeliveryContext } from "./context.js";
 export type { DeliveryLifecycleEvent, DeliveryStage, LifecycleListener } from "./lifecycle.js";
 export { captureRawBody } from "./raw-body.js";

@@ -37,7 +37,13 @@ export interface GeminiWebhooks {
 /** Creates the receiver. Options are checked now: a bad one throws a TypeError naming it. */
 export function geminiWebhooks(options: GeminiWebhooksOptions): GeminiWebhooks {
   const config = resolveOptions(options);
-  const verifySignature = createSignatureVerifier({ secrets: config.secrets });
+  const verifySignature = createSignatureVerifier({
+    secrets: config.secrets,
+    jwks: config.jwks,
+    toleranceSeconds: config.toleranceSeconds,
+    now: config.now,
+    reportKeyFailure: (error) => reportError(error),
+  });
   const store = config.dedupe;
   const registry = new HandlerRegistry();
   const errorListeners: ErrorListener[] = [];
@@ -74,33 +80,39 @@ export function geminiWebhooks(options: GeminiWebhooksOptions): GeminiWebhooks {
   }
 
   async function receive(req: RequestWithBody, delivery: Delivery): Promise<AcceptedStatus> {
-    const headers = readWebhookHeaders(req.headers);
+    // With jwks configured, a JWT-only delivery may lack webhook-id / webhook-timestamp (the token stands in).
+    const headers = readWebhookHeaders(req.headers, config.jwks !== undefined);
     delivery.webhookId = headers.id;
     const entries = parseSignatureHeader(headers.signature, headers.id);
     const pendingBody = getRawBody(req, config);
     const body = pendingBody instanceof Promise ? await pendingBody : pendingBody;
     const pendingVerification = verifySignature(headers, entries, body);
     const verification = pendingVerification instanceof Promise ? await pendingVerification : pendingVerification;
+    const id = verification.webhookId;
+    delivery.webhookId = id;
     delivery.scheme = verification.scheme;
-    checkTimestamp(headers.timestamp, config.now(), config.toleranceSeconds, headers.id);
+    // Always present for v1 and v1a; a JWT without it was checked by its own iat/exp.
+    if (headers.timestamp !== undefined) checkTimestamp(headers.timestamp, config.now(), config.toleranceSeconds, id);
     delivery.report("verified");
 
     // Claimed only now, after verification: a forger must not be able to burn ids.
     if (store) {
-      const claim = await claimOnce(headers.id);
+      const claim = await claimOnce(id);
       if (claim === "done") return "duplicate";
-      if (claim === "in-flight") throw new WebhookError("delivery_in_progress", { webhookId: headers.id });
+      if (claim === "in-flight") throw new WebhookError("delivery_in_progress", { webhookId: id });
     }
     try {
-      const event = parseEvent(body, headers.id);
+      const event = verification.event ?? parseEvent(body, id);
       delivery.type = event.type;
       const handlers = registry.handlersFor(event.type);
       if (handlers.length > 0) {
         const ctx: DeliveryContext = {
-          webhookId: headers.id,
-          timestamp: headers.timestamp,
+          webhookId: id,
+          timestamp: verification.timestamp,
           scheme: verification.scheme,
           secretIndex: verification.secretIndex,
+          keyId: verification.keyId,
+          claims: verification.claims,
           rawBody: body,
           request: req,
         };
@@ -108,14 +120,14 @@ export function geminiWebhooks(options: GeminiWebhooksOptions): GeminiWebhooks {
           const pending = runHandlers(handlers, event, ctx);
           if (pending) await pending;
         } catch (cause) {
-          throw new WebhookError("handler_failed", { webhookId: headers.id, eventType: event.type, cause });
+          throw new WebhookError("handler_failed", { webhookId: id, eventType: event.type, cause });
         }
       }
-      if (store) await completeQuietly(headers.id);
+      if (store) await completeQuietly(id);
       return handlers.length > 0 ? "received" : "unhandled";
     } catch (error) {
       // Not done: forget the claim so Gemini's retry is processed, not dropped as a duplicate.
-      if (store) await releaseQuietly(headers.id);
+      if (store) await releaseQuietly(id);
       throw error;
     }
   }

@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders } from "node:http";
 import { WebhookError } from "../errors.js";
+import { parseSignatureHeader } from "./signature-list.js";
 
 /** The three Standard Webhooks headers of one delivery attempt. */
 export interface WebhookHeaders {
@@ -13,6 +14,17 @@ export interface WebhookHeaders {
   signature: string;
 }
 
+/**
+ * A delivery whose `webhook-signature` holds only JWTs may lack `webhook-id` and `webhook-timestamp`
+ * (the docs describe the token alone): the token's `jti` and `iat`/`exp` stand in for them.
+ */
+export interface TokenOnlyHeaders {
+  id: string | undefined;
+  timestampText: string | undefined;
+  timestamp: number | undefined;
+  signature: string;
+}
+
 const MAX_ID_LENGTH = 256;
 // Printable ASCII without separators that would make the signed content ambiguous.
 const ID_PATTERN = /^[\x21-\x7e]+$/;
@@ -22,19 +34,53 @@ function single(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value.join(", ") : value;
 }
 
-export function readWebhookHeaders(headers: IncomingHttpHeaders): WebhookHeaders {
+/** Whether `value` can be a `webhook-id` (also applied to a JWT's `jti` standing in for one). */
+export function isUsableWebhookId(value: string): boolean {
+  return value.length <= MAX_ID_LENGTH && ID_PATTERN.test(value);
+}
+
+/**
+ * Reads and checks the three headers. With `allowTokenOnly` (dynamic webhooks configured), a
+ * `webhook-signature` made only of JWTs may come without `webhook-id` and/or `webhook-timestamp`;
+ * anything else still needs all three.
+ */
+export function readWebhookHeaders(headers: IncomingHttpHeaders): WebhookHeaders;
+export function readWebhookHeaders(headers: IncomingHttpHeaders, allowTokenOnly: boolean): WebhookHeaders | TokenOnlyHeaders;
+export function readWebhookHeaders(headers: IncomingHttpHeaders, allowTokenOnly = false): WebhookHeaders | TokenOnlyHeaders {
   const id = single(headers["webhook-id"]);
   const timestampText = single(headers["webhook-timestamp"]);
   const signature = single(headers["webhook-signature"]);
+  if (allowTokenOnly && signature && (!id || !timestampText) && onlyTokens(signature)) {
+    return {
+      id: id ? checkId(id) : undefined,
+      timestampText: timestampText || undefined,
+      timestamp: timestampText ? checkTimestampText(timestampText, id || undefined) : undefined,
+      signature,
+    };
+  }
   if (!id || !timestampText || !signature) {
     const missing = [!id && "webhook-id", !timestampText && "webhook-timestamp", !signature && "webhook-signature"];
     throw new WebhookError("missing_headers", { webhookId: id || undefined, detail: missing.filter(Boolean).join(", ") });
   }
-  if (id.length > MAX_ID_LENGTH || !ID_PATTERN.test(id)) {
-    throw new WebhookError("invalid_headers", { detail: "webhook-id" });
-  }
+  return { id: checkId(id), timestampText, timestamp: checkTimestampText(timestampText, id), signature };
+}
+
+function checkId(id: string): string {
+  if (!isUsableWebhookId(id)) throw new WebhookError("invalid_headers", { detail: "webhook-id" });
+  return id;
+}
+
+function checkTimestampText(timestampText: string, id: string | undefined): number {
   if (!TIMESTAMP_PATTERN.test(timestampText)) {
     throw new WebhookError("invalid_headers", { webhookId: id, detail: "webhook-timestamp must be Unix seconds" });
   }
-  return { id, timestampText, timestamp: Number(timestampText), signature };
+  return Number(timestampText);
+}
+
+function onlyTokens(signature: string): boolean {
+  try {
+    return parseSignatureHeader(signature).every((entry) => entry.version === "jwt");
+  } catch {
+    return false; // no entries at all: reported as missing headers below, as before
+  }
 }

@@ -1,6 +1,12 @@
+import type { JWTPayload } from "jose";
 import { WebhookError } from "../errors.js";
-import type { WebhookHeaders } from "./headers.js";
+import type { AnyGeminiEvent } from "../events.js";
+import type { JwksConfig } from "../options.js";
+import { createV1aVerifier, type Ed25519Match } from "./ed25519.js";
+import type { TokenOnlyHeaders, WebhookHeaders } from "./headers.js";
 import { createHmacVerifier } from "./hmac.js";
+import { createKeySource, type KeyFailureReporter } from "./jwks.js";
+import { createJwtVerifier, type JwtVerifier } from "./jwt.js";
 import type { SignatureEntry } from "./signature-list.js";
 
 /** Which signature scheme verified a delivery. */
@@ -9,28 +15,95 @@ export type SignatureScheme = "v1" | "v1a" | "jwt";
 /** What a verified signature tells about a delivery. */
 export interface Verification {
   scheme: SignatureScheme;
+  /** The delivery's id: `webhook-id`, or (JWT without that header) the token's `jti`. */
+  webhookId: string;
+  /** Unix seconds: `webhook-timestamp`, or (JWT without that header) the token's `iat`, else the time of receipt. */
+  timestamp: number;
   /** `v1`: index, in the configured `secret` list, of the secret that matched (0 = the first). */
   secretIndex?: number;
+  /** `v1a`: the key's `kid` (or RFC 7638 thumbprint); JWT: the token's `kid`. */
+  keyId?: string;
+  /** JWT: the verified claims. */
+  claims?: JWTPayload;
+  /** JWT with an empty body: the event the claims carry. */
+  event?: AnyGeminiEvent;
 }
 
 export type SignatureVerifier = (
-  headers: WebhookHeaders,
+  headers: WebhookHeaders | TokenOnlyHeaders,
   entries: readonly SignatureEntry[],
   body: Buffer,
 ) => Verification | Promise<Verification>;
 
 export interface SignatureVerifierConfig {
   secrets: readonly string[];
+  /** Dynamic webhooks; absent → `v1a` and JWT are never accepted. */
+  jwks?: JwksConfig;
+  /** Clock skew allowed for JWT time claims, in seconds. Default 300. */
+  toleranceSeconds?: number;
+  /** The clock (ms since the epoch) for JWT claims and the key set's cache. Default `Date.now`. */
+  now?: () => number;
+  /** Receives key set refresh failures while the last good set is still served. */
+  reportKeyFailure?: KeyFailureReporter;
 }
 
-/** Tries each configured scheme; a scheme that is not configured never accepts anything. */
+/** Each JWT costs a public-key verification: a header stuffed with tokens must not cost more. */
+export const MAX_JWT_ENTRIES = 2;
+
+/**
+ * Tries each configured scheme, cheapest first (`v1`, `v1a`, JWT); any one verifying entry is enough.
+ * A scheme that is not configured never accepts anything.
+ */
 export function createSignatureVerifier(config: SignatureVerifierConfig): SignatureVerifier {
   const hmac = config.secrets.length > 0 ? createHmacVerifier(config.secrets) : undefined;
+  const now = config.now ?? Date.now;
+  // One key source per receiver, shared by v1a and JWT: one cache, one fetch in flight.
+  const source = config.jwks ? createKeySource(config.jwks, now, config.reportKeyFailure ?? (() => {})) : undefined;
+  const v1a = source ? createV1aVerifier(source) : undefined;
+  const jwt =
+    source && config.jwks
+      ? createJwtVerifier({ source, jwks: config.jwks, toleranceSeconds: config.toleranceSeconds ?? 300, now })
+      : undefined;
+
   return (headers, entries, body) => {
-    if (hmac) {
+    const standard = hasStandardHeaders(headers);
+    if (hmac && standard) {
       const secretIndex = hmac(entries, headers.id, headers.timestamp, body);
-      if (secretIndex >= 0) return { scheme: "v1", secretIndex };
+      if (secretIndex >= 0) return { scheme: "v1", webhookId: headers.id, timestamp: headers.timestamp, secretIndex };
     }
-    throw new WebhookError("invalid_signature", { webhookId: headers.id });
+    if (v1a && standard && entries.some((entry) => entry.version === "v1a")) {
+      const matched = v1a(entries, headers, body);
+      const onV1a = (match: Ed25519Match | undefined): Verification | Promise<Verification> =>
+        match
+          ? { scheme: "v1a", webhookId: headers.id, timestamp: headers.timestamp, keyId: match.keyId }
+          : verifyTokens(jwt, entries, headers, body);
+      return matched instanceof Promise ? matched.then(onV1a) : onV1a(matched);
+    }
+    return verifyTokens(jwt, entries, headers, body);
   };
+}
+
+function verifyTokens(
+  jwt: JwtVerifier | undefined,
+  entries: readonly SignatureEntry[],
+  headers: WebhookHeaders | TokenOnlyHeaders,
+  body: Buffer,
+): Verification | Promise<Verification> {
+  const tokens = jwt ? entries.filter((entry) => entry.version === "jwt").slice(0, MAX_JWT_ENTRIES) : [];
+  if (!jwt || tokens.length === 0) throw new WebhookError("invalid_signature", { webhookId: headers.id });
+  return (async () => {
+    let firstError: unknown;
+    for (const token of tokens) {
+      try {
+        return { scheme: "jwt", ...(await jwt(token.value, headers, body)) } satisfies Verification;
+      } catch (error) {
+        firstError ??= error;
+      }
+    }
+    throw firstError;
+  })();
+}
+
+function hasStandardHeaders(headers: WebhookHeaders | TokenOnlyHeaders): headers is WebhookHeaders {
+  return headers.id !== undefined && headers.timestamp !== undefined;
 }

@@ -1,0 +1,181 @@
+import { errors, jwtVerify, type JWTPayload, type JWTVerifyOptions, type JWTVerifyResult } from "jose";
+import { WebhookError, isWebhookError } from "../errors.js";
+import type { AnyGeminiEvent } from "../events.js";
+import type { JwksConfig } from "../options.js";
+import { isUsableWebhookId, type TokenOnlyHeaders } from "./headers.js";
+import type { KeySet, KeySource } from "./jwks.js";
+import { checkBodyBinding } from "./jwt-binding.js";
+
+/** What a verified JWT delivery tells. */
+export interface JwtVerification {
+  /** `webhook-id`, or the token's `jti` when the header is absent. */
+  webhookId: string;
+  /** `webhook-timestamp`, else the token's `iat`, else the time of receipt (Unix seconds). */
+  timestamp: number;
+  /** The token header's `kid`, when it has one. */
+  keyId?: string;
+  claims: JWTPayload;
+  /** The event, when the body is empty and the claims carry it. */
+  event?: AnyGeminiEvent;
+}
+
+export type JwtVerifier = (token: string, headers: TokenOnlyHeaders, body: Buffer) => Promise<JwtVerification>;
+
+export interface JwtVerifierConfig {
+  source: KeySource;
+  jwks: JwksConfig;
+  /** Allowed clock skew for `iat`, `nbf` and `exp`, and the largest age of an `iat` when there is no `exp`, in seconds. */
+  toleranceSeconds: number;
+  now: () => number;
+}
+
+const NO_AUDIENCE =
+  'a JWT-signed delivery arrived but jwks.audience is not configured; set jwks: { audience: "<your audience>" } ' +
+  "to accept JWT deliveries (v1a deliveries do not need it)";
+
+/**
+ * Verifies a compact JWT from `webhook-signature` with jose, against the receiver's key set:
+ * allow-listed algorithms, `aud` always, `iss` when configured, `exp`/`nbf`/`iat` within the
+ * tolerance, the body checked against whatever the claims bind, then the user's `verifyClaims`.
+ */
+export function createJwtVerifier(config: JwtVerifierConfig): JwtVerifier {
+  const { source, toleranceSeconds, now } = config;
+  const { audience, issuer, algorithms, verifyClaims } = config.jwks;
+  let warnedNoAudience = false;
+  // Built once; each request only adds its own clock reading.
+  const baseOptions: JWTVerifyOptions = {
+    algorithms: [...algorithms],
+    audience: audience ? [...audience] : undefined,
+    issuer: issuer ? [...issuer] : undefined,
+    clockTolerance: toleranceSeconds,
+  };
+
+  return async (token, headers, body) => {
+    if (!audience) {
+      // A configuration gap, not an attack: say so once where an operator will see it, even without onError.
+      if (!warnedNoAudience) {
+        warnedNoAudience = true;
+        console.warn(`[gemini-webhooks] ${NO_AUDIENCE}.`);
+      }
+      throw new WebhookError("invalid_signature", { webhookId: headers.id, detail: NO_AUDIENCE });
+    }
+    const nowMs = now();
+    const options: JWTVerifyOptions = { ...baseOptions, currentDate: new Date(nowMs) };
+    const { payload: claims, protectedHeader } = await verifyAgainstSource(source, token, options, headers.id);
+
+    const nowSeconds = Math.floor(nowMs / 1000);
+    checkFreshness(claims, headers, nowSeconds, toleranceSeconds);
+    const webhookId = deliveryId(claims, headers);
+    const event = checkBodyBinding(claims, body, webhookId);
+    if (verifyClaims) {
+      try {
+        await verifyClaims(claims, body);
+      } catch (cause) {
+        throw new WebhookError("invalid_signature", { webhookId, cause, detail: "jwks.verifyClaims refused the token" });
+      }
+    }
+    return {
+      webhookId,
+      timestamp: headers.timestamp ?? claims.iat ?? nowSeconds,
+      keyId: protectedHeader.kid,
+      claims,
+      event,
+    };
+  };
+}
+
+async function verifyAgainstSource(
+  source: KeySource,
+  token: string,
+  options: JWTVerifyOptions,
+  webhookId: string | undefined,
+): Promise<JWTVerifyResult> {
+  const keySet = await source.current();
+  try {
+    return await verifyWithKeySet(keySet, token, options);
+  } catch (error) {
+    if (!(error instanceof errors.JWKSNoMatchingKey)) throw fromJose(error, webhookId);
+    // An unknown kid may be a key published since the set was fetched (rotation): refetch, cooldown permitting.
+    const newer = await source.refreshForUnknownKey(keySet);
+    if (!newer) throw fromJose(error, webhookId);
+    try {
+      return await verifyWithKeySet(newer, token, options);
+    } catch (retryError) {
+      throw fromJose(retryError, webhookId);
+    }
+  }
+}
+
+async function verifyWithKeySet(keySet: KeySet, token: string, options: JWTVerifyOptions): Promise<JWTVerifyResult> {
+  try {
+    return await jwtVerify(token, keySet.jwt, options);
+  } catch (error) {
+    if (!(error instanceof errors.JWKSMultipleMatchingKeys)) throw error;
+    // No kid and several keys fit the algorithm (e.g. several Ed25519 keys): try each; jose imports each once per set.
+    for await (const key of error) {
+      try {
+        return await jwtVerify(token, key, options);
+      } catch (keyError) {
+        if (!(keyError instanceof errors.JWSSignatureVerificationFailed)) throw keyError;
+      }
+    }
+    throw new errors.JWSSignatureVerificationFailed();
+  }
+}
+
+function checkFreshness(claims: JWTPayload, headers: TokenOnlyHeaders, nowSeconds: number, toleranceSeconds: number): void {
+  // jose checked exp and nbf (and that iat, if present, is a number); it checks iat's age only when asked.
+  const { iat, exp } = claims;
+  if (iat !== undefined && iat - nowSeconds > toleranceSeconds) {
+    throw new WebhookError("timestamp_too_new", { webhookId: headers.id, detail: "the JWT's iat is in the future" });
+  }
+  if (exp !== undefined) return;
+  if (iat !== undefined) {
+    // Without exp, the token is only as fresh as its iat: the same window as webhook-timestamp.
+    if (nowSeconds - iat > toleranceSeconds) {
+      throw new WebhookError("timestamp_too_old", { webhookId: headers.id, detail: "the JWT has no exp and its iat is too old" });
+    }
+  } else if (headers.timestamp === undefined) {
+    throw new WebhookError("missing_headers", {
+      webhookId: headers.id,
+      detail: "the JWT has neither iat nor exp and there is no webhook-timestamp: nothing shows the delivery is fresh",
+    });
+  }
+}
+
+function deliveryId(claims: JWTPayload, headers: TokenOnlyHeaders): string {
+  const { jti } = claims;
+  if (headers.id !== undefined) {
+    if (jti !== undefined && jti !== headers.id) {
+      throw new WebhookError("invalid_signature", { webhookId: headers.id, detail: "the JWT's jti differs from webhook-id" });
+    }
+    return headers.id;
+  }
+  if (jti === undefined) {
+    throw new WebhookError("missing_headers", {
+      detail: "webhook-id is missing and the JWT has no jti to identify the delivery (needed to drop duplicates)",
+    });
+  }
+  if (typeof jti !== "string" || !isUsableWebhookId(jti)) {
+    throw new WebhookError("invalid_headers", { detail: "the JWT's jti cannot serve as a webhook-id" });
+  }
+  return jti;
+}
+
+/** jose's stable error codes → our answers: expiry and not-yet-valid are timestamp errors, the rest a bad signature. */
+function fromJose(error: unknown, webhookId: string | undefined): WebhookError {
+  if (isWebhookError(error)) return error;
+  if (error instanceof errors.JWTExpired) {
+    return new WebhookError("timestamp_too_old", { webhookId, cause: error, detail: `JWT ${error.claim} check failed` });
+  }
+  if (error instanceof errors.JWTClaimValidationFailed) {
+    const tooNew = error.claim === "nbf" || (error.claim === "iat" && error.reason === "check_failed");
+    return new WebhookError(tooNew ? "timestamp_too_new" : "invalid_signature", {
+      webhookId,
+      cause: error,
+      detail: `JWT claim "${error.claim}": ${error.reason}`,
+    });
+  }
+  const code = (error as { code?: unknown } | null)?.code;
+  return new WebhookError("invalid_signature", { webhookId, cause: error, detail: `JWT rejected (${typeof code === "string" ? code : "error"})` });
+}
