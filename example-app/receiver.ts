@@ -13,12 +13,6 @@ export interface ExampleReceiver {
  * Gemini account are needed. In production: `jwks: { audience: "your-audience" }` (Google's URL is the default).
  */
 export function createReceiver(secret: string, keys: TestKeys): ExampleReceiver {
-  const options = { secret, jwks: { keys: keys.jwks, audience: keys.audience } };
-  try {
-    return { webhooks: geminiWebhooks(options), schemes: ["v1", "v1a", "jwt"] };
-  } catch (error) {
-    // This version of the package predates dynamic webhooks (no "jwks" option yet): static deliveries only.
-    if (!(error instanceof TypeError && error.message.includes('"jwks"'))) throw error;
-    return { webhooks: geminiWebhooks({ secret }), schemes: ["v1"] };
-  }
+  const webhooks = geminiWebhooks({ secret, jwks: { keys: keys.jwks, audience: keys.audience } });
+  return { webhooks, schemes: ["v1", "v1a", "jwt"] };
 }

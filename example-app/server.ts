@@ -62,7 +62,6 @@ function loadOrCreateKeys(file: string | undefined): TestKeys {
 }
 
 function printBanner(url: string): void {
-  const dynamic = example.schemes.includes("v1a");
   const secretArg = secretFromEnv ? '--secret "$GEMINI_WEBHOOK_SECRET"' : `--secret ${secret}`;
   console.log(`Gemini webhooks example: listening on ${url}`);
   console.log(
@@ -70,14 +69,10 @@ function printBanner(url: string): void {
       ? "  static (v1):        the secret in GEMINI_WEBHOOK_SECRET"
       : `  static (v1):        secret ${secret} (generated for this run; set GEMINI_WEBHOOK_SECRET to use yours)`,
   );
-  console.log(
-    dynamic
-      ? `  dynamic (v1a, jwt): a local test key set, audience "${keys.audience}"; private keys for the CLI's --keys: ${keysFile}`
-      : "  dynamic (v1a, jwt): not available in this version of the package: static (v1) deliveries only",
-  );
+  console.log(`  dynamic (v1a, jwt): a local test key set, audience "${keys.audience}"; private keys for the CLI's --keys: ${keysFile}`);
   console.log("Send a delivery from another terminal:");
   console.log(`  npm run cli -- send ${url} --type batch.succeeded ${secretArg}`);
-  if (dynamic) console.log(`  npm run cli -- send ${url} --type video.generated --scheme jwt --keys ${keysFile}`);
+  console.log(`  npm run cli -- send ${url} --type video.generated --scheme jwt --keys ${keysFile}`);
   console.log("Or see every event type, scheme, duplicate and forgery at once: npm run demo");
   console.log("Stop with Ctrl+C.");
 }

@@ -41,7 +41,6 @@ describe("gemini-webhooks CLI", () => {
   let example: ChildProcess;
   let exampleOutput = "";
   let url = "";
-  let dynamic = false;
 
   before(async () => {
     assert.ok(existsSync(cliPath), "dist/esm/cli.js is missing: run `npm run build` (npm test does)");
@@ -64,7 +63,7 @@ describe("gemini-webhooks CLI", () => {
       example.stdout!.on("data", onData);
       example.once("exit", (code) => reject(new Error(`the example exited (${code}) before listening:\n${exampleOutput}`)));
     });
-    dynamic = /dynamic \(v1a, jwt\): a local test key set/.test(exampleOutput);
+    assert.match(exampleOutput, /dynamic \(v1a, jwt\): a local test key set, audience "cli-test"/);
     assert.equal(exampleOutput.includes(secret), false, "a secret from the environment is never printed");
   });
 
@@ -114,17 +113,23 @@ describe("gemini-webhooks CLI", () => {
     assert.match(run.stdout, /200 received/);
   });
 
-  it("send --scheme v1a / jwt: signs with the --keys file, accepted exactly when the example verifies dynamic deliveries", async () => {
-    for (const scheme of ["v1a", "jwt"]) {
-      const run = await cli(["send", url, "-t", "video.generated", "--scheme", scheme, "--keys", keysFile]);
-      if (dynamic) {
-        assert.equal(run.code, 0, run.stdout + run.stderr);
-        assert.match(run.stdout, /200 received/);
-      } else {
-        assert.equal(run.code, 1, run.stdout + run.stderr);
-        assert.match(run.stdout, /401 invalid_signature/);
-      }
+  it("send --scheme v1a / jwt: signs with the --keys file the example trusts; the handler sees the scheme", async () => {
+    const runs = await Promise.all([
+      cli(["send", url, "-t", "video.generated", "--scheme", "v1a", "--keys", keysFile]),
+      cli(["send", url, "-t", "interaction.completed", "--scheme", "jwt", "--algorithm", "ES256"], { GEMINI_WEBHOOK_TEST_KEYS: keysFile }),
+    ]);
+    for (const [index, scheme] of ["v1a", "jwt"].entries()) {
+      const run = runs[index]!;
+      assert.equal(run.code, 0, run.stdout + run.stderr);
+      const [, id] = /(msg_[0-9a-f-]+)\s+200 received/.exec(run.stdout) ?? [];
+      assert.ok(id, run.stdout);
+      await eventually(() => exampleOutput.includes(`via ${scheme} (${id})`));
     }
+    const stranger = join(dir, "stranger-keys.json");
+    writeFileSync(stranger, JSON.stringify(createTestKeys({ audience: "cli-test" }).toJSON()));
+    const forged = await cli(["send", url, "-t", "video.generated", "--scheme", "jwt", "--keys", stranger]);
+    assert.equal(forged.code, 1);
+    assert.match(forged.stdout, /401 invalid_signature/);
   });
 
   it("reports a bad URL, a malformed secret, missing keys and bad options as usage errors (exit status 2)", async () => {

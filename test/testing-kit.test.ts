@@ -149,6 +149,9 @@ describe("createTestKeys (v1a and JWT)", () => {
     assert.equal(claims.aud, "someone-else");
     assert.equal(claims.exp, 1_800_000_060);
     assert.equal(claims.type, "batch.failed");
+    const bound = await keys.signJwt("{}", { bindBody: true });
+    const boundClaims = JSON.parse(Buffer.from(bound.headers["webhook-signature"]!.split(".")[1]!, "base64url").toString());
+    assert.equal(boundClaims.body_sha256, "44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a", "hex SHA-256 of {}");
     await assert.rejects(jwtVerify(token, createLocalJWKSet(keys.jwks), { audience: "my-service", currentDate: new Date(1_800_000_000_000) }), {
       code: "ERR_JWT_CLAIM_VALIDATION_FAILED",
     });
@@ -174,6 +177,75 @@ describe("createTestKeys (v1a and JWT)", () => {
     assert.ok(verifyV1a(keys, `msg_c.1800000000.{}`, delivery.headers["webhook-signature"]!.slice(4)));
     assert.throws(() => importTestKeys({ audience: "a", keys: keys.jwks.keys }), /private JWK/);
     assert.throws(() => importTestKeys({} as never), TypeError);
+  });
+});
+
+describe("dynamic deliveries through the real receiver", () => {
+  const keys = createTestKeys({ audience: "my-service" });
+
+  async function receiverWith(jwks: { keys?: TestKeys["jwks"]; url?: string; audience: string }) {
+    const seen: { event: AnyGeminiEvent; ctx: DeliveryContext }[] = [];
+    const webhooks = geminiWebhooks({ jwks });
+    webhooks.onAny((event, ctx) => void seen.push({ event, ctx }));
+    const server = await listen(express().use("/hook", webhooks));
+    return { seen, url: `${server.url}/hook`, close: () => server.close() };
+  }
+
+  it("accepts v1a and JWTs of every algorithm against the local key set; handlers see the scheme", async () => {
+    const receiver = await receiverWith({ keys: keys.jwks, audience: keys.audience });
+    try {
+      const deliveries = [
+        ["v1a", keys.signV1a(sampleEvent("video.generated"))],
+        ["jwt", await keys.signJwt(sampleEvent("batch.failed"))],
+        ["jwt", await keys.signJwt(sampleEvent("batch.failed"), { algorithm: "ES256" })],
+        ["jwt", await keys.signJwt(sampleEvent("batch.failed"), { algorithm: "EdDSA", bindBody: true })],
+      ] as const;
+      for (const [scheme, delivery] of deliveries) {
+        const answer = await post(receiver.url, delivery);
+        assert.equal(answer.status, 200, `${scheme}: ${JSON.stringify(answer.json)}`);
+        const call = receiver.seen.find((entry) => entry.ctx.webhookId === delivery.headers["webhook-id"]);
+        assert.equal(call?.ctx.scheme, scheme);
+        assert.deepEqual(call?.event, JSON.parse(delivery.body));
+      }
+    } finally {
+      await receiver.close();
+    }
+  });
+
+  it("is refused when forged, aimed at another audience, or (with bindBody) carrying another body", async () => {
+    const receiver = await receiverWith({ keys: keys.jwks, audience: keys.audience });
+    try {
+      const stranger = createTestKeys({ audience: keys.audience });
+      const bound = await keys.signJwt(sampleEvent("batch.succeeded"), { bindBody: true });
+      const tampered = { ...bound, body: JSON.stringify(sampleEvent("batch.succeeded", { data: { output_file_uri: "gs://evil/x" } })) };
+      const refused = [
+        stranger.signV1a(sampleEvent("batch.succeeded")),
+        await stranger.signJwt(sampleEvent("batch.succeeded")),
+        await keys.signJwt(sampleEvent("batch.succeeded"), { audience: "someone-else" }),
+        tampered,
+      ];
+      for (const delivery of refused) {
+        const answer = await post(receiver.url, delivery);
+        assert.deepEqual([answer.status, answer.json.error], [401, "invalid_signature"]);
+      }
+      assert.equal(receiver.seen.length, 0);
+    } finally {
+      await receiver.close();
+    }
+  });
+
+  it("verifies through startJwksServer with a single key-set fetch", async () => {
+    const jwksServer = await startJwksServer(keys.jwks);
+    const receiver = await receiverWith({ url: jwksServer.url, audience: keys.audience });
+    try {
+      for (const delivery of [keys.signV1a(sampleEvent("batch.expired")), await keys.signJwt(sampleEvent("batch.expired"))]) {
+        assert.equal((await post(receiver.url, delivery)).status, 200);
+      }
+      assert.equal(jwksServer.requestCount, 1);
+    } finally {
+      await receiver.close();
+      await jwksServer.close();
+    }
   });
 });
 

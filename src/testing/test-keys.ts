@@ -1,4 +1,4 @@
-import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, type JsonWebKey, type KeyObject } from "node:crypto";
+import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, type JsonWebKey, type KeyObject } from "node:crypto";
 import { SignJWT, type JWK, type JWTPayload } from "jose";
 import { deliveryHeaders, deliveryParts, signedContent, type DeliveryOptions, type SignedDelivery } from "./delivery.js";
 
@@ -28,6 +28,8 @@ export interface SignJwtOptions extends DeliveryOptions {
   issuer?: string;
   /** Lifetime of the token in seconds: `exp = iat + expiresInSeconds` (negative: an already expired token). Default 300. */
   expiresInSeconds?: number;
+  /** Adds a `body_sha256` claim (hex SHA-256 of the body), which binds the body to the token. Default false. */
+  bindBody?: boolean;
   /** More claims, or replacements for the defaults (`iat` = the timestamp, `jti` = the webhook id). */
   claims?: JWTPayload;
 }
@@ -139,6 +141,7 @@ function buildTestKeys(privateKeys: Record<TestJwtAlgorithm, KeyObject>, audienc
         iat: parts.timestamp,
         exp: parts.timestamp + lifetime,
         jti: parts.id,
+        ...(options.bindBody ? { body_sha256: createHash("sha256").update(parts.body).digest("hex") } : {}),
         ...options.claims,
       };
       const kid = alg === "EdDSA" ? undefined : KEY_IDS[alg];
