@@ -1,7 +1,7 @@
 import type { JWTPayload } from "jose";
 import { WebhookError } from "../errors.js";
 import type { AnyGeminiEvent } from "../events.js";
-import type { JwksConfig } from "../options.js";
+import type { JwksConfig } from "./jwks-options.js";
 import { createV1aVerifier, type Ed25519Match } from "./ed25519.js";
 import type { TokenOnlyHeaders, WebhookHeaders } from "./headers.js";
 import { createHmacVerifier } from "./hmac.js";

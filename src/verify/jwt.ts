@@ -1,7 +1,7 @@
 import { errors, jwtVerify, type JWTPayload, type JWTVerifyOptions, type JWTVerifyResult } from "jose";
 import { WebhookError, isWebhookError } from "../errors.js";
 import type { AnyGeminiEvent } from "../events.js";
-import type { JwksConfig } from "../options.js";
+import type { JwksConfig } from "./jwks-options.js";
 import { isUsableWebhookId, type TokenOnlyHeaders } from "./headers.js";
 import type { KeySet, KeySource } from "./jwks.js";
 import { checkBodyBinding } from "./jwt-binding.js";
