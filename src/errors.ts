@@ -12,6 +12,10 @@ export const ANSWERS = {
   body_timeout: { status: 408, message: "The request body did not arrive in time." },
   delivery_in_progress: { status: 409, message: "This delivery is being processed by another request; retry later." },
   payload_too_large: { status: 413, message: "The request body is larger than the configured limit." },
+  unsupported_encoding: {
+    status: 415,
+    message: "The request body has a Content-Encoding; webhook bodies must be sent as is: the signature covers the exact bytes.",
+  },
   raw_body_unavailable: {
     status: 500,
     message:

@@ -27,7 +27,8 @@ export function sendAccepted(res: ServerResponse, status: AcceptedStatus): void 
 /** Answers with the row of the table for this error: status, code and our static message only. */
 export function sendError(res: ServerResponse, error: WebhookError): void {
   const body = JSON.stringify({ error: error.code, message: ANSWERS[error.code].message });
-  // A body we stopped reading (too large, too slow) leaves the connection in an unknown state: close it.
-  const close = error.code === "payload_too_large" || error.code === "body_timeout";
+  // A body we stopped (or never started) reading (too large, too slow, compressed) leaves the
+  // connection in an unknown state: close it.
+  const close = error.code === "payload_too_large" || error.code === "body_timeout" || error.code === "unsupported_encoding";
   write(res, error.status, body, error.retryAfterSeconds, close);
 }

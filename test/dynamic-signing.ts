@@ -1,6 +1,6 @@
 // Signs dynamic deliveries with node:crypto only, independently of jose and of the code under test.
 import { createHmac, sign, type KeyObject } from "node:crypto";
-import type { Delivery } from "./helpers.js";
+import { standardDelivery, type Delivery } from "./helpers.js";
 import type { TestKey } from "./jwks-server.js";
 
 const b64url = (value: string | Buffer) => Buffer.from(value).toString("base64url");
@@ -36,16 +36,7 @@ export function v1aSignature(privateKey: KeyObject, id: string, timestamp: numbe
 
 /** A `v1a`-signed delivery. */
 export function v1aDelivery(event: unknown, key: TestKey, { id, timestamp }: { id: string; timestamp: number }): Delivery {
-  const body = typeof event === "string" ? event : JSON.stringify(event);
-  return {
-    body,
-    headers: {
-      "content-type": "application/json",
-      "webhook-id": id,
-      "webhook-timestamp": String(timestamp),
-      "webhook-signature": `v1a,${v1aSignature(key.privateKey, id, timestamp, body)}`,
-    },
-  };
+  return standardDelivery(event, id, timestamp, (body) => `v1a,${v1aSignature(key.privateKey, id, timestamp, body)}`);
 }
 
 /** A delivery whose webhook-signature is `token`; webhook-id / webhook-timestamp only when given. */

@@ -56,11 +56,8 @@ export interface Delivery {
   body: string;
 }
 
-/** A `v1`-signed delivery of `event`, as Gemini would send it. */
-export function signedDelivery(
-  event: unknown,
-  { secret = SECRET, id = freshId(), timestamp = Math.floor(Date.now() / 1000) }: { secret?: string; id?: string; timestamp?: number } = {},
-): Delivery {
+/** A delivery of `event` with the Standard Webhooks headers; `signature` computes the `webhook-signature` value from the body. */
+export function standardDelivery(event: unknown, id: string, timestamp: number, signature: (body: string) => string): Delivery {
   const body = typeof event === "string" ? event : JSON.stringify(event);
   return {
     body,
@@ -68,9 +65,17 @@ export function signedDelivery(
       "content-type": "application/json",
       "webhook-id": id,
       "webhook-timestamp": String(timestamp),
-      "webhook-signature": `v1,${hmacSignature(secret, id, timestamp, body)}`,
+      "webhook-signature": signature(body),
     },
   };
+}
+
+/** A `v1`-signed delivery of `event`, as Gemini would send it. */
+export function signedDelivery(
+  event: unknown,
+  { secret = SECRET, id = freshId(), timestamp = Math.floor(Date.now() / 1000) }: { secret?: string; id?: string; timestamp?: number } = {},
+): Delivery {
+  return standardDelivery(event, id, timestamp, (body) => `v1,${hmacSignature(secret, id, timestamp, body)}`);
 }
 
 export function batchSucceeded(id = "batches/123"): object {

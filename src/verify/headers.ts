@@ -28,7 +28,9 @@ export interface TokenOnlyHeaders {
 const MAX_ID_LENGTH = 256;
 // Printable ASCII without separators that would make the signed content ambiguous.
 const ID_PATTERN = /^[\x21-\x7e]+$/;
-const TIMESTAMP_PATTERN = /^\d{1,12}$/;
+// Canonical decimal only: the HMAC is computed over the parsed number, so "0" + ts would verify
+// with the signature of ts although the signed text differs from the text sent.
+const TIMESTAMP_PATTERN = /^(?:0|[1-9]\d{0,11})$/;
 
 function single(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value.join(", ") : value;

@@ -1,3 +1,4 @@
+import { isUtf8 } from "node:buffer";
 import { timingSafeEqual } from "node:crypto";
 import { Webhook } from "standardwebhooks";
 import type { SignatureEntry } from "./signature-list.js";
@@ -15,6 +16,9 @@ export function createHmacVerifier(secrets: readonly string[]): HmacVerifier {
   return (entries, id, timestamp, body) => {
     const candidates = entries.filter((entry) => entry.version === "v1");
     if (candidates.length === 0) return -1;
+    // standardwebhooks hashes the body decoded as UTF-8: invalid bytes would all decode to U+FFFD, so
+    // different bodies would share a signature. Only valid UTF-8 decodes losslessly (JSON must be UTF-8).
+    if (!isUtf8(body)) return -1;
     const date = new Date(timestamp * 1000);
     const payload = body.toString("utf8");
     for (let index = 0; index < signers.length; index++) {

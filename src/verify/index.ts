@@ -1,7 +1,7 @@
 import type { JWTPayload } from "jose";
 import { WebhookError } from "../errors.js";
 import type { AnyGeminiEvent } from "../events.js";
-import type { JwksConfig } from "../options.js";
+import type { JwksConfig } from "./jwks-options.js";
 import { createV1aVerifier, type Ed25519Match } from "./ed25519.js";
 import type { TokenOnlyHeaders, WebhookHeaders } from "./headers.js";
 import { createHmacVerifier } from "./hmac.js";
@@ -17,7 +17,7 @@ export interface Verification {
   scheme: SignatureScheme;
   /** The delivery's id: `webhook-id`, or (JWT without that header) the token's `jti`. */
   webhookId: string;
-  /** Unix seconds: `webhook-timestamp`, or (JWT without that header) the token's `iat`, else the time of receipt. */
+  /** Unix seconds: `webhook-timestamp` (signed by v1/v1a); JWT: the token's `iat`, else `webhook-timestamp`, else the time of receipt. */
   timestamp: number;
   /** `v1`: index, in the configured `secret` list, of the secret that matched (0 = the first). */
   secretIndex?: number;

@@ -1,7 +1,7 @@
 import { createHash, createPublicKey, type KeyObject } from "node:crypto";
 import { createLocalJWKSet, createRemoteJWKSet, type JSONWebKeySet, type JWK, type JWTVerifyGetKey } from "jose";
 import { WebhookError } from "../errors.js";
-import type { JwksConfig } from "../options.js";
+import { PRIVATE_JWK_MEMBERS, type JwksConfig } from "./jwks-options.js";
 
 /** An Ed25519 public key of the set, imported once, for `v1a` signatures. */
 export interface Ed25519Key {
@@ -133,8 +133,6 @@ class RemoteKeySource implements KeySource {
   }
 }
 
-// JWK members only private or secret keys have. A published set holding them is ignored key by key.
-const PRIVATE_MEMBERS = ["d", "p", "q", "dp", "dq", "qi", "k", "priv"];
 
 /** Keeps the public signature keys (RSA, EC, OKP) and imports the Ed25519 ones. Throws if none is usable. */
 export function buildKeySet(jwks: JSONWebKeySet): KeySet {
@@ -156,7 +154,7 @@ export function buildKeySet(jwks: JSONWebKeySet): KeySet {
 function isPublicSignatureKey(jwk: JWK): boolean {
   if (jwk === null || typeof jwk !== "object") return false;
   if (jwk.kty !== "RSA" && jwk.kty !== "EC" && jwk.kty !== "OKP") return false;
-  if (PRIVATE_MEMBERS.some((member) => member in jwk)) return false;
+  if (PRIVATE_JWK_MEMBERS.some((member) => member in jwk)) return false;
   return jwk.use === undefined || jwk.use === "sig";
 }
 

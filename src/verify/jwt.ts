@@ -1,7 +1,7 @@
 import { errors, jwtVerify, type JWTPayload, type JWTVerifyOptions, type JWTVerifyResult } from "jose";
 import { WebhookError, isWebhookError } from "../errors.js";
 import type { AnyGeminiEvent } from "../events.js";
-import type { JwksConfig } from "../options.js";
+import type { JwksConfig } from "./jwks-options.js";
 import { isUsableWebhookId, type TokenOnlyHeaders } from "./headers.js";
 import type { KeySet, KeySource } from "./jwks.js";
 import { checkBodyBinding } from "./jwt-binding.js";
@@ -59,6 +59,12 @@ export function createJwtVerifier(config: JwtVerifierConfig): JwtVerifier {
       }
       throw new WebhookError("invalid_signature", { webhookId: headers.id, detail: NO_AUDIENCE });
     }
+    // jose decodes base64url leniently: the unused low bits of the last character would let one
+    // signature be written several ways. Only the canonical text is accepted (as for v1 and v1a).
+    const signature = token.slice(token.lastIndexOf(".") + 1);
+    if (Buffer.from(signature, "base64url").toString("base64url") !== signature) {
+      throw new WebhookError("invalid_signature", { webhookId: headers.id, detail: "the JWT's signature is not canonical base64url" });
+    }
     const nowMs = now();
     const options: JWTVerifyOptions = { ...baseOptions, currentDate: new Date(nowMs) };
     const { payload: claims, protectedHeader } = await verifyAgainstSource(source, token, options, headers.id);
@@ -76,7 +82,8 @@ export function createJwtVerifier(config: JwtVerifierConfig): JwtVerifier {
     }
     return {
       webhookId,
-      timestamp: headers.timestamp ?? claims.iat ?? nowSeconds,
+      // The token's iat is signed; webhook-timestamp is not covered by a JWT, so it comes second.
+      timestamp: claims.iat ?? headers.timestamp ?? nowSeconds,
       keyId: protectedHeader.kid,
       claims,
       event,

@@ -1,0 +1,75 @@
+import express from "express";
+import { canonicalEventType, GEMINI_EVENT_TYPES } from "gemini-webhooks-express";
+import type { DeliveryContext, GeminiEventType, GeminiWebhooks, SignatureScheme } from "gemini-webhooks-express";
+import type { TestKeys } from "gemini-webhooks-express/testing";
+import { consoleLogger, countRejections, logDeliveries, type RejectionCounts } from "./observability.js";
+import { createReceiver } from "./receiver.js";
+
+/** What one handler call saw, for the log and the demo's table. */
+export interface HandlerCall {
+  webhookId: string;
+  type: string;
+  scheme: SignatureScheme;
+  summary: string;
+}
+
+export interface ExampleApp {
+  app: express.Express;
+  webhooks: GeminiWebhooks;
+  schemes: SignatureScheme[];
+  /** Every handler call so far, in order. */
+  calls: HandlerCall[];
+  /** Rejections and failures so far, by error code. */
+  rejections: RejectionCounts;
+}
+
+export interface ExampleAppOptions {
+  secret: string;
+  keys: TestKeys;
+  /** Where lines go. Default console.log. */
+  log?: (line: string) => void;
+}
+
+/** The path Gemini is configured to call. */
+export const CALLBACK_PATH = "/gemini-callback";
+
+/** An Express app with a handler for every Gemini event type, each logging what it received. */
+export function createExampleApp({ secret, keys, log = console.log }: ExampleAppOptions): ExampleApp {
+  const { webhooks, schemes } = createReceiver(secret, keys);
+  const calls: HandlerCall[] = [];
+
+  const saw = (event: { type: string }, ctx: DeliveryContext, summary: string) => {
+    calls.push({ webhookId: ctx.webhookId, type: event.type, scheme: ctx.scheme, summary });
+    log(`[handler] ${event.type} via ${ctx.scheme} (${ctx.webhookId}): ${summary}`);
+  };
+
+  // event.data is typed per event type: the editor knows output_file_uri exists on batch.succeeded only.
+  webhooks.on("batch.succeeded", (event, ctx) => saw(event, ctx, `${event.data.id}: results at ${event.data.output_file_uri}`));
+  webhooks.on("batch.failed", (event, ctx) => saw(event, ctx, `${event.data.id}: failed: ${event.data.error_code} ${event.data.error_message}`));
+  webhooks.on("batch.cancelled", (event, ctx) => saw(event, ctx, `${event.data.id}: was cancelled`));
+  webhooks.on("batch.expired", (event, ctx) => saw(event, ctx, `${event.data.id}: expired unfinished`));
+  webhooks.on("interaction.requires_action", (event, ctx) => saw(event, ctx, `${event.data.id}: waits for a function result`));
+  webhooks.on("interaction.completed", (event, ctx) => saw(event, ctx, `${event.data.id}: completed`));
+  webhooks.on("interaction.failed", (event, ctx) =>
+    saw(event, ctx, `${event.data.id}: failed: ${event.data.error_code} ${event.data.error_message}`),
+  );
+  webhooks.on("interaction.cancelled", (event, ctx) => saw(event, ctx, `${event.data.id}: was cancelled`));
+  webhooks.on("video.generated", (event, ctx) =>
+    saw(event, ctx, `${event.data.id}: video at ${event.data.output_file_uri ?? event.data.video_uri ?? "(no uri)"}`),
+  );
+  // Types Gemini adds later still arrive, verified, here (and are acknowledged with 200).
+  webhooks.onAny((event, ctx) => {
+    if (!GEMINI_EVENT_TYPES.includes(canonicalEventType(event.type) as GeminiEventType)) saw(event, ctx, "a type this app has no handler for");
+  });
+
+  // Observability: the README's recipes, with a console logger standing in for pino.
+  logDeliveries(webhooks, consoleLogger(log));
+  const rejections = countRejections(webhooks);
+
+  const app = express();
+  app.use(CALLBACK_PATH, webhooks);
+  app.get("/", (_req, res) => {
+    res.type("text/plain").send(`POST Gemini webhooks to ${CALLBACK_PATH}. Accepted schemes: ${schemes.join(", ")}.\n`);
+  });
+  return { app, webhooks, schemes, calls, rejections };
+}

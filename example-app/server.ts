@@ -1,0 +1,87 @@
+/**
+ * The example app. `npm run example` starts it on embedded defaults; `npm run demo` (or
+ * `npm run example -- --demo`) starts it, sends it every kind of delivery, prints what happened and exits.
+ *
+ * Environment (all optional):
+ *   GEMINI_WEBHOOK_SECRET     your static signing secret (default: a new one, printed)
+ *   GEMINI_WEBHOOK_TEST_KEYS  a test key set file for dynamic deliveries: read if it exists, else written
+ *                             (default: a temporary file, removed on exit)
+ *   PORT                      port on 127.0.0.1 (default 3000; the demo always picks a free one)
+ */
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import type { Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createTestKeys, generateSecret, importTestKeys, type TestKeys } from "gemini-webhooks-express/testing";
+import { CALLBACK_PATH, createExampleApp, type ExampleApp } from "./app.js";
+import { runDemo } from "./demo.js";
+
+const demoMode = process.argv.slice(2).includes("--demo");
+const secretFromEnv = process.env.GEMINI_WEBHOOK_SECRET || undefined;
+const secret = secretFromEnv ?? generateSecret();
+const keysFile = process.env.GEMINI_WEBHOOK_TEST_KEYS || (demoMode ? undefined : join(tmpdir(), `gemini-webhooks-example-${process.pid}.keys.json`));
+const keys = loadOrCreateKeys(keysFile);
+
+let example: ExampleApp;
+try {
+  example = createExampleApp({ secret, keys, log: demoMode ? () => {} : console.log });
+} catch (error) {
+  // A malformed GEMINI_WEBHOOK_SECRET is the likely cause; the message names the problem, never the secret.
+  console.error(`Cannot start: ${(error as Error).message}${secretFromEnv ? " (check GEMINI_WEBHOOK_SECRET)" : ""}`);
+  process.exit(1);
+}
+
+const port = demoMode ? 0 : Number(process.env.PORT ?? 3000);
+const server = example.app.listen(port, "127.0.0.1", () => {
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}${CALLBACK_PATH}`;
+  if (demoMode) {
+    runDemo({ url, secret, keys, schemes: example.schemes, calls: example.calls, rejections: example.rejections, out: console.log }).then(
+      (ok) => stop(server, ok ? 0 : 1),
+      (error: unknown) => {
+        console.error("The demo could not run:", error);
+        stop(server, 1);
+      },
+    );
+  } else {
+    printBanner(url);
+  }
+});
+server.on("error", (error: NodeJS.ErrnoException) => {
+  console.error(error.code === "EADDRINUSE" ? `Port ${port} is in use: set PORT to another one.` : `Cannot listen: ${error.message}`);
+  process.exit(1);
+});
+for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => stop(server, 0));
+
+function loadOrCreateKeys(file: string | undefined): TestKeys {
+  if (file && existsSync(file)) return importTestKeys(JSON.parse(readFileSync(file, "utf8")));
+  const created = createTestKeys({ audience: "gemini-webhooks-example" });
+  // Private test keys, so the CLI can sign dynamic deliveries this app accepts: owner-only permissions.
+  if (file) writeFileSync(file, JSON.stringify(created.toJSON(), null, 2), { mode: 0o600 });
+  return created;
+}
+
+function printBanner(url: string): void {
+  const secretArg = secretFromEnv ? '--secret "$GEMINI_WEBHOOK_SECRET"' : `--secret ${secret}`;
+  console.log(`Gemini webhooks example: listening on ${url}`);
+  console.log(
+    secretFromEnv
+      ? "  static (v1):        the secret in GEMINI_WEBHOOK_SECRET"
+      : `  static (v1):        secret ${secret} (generated for this run; set GEMINI_WEBHOOK_SECRET to use yours)`,
+  );
+  console.log(`  dynamic (v1a, jwt): a local test key set, audience "${keys.audience}"; private keys for the CLI's --keys: ${keysFile}`);
+  console.log("Send a delivery from another terminal:");
+  console.log(`  npm run cli -- send ${url} --type batch.succeeded ${secretArg}`);
+  console.log(`  npm run cli -- send ${url} --type video.generated --scheme jwt --keys ${keysFile}`);
+  console.log("Or see every event type, scheme, duplicate and forgery at once: npm run demo");
+  console.log("Stop with Ctrl+C.");
+}
+
+function stop(running: Server, status: number): void {
+  // The temporary key file is ours; one named in GEMINI_WEBHOOK_TEST_KEYS belongs to the user.
+  if (keysFile && !process.env.GEMINI_WEBHOOK_TEST_KEYS) rmSync(keysFile, { force: true });
+  running.closeAllConnections();
+  running.close(() => {
+    process.exitCode = status;
+  });
+}

@@ -1,0 +1,10 @@
+import { randomBytes } from "node:crypto";
+
+/**
+ * A new random signing secret in the Standard Webhooks format: `whsec_` + base64 of 24 random bytes
+ * (the length Gemini's and the reference libraries' secrets have). For development and tests only:
+ * in production the secret is the one Gemini returned when the webhook was created.
+ */
+export function generateSecret(): string {
+  return `whsec_${randomBytes(24).toString("base64")}`;
+}
