@@ -1,4 +1,5 @@
 import type { DeliveryContext } from "./context.js";
+import { isThenable } from "./dedupe/store.js";
 import { canonicalEventType, type AnyGeminiEvent } from "./events.js";
 
 export type AnyHandler = (event: AnyGeminiEvent, ctx: DeliveryContext) => unknown;
@@ -48,8 +49,4 @@ async function continueAsync(
 ): Promise<void> {
   await pending;
   for (let index = next; index < handlers.length; index++) await handlers[index]!(event, ctx);
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return typeof (value as PromiseLike<unknown> | null)?.then === "function";
 }

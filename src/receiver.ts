@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { performance } from "node:perf_hooks";
 import type { DeliveryContext } from "./context.js";
-import type { ClaimResult } from "./dedupe/store.js";
+import { isThenable, type ClaimResult } from "./dedupe/store.js";
 import { HandlerRegistry, runHandlers, type AnyHandler } from "./dispatch.js";
 import { WebhookError, isWebhookError } from "./errors.js";
 import type { AnyGeminiEvent, EventFor, GeminiEventType } from "./events.js";
@@ -236,9 +236,4 @@ function safely(call: () => void): void {
   } catch {
     /* listener errors are the listener's concern */
   }
-}
-
-// Any promise-like, not only native promises: a store may use another promise library.
-function isThenable<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
-  return typeof (value as PromiseLike<T> | null | undefined)?.then === "function";
 }

@@ -10,6 +10,11 @@ export type ClaimResult =
 /** A value, or a promise of one: synchronous stores skip an async hop on the hot path. */
 export type MaybePromise<T> = T | Promise<T>;
 
+/** Whether a `MaybePromise` (or a handler's return value) has to be awaited: any promise-like, not only native promises. */
+export function isThenable<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
+  return typeof (value as PromiseLike<T> | null | undefined)?.then === "function";
+}
+
 /**
  * Remembers which deliveries were handled, so Gemini's at-least-once retries run handlers once.
  * Every operation must be atomic across all receivers sharing the store.
