@@ -75,10 +75,10 @@ const VARIANTS: Variant[] = [
   { name: "floor", server: "servers/floor.ts", pool: v1(), resignEachRound: true },
   { name: "docs-handler", server: "servers/docs-handler.ts", pool: v1(), resignEachRound: true },
   { name: "receiver-v1", server: "servers/receiver-v1.ts", pool: v1(), resignEachRound: true },
-  { name: "receiver-v1a", server: "servers/receiver-v1a.ts", pool: new DeliveryPool(() => signV1a(keys.ed25519)), resignEachRound: false },
+  { name: "receiver-v1a", server: "servers/receiver-dynamic.ts", pool: new DeliveryPool(() => signV1a(keys.ed25519)), resignEachRound: false },
   {
     name: "receiver-jwt",
-    server: "servers/receiver-jwt.ts",
+    server: "servers/receiver-dynamic.ts",
     pool: new DeliveryPool(() => signJwt(keys.rsa, keys.config.audience)),
     resignEachRound: false,
   },
@@ -101,8 +101,7 @@ interface Sample {
 
 interface Started {
   child: ChildProcess;
-  port?: number;
-  unavailable?: string;
+  port: number;
 }
 
 function startServer(variant: Variant): Promise<Started> {
@@ -119,7 +118,7 @@ function startServer(variant: Variant): Promise<Started> {
     stdio: ["ignore", "inherit", "inherit", "ipc"],
   });
   return new Promise((resolve, reject) => {
-    child.once("message", (message: { port?: number; unavailable?: string }) => resolve({ child, ...message }));
+    child.once("message", (message: { port: number }) => resolve({ child, port: message.port }));
     child.once("exit", (code) => reject(new Error(`${variant.name}: server exited with code ${code} before listening`)));
   });
 }
@@ -176,24 +175,18 @@ function median(values: number[]): number {
 }
 
 const samples = new Map<string, Sample[]>();
-const unavailable = new Map<string, string>();
 const failed = new Map<string, string>();
 // Requests one measurement may need from a pool (grows with the fastest variant seen).
 let expectedRequests = 8000 * Math.max(settings.warmupSeconds, settings.durationSeconds);
 const servers = new Map<string, Started>();
 
-/** Starts the variant's server and warms it up (JIT), or records why it cannot run. */
+/** Starts the variant's server and warms it up (JIT), or records why it failed. */
 async function start(variant: Variant): Promise<void> {
   variant.pool.fill(Math.ceil(expectedRequests * 1.5));
   try {
     const started = await startServer(variant);
-    if (started.unavailable) {
-      unavailable.set(variant.name, started.unavailable);
-      await stopServer(started.child);
-      return;
-    }
     servers.set(variant.name, started);
-    await drive(variant, started.port!, settings.warmupSeconds);
+    await drive(variant, started.port, settings.warmupSeconds);
   } catch (error) {
     fail(variant, error);
   }
@@ -207,7 +200,7 @@ async function measure(variant: Variant): Promise<void> {
   variant.pool.fill(Math.ceil(expectedRequests * 1.5));
   try {
     server.child.send("cpu-start");
-    const { answered, ...measured } = await drive(variant, server.port!, settings.durationSeconds);
+    const { answered, ...measured } = await drive(variant, server.port, settings.durationSeconds);
     const cpu = await serverCpu(server.child);
     const sample: Sample = { ...measured, cpuUs: (cpu.user + cpu.system) / answered };
     expectedRequests = Math.max(expectedRequests, sample.rps * settings.durationSeconds);
@@ -293,7 +286,7 @@ async function main(): Promise<void> {
     const list = samples.get(variant.name) ?? [];
     return {
       name: variant.name,
-      note: unavailable.has(variant.name) ? "not available yet" : failed.has(variant.name) ? "FAILED" : undefined,
+      note: failed.has(variant.name) ? "FAILED" : undefined,
       rps: list.length ? median(list.map((s) => s.rps)) : undefined,
       p50: list.length ? median(list.map((s) => s.p50)) : undefined,
       p99: list.length ? median(list.map((s) => s.p99)) : undefined,
@@ -348,7 +341,6 @@ async function main(): Promise<void> {
   const per100k = typeof heap.mbPer100k === "number" ? heap.mbPer100k : undefined;
   lines.push(check("≤ 25 MB heap per 100 000 ids", per100k, (v) => v <= 25, `${fmt(per100k, 1)} MB`));
 
-  for (const [name, reason] of unavailable) lines.push(`(${name}: ${reason})`);
   for (const [name, reason] of failed) lines.push(`(${name} FAILED: ${reason})`);
   for (const variant of VARIANTS) {
     if (variant.pool.signedLate) lines.push(`(${variant.name}: pool ran out, ${variant.pool.signedLate} deliveries signed during the run)`);
@@ -364,7 +356,6 @@ async function main(): Promise<void> {
 }
 
 function formatJwks(result: Record<string, unknown>): string {
-  if (typeof result.unavailable === "string") return `not available yet (${result.unavailable})`;
   if (typeof result.error === "string") return `FAILED (${result.error})`;
   return `${result.fetches} fetch(es), ${result.accepted}/${result.deliveries} accepted`;
 }

@@ -30,19 +30,3 @@ export function serve(app: RequestListener): void {
     if (message === "cpu-stop") process.send!({ cpu: process.cpuUsage(start) });
   });
 }
-
-/**
- * Builds a receiver that needs the `jwks` option. Before the dynamic-webhooks work is merged the
- * receiver rejects that option: report the variant as not available yet instead of failing the run.
- * (`as never` at the call site: the option type gains `jwks` with that work.)
- */
-export function jwksOptionOrUnavailable<T>(create: () => T): T | undefined {
-  try {
-    return create();
-  } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    if (!/jwks|secret/i.test(message)) throw error;
-    process.send!({ unavailable: `the receiver does not accept { jwks } yet: ${message}` }, () => process.exit(0));
-    return undefined;
-  }
-}
