@@ -9,6 +9,7 @@ import { Readable } from "node:stream";
 import { pathToFileURL } from "node:url";
 import { geminiWebhooks } from "./library.js";
 import { createBenchKeys, signV1, type Delivery } from "./deliveries.js";
+import { floorHandler } from "./floor-handler.js";
 
 const keys = createBenchKeys();
 const receiver = geminiWebhooks({ secret: keys.config.secret });
@@ -21,17 +22,7 @@ otherReceiver?.on("batch.succeeded", () => {});
 
 type Middleware = (req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void) => void;
 
-const floor: Middleware = (req, res) => {
-  const chunks: Buffer[] = [];
-  req.on("data", (chunk: Buffer) => chunks.push(chunk));
-  req.on("end", () => {
-    Buffer.concat(chunks);
-    res.statusCode = 200;
-    res.setHeader("Content-Type", "application/json; charset=utf-8");
-    res.setHeader("Cache-Control", "no-store");
-    res.end('{"status":"received"}');
-  });
-};
+const floor: Middleware = floorHandler;
 
 function once(middleware: Middleware, delivery: Delivery): Promise<number> {
   return new Promise((resolve, reject) => {
