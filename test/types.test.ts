@@ -13,4 +13,10 @@ describe("types", () => {
     const result = spawnSync(process.execPath, [tsc, "-p", project], { encoding: "utf8" });
     assert.equal(result.status, 0, result.stdout + result.stderr);
   });
+
+  it("the whole project (src, tests, example app, bench, scripts) type-checks under strict mode", () => {
+    const project = fileURLToPath(new URL("../tsconfig.json", import.meta.url));
+    const result = spawnSync(process.execPath, [tsc, "-p", project], { encoding: "utf8" });
+    assert.equal(result.status, 0, result.stdout + result.stderr);
+  });
 });
