@@ -1,4 +1,4 @@
-import { verify } from "node:crypto";
+import { verify, type KeyObject } from "node:crypto";
 import type { WebhookHeaders } from "./headers.js";
 import type { KeySet, KeySource } from "./jwks.js";
 import type { SignatureEntry } from "./signature-list.js";
@@ -24,8 +24,8 @@ const ED25519_SIGNATURE_BYTES = 64;
 
 /**
  * Standard Webhooks `v1a`: base64 Ed25519 signature over `${webhook-id}.${webhook-timestamp}.${body}`,
- * tried against every Ed25519 key of the set (the entry names no key). Synchronous while the key
- * set is cached; keys were imported when the set was fetched.
+ * tried against every Ed25519 key of the set (the entry names no key); keys were imported when the set
+ * was fetched.
  */
 export function createV1aVerifier(source: KeySource): V1aVerifier {
   return (entries, headers, body) => {
@@ -33,8 +33,8 @@ export function createV1aVerifier(source: KeySource): V1aVerifier {
     if (signatures.length === 0) return undefined;
     // The timestamp exactly as sent: it is what was signed.
     const message = Buffer.concat([Buffer.from(`${headers.id}.${headers.timestampText}.`), body]);
-    const matchOrRefresh = (keySet: KeySet): Ed25519Match | undefined | Promise<Ed25519Match | undefined> =>
-      match(keySet, signatures, message) ??
+    const matchOrRefresh = async (keySet: KeySet): Promise<Ed25519Match | undefined> =>
+      (await match(keySet, signatures, message)) ??
       // Maybe signed by a key published since the set was fetched (rotation): refetch once, cooldown permitting.
       source.refreshForUnknownKey(keySet).then((newer) => (newer ? match(newer, signatures, message) : undefined));
     const keySet = source.current();
@@ -46,14 +46,17 @@ export function createV1aVerifier(source: KeySource): V1aVerifier {
 // first makes a genuine delivery cost one verification instead of up to one per key.
 const lastMatched = new WeakMap<KeySet, number>();
 
-function match(keySet: KeySet, signatures: readonly Buffer[], message: Buffer): Ed25519Match | undefined {
+// Verified on libuv's thread pool (crypto.verify with a callback), not on the event loop: one Ed25519 check
+// costs about as much CPU as a whole Express request, and measured over HTTP the async form serves ~1.6x the
+// deliveries per second (npm run bench -- --only receiver-v1a: 0.36x -> 0.55-0.60x floor) with a lower p99.
+async function match(keySet: KeySet, signatures: readonly Buffer[], message: Buffer): Promise<Ed25519Match | undefined> {
   const keys = keySet.ed25519;
   const first = lastMatched.get(keySet) ?? 0;
   for (const signature of signatures) {
     for (let offset = 0; offset < keys.length; offset++) {
       const index = (first + offset) % keys.length;
       const { key, keyId } = keys[index]!;
-      if (verify(null, message, key, signature)) {
+      if (await verifyOffLoop(message, key, signature)) {
         if (index !== first) lastMatched.set(keySet, index);
         return { keyId };
       }
@@ -73,4 +76,8 @@ function decodeSignatures(entries: readonly SignatureEntry[]): Buffer[] {
     if (signatures.length === MAX_V1A_ENTRIES) break;
   }
   return signatures;
+}
+
+function verifyOffLoop(message: Buffer, key: KeyObject, signature: Buffer): Promise<boolean> {
+  return new Promise((resolve, reject) => verify(null, message, key, signature, (error, valid) => (error ? reject(error) : resolve(valid))));
 }
