@@ -94,13 +94,27 @@ async function assertNothingLeftBehind(target: Target, delivery: SignedDelivery)
   assert.deepEqual(target.runs, [delivery.id]);
 }
 
+/** Runs `body` against a fresh receiver (rejections reported to a silent onError) and a raw client, then cleans both up. */
+async function withRawClient(
+  scheme: (typeof SCHEMES)[number],
+  options: Parameters<typeof startTarget>[1],
+  body: (target: Target, client: RawClient) => Promise<void>,
+): Promise<void> {
+  const target = await startTarget(scheme, options);
+  target.receiver.onError(() => {});
+  const client = new RawClient(target.url);
+  try {
+    await body(target, client);
+  } finally {
+    client.destroy();
+    await target.close();
+  }
+}
+
 for (const scheme of SCHEMES) {
   describe(`hostile transport (${scheme.name})`, () => {
     test("a body that stalls longer than bodyTimeoutMs: 408 body_timeout, connection closed, nothing left behind", async () => {
-      const target = await startTarget(scheme, { bodyTimeoutMs: 150 });
-      target.receiver.onError(() => {});
-      const client = new RawClient(target.url);
-      try {
+      await withRawClient(scheme, { bodyTimeoutMs: 150 }, async (target, client) => {
         const delivery = await genuine(scheme, sampleEventWithText());
         client.write(head(target.url, delivery, { "Content-Length": delivery.body.length }));
         client.write(delivery.body.subarray(0, 10)); // …and then nothing
@@ -108,10 +122,7 @@ for (const scheme of SCHEMES) {
         assert.deepEqual([answer.status, answer.json.error, answer.headers.connection], [408, "body_timeout", "close"]);
         await client.closed; // the server hung up on the stalled client
         await assertNothingLeftBehind(target, delivery);
-      } finally {
-        client.destroy();
-        await target.close();
-      }
+      });
     });
 
     test("a body that keeps trickling but takes longer than bodyTimeoutMs in total: 408 (the limit is total, not idle)", async () => {
@@ -158,27 +169,18 @@ for (const scheme of SCHEMES) {
     });
 
     test("a declared Content-Length over maxBodyBytes: 413 before a single body byte is sent", async () => {
-      const target = await startTarget(scheme, { maxBodyBytes: 1024 });
-      target.receiver.onError(() => {});
-      const client = new RawClient(target.url);
-      try {
+      await withRawClient(scheme, { maxBodyBytes: 1024 }, async (target, client) => {
         const delivery = await genuine(scheme, sampleEventWithText());
         client.write(head(target.url, delivery, { "Content-Length": 10_000_000 }));
         const answer = await client.answer;
         assert.deepEqual([answer.status, answer.json.error, answer.headers.connection], [413, "payload_too_large", "close"]);
         await client.closed;
         await assertNothingLeftBehind(target, delivery);
-      } finally {
-        client.destroy();
-        await target.close();
-      }
+      });
     });
 
     test("a chunked body that grows past maxBodyBytes: 413 as soon as the limit is crossed, and the rest is never read", async () => {
-      const target = await startTarget(scheme, { maxBodyBytes: 1024 });
-      target.receiver.onError(() => {});
-      const client = new RawClient(target.url);
-      try {
+      await withRawClient(scheme, { maxBodyBytes: 1024 }, async (target, client) => {
         const delivery = await genuine(scheme, sampleEventWithText());
         client.write(head(target.url, delivery, { "Transfer-Encoding": "chunked" }));
         client.write(chunk("x".repeat(600)));
@@ -187,10 +189,7 @@ for (const scheme of SCHEMES) {
         assert.deepEqual([answer.status, answer.json.error, answer.headers.connection], [413, "payload_too_large", "close"]);
         await client.closed; // hung up: whatever the client still had to send is never read, let alone buffered
         await assertNothingLeftBehind(target, delivery);
-      } finally {
-        client.destroy();
-        await target.close();
-      }
+      });
     });
 
     test("chunked bodies (1-byte chunks, uneven chunks) are handled, byte for byte", async () => {
