@@ -14,8 +14,8 @@ import { createHmac, randomBytes, sign as cryptoSign } from "node:crypto";
 import { parseArgs } from "node:util";
 import type { JSONWebKeySet } from "jose";
 import { geminiWebhooks, memoryStore, type DedupeStore } from "../src/index.js";
-import { callMiddleware, type BodyMode } from "../test/fake-http.js";
-import { keySet, makeKey } from "../test/jwks-server.js";
+import { callMiddleware, type BodyMode } from "../test/support/fake-http.js";
+import { keySet, makeKey } from "../test/support/jwks-server.js";
 
 const { values } = parseArgs({
   options: { ids: { type: "string", default: "1000000" }, invalid: { type: "string", default: "1000000" }, dynamic: { type: "string", default: "100000" } },

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import express from "express";
 import { geminiWebhooks, isEventType, type DeliveryLifecycleEvent } from "../src/index.js";
-import { SECRET, batchSucceeded, listen, post, signedDelivery, type RunningServer } from "./helpers.js";
+import { SECRET, batchSucceeded, listen, post, signedDelivery, type RunningServer } from "./support/helpers.js";
 
 describe("dispatch", () => {
   let server: RunningServer;

@@ -1,10 +1,10 @@
 // The key source: one fetch for many deliveries, cooldown on unknown keys, stale-if-error, outages, timeouts.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { batchSucceeded, freshId, post } from "./helpers.js";
-import { clockAt, startReceiver, type Clock, type TestReceiver } from "./dynamic-harness.js";
-import { jwtDelivery, signJwt, v1aDelivery } from "./dynamic-signing.js";
-import { keySet, makeKey, startJwksServer, type JwksServer, type TestKey } from "./jwks-server.js";
+import { batchSucceeded, freshId, post } from "./support/helpers.js";
+import { clockAt, startReceiver, type Clock, type TestReceiver } from "./support/dynamic-harness.js";
+import { jwtDelivery, signJwt, v1aDelivery } from "./support/dynamic-signing.js";
+import { keySet, makeKey, startJwksServer, type JwksServer, type TestKey } from "./support/jwks-server.js";
 import { createKeySource } from "../src/verify/jwks.js";
 import { resolveOptions, type JwksOptions } from "../src/options.js";
 import type { WebhookError } from "../src/index.js";

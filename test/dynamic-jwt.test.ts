@@ -2,10 +2,10 @@
 import { after, before, describe, mock, test } from "node:test";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { SECRET, batchSucceeded, freshId, post } from "./helpers.js";
-import { clockAt, startReceiver, type Clock, type TestReceiver } from "./dynamic-harness.js";
-import { jwtDelivery, signJwt } from "./dynamic-signing.js";
-import { keySet, makeKey, startJwksServer, type JwksServer, type TestKey } from "./jwks-server.js";
+import { SECRET, batchSucceeded, freshId, post } from "./support/helpers.js";
+import { clockAt, startReceiver, type Clock, type TestReceiver } from "./support/dynamic-harness.js";
+import { jwtDelivery, signJwt } from "./support/dynamic-signing.js";
+import { keySet, makeKey, startJwksServer, type JwksServer, type TestKey } from "./support/jwks-server.js";
 
 const rsa = makeKey("RS256");
 const p256 = makeKey("ES256");

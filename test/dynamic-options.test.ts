@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { generateKeyPairSync } from "node:crypto";
 import { geminiWebhooks, GEMINI_JWKS_URL, DEFAULT_JWT_ALGORITHMS, type GeminiWebhooksOptions } from "../src/index.js";
 import { resolveOptions } from "../src/options.js";
-import { SECRET } from "./helpers.js";
+import { SECRET } from "./support/helpers.js";
 
 const edPublic = generateKeyPairSync("ed25519").publicKey.export({ format: "jwk" });
 

@@ -2,10 +2,10 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { SECRET, batchSucceeded, freshId, hmacSignature, post, signedDelivery } from "./helpers.js";
-import { clockAt, startReceiver, type TestReceiver } from "./dynamic-harness.js";
-import { v1aDelivery, v1aSignature } from "./dynamic-signing.js";
-import { keySet, makeKey, startJwksServer, type JwksServer } from "./jwks-server.js";
+import { SECRET, batchSucceeded, freshId, hmacSignature, post, signedDelivery } from "./support/helpers.js";
+import { clockAt, startReceiver, type TestReceiver } from "./support/dynamic-harness.js";
+import { v1aDelivery, v1aSignature } from "./support/dynamic-signing.js";
+import { keySet, makeKey, startJwksServer, type JwksServer } from "./support/jwks-server.js";
 
 // Gemini reportedly publishes three Ed25519 keys without key ids.
 const published = [makeKey("EdDSA", null), makeKey("EdDSA", null), makeKey("EdDSA", null)];

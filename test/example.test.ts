@@ -12,7 +12,7 @@ import { countRejections, logDeliveries, type Logger } from "../example-app/obse
 // The example imports the package by name (resolved to the build here), so the test does too.
 import { geminiWebhooks, GEMINI_EVENT_TYPES } from "gemini-webhooks-express";
 import { createTestKeys, generateSecret, sampleEvent, signDelivery } from "../src/testing/index.js";
-import { listen, post, SECRET } from "./helpers.js";
+import { listen, post, SECRET } from "./support/helpers.js";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 

@@ -22,8 +22,8 @@ import {
   type SignedDelivery,
   type Target,
   type WireRequest,
-} from "./adversary.js";
-import { signJwt } from "./dynamic-signing.js";
+} from "./support/adversary.js";
+import { signJwt } from "./support/dynamic-signing.js";
 
 const ID = "webhook-id";
 const TS = "webhook-timestamp";

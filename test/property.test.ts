@@ -8,8 +8,8 @@ import { after, before, describe, test } from "node:test";
 import fc from "fast-check";
 import { geminiWebhooks, type GeminiWebhooks } from "../src/index.js";
 import { ANSWERS } from "../src/errors.js";
-import { NOW_SECONDS, SCHEMES, countingStore, type CountingStore, type SchemeUnderTest } from "./adversary.js";
-import { callMiddleware, nodeHeaders, type BodyMode, type FakeAnswer } from "./fake-http.js";
+import { NOW_SECONDS, SCHEMES, countingStore, type CountingStore, type SchemeUnderTest } from "./support/adversary.js";
+import { callMiddleware, nodeHeaders, type BodyMode, type FakeAnswer } from "./support/fake-http.js";
 
 const MAX_BODY_BYTES = 4096;
 const TOLERANCE_SECONDS = 300;

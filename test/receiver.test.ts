@@ -13,7 +13,7 @@ import {
   post,
   signedDelivery,
   type RunningServer,
-} from "./helpers.js";
+} from "./support/helpers.js";
 
 const NOW_S = 1_800_000_000;
 const now = () => NOW_S * 1000;

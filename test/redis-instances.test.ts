@@ -5,9 +5,9 @@ import { fork, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { fileURLToPath } from "node:url";
 import { after, before, describe, test } from "node:test";
-import { batchSucceeded, freshId, post, signedDelivery, type Answer } from "./helpers.js";
-import { deleteKeysUnder, freshPrefix, REDIS_URL, SKIP_WITHOUT_REDIS } from "./redis-helpers.js";
-import { startInstance, type HandlerRun, type RunningInstance } from "./redis-instance.js";
+import { batchSucceeded, freshId, post, signedDelivery, type Answer } from "./support/helpers.js";
+import { deleteKeysUnder, freshPrefix, REDIS_URL, SKIP_WITHOUT_REDIS } from "./support/redis-helpers.js";
+import { startInstance, type HandlerRun, type RunningInstance } from "./support/redis-instance.js";
 
 const CHILD_SCRIPT = fileURLToPath(new URL("./fixtures/redis-instance-process.ts", import.meta.url));
 

@@ -5,9 +5,9 @@ import assert from "node:assert/strict";
 import { setTimeout as delay } from "node:timers/promises";
 import { after, afterEach, before, describe, test } from "node:test";
 import { RedisCommandTimeoutError } from "../src/redis.js";
-import { batchSucceeded, freshId, post, signedDelivery, type Answer } from "./helpers.js";
-import { deleteKeysUnder, freshPrefix, ioredisClient, RedisProxy, SKIP_WITHOUT_REDIS } from "./redis-helpers.js";
-import { startInstance, type RunningInstance } from "./redis-instance.js";
+import { batchSucceeded, freshId, post, signedDelivery, type Answer } from "./support/helpers.js";
+import { deleteKeysUnder, freshPrefix, ioredisClient, RedisProxy, SKIP_WITHOUT_REDIS } from "./support/redis-helpers.js";
+import { startInstance, type RunningInstance } from "./support/redis-instance.js";
 
 const COMMAND_TIMEOUT_MS = 300;
 

@@ -6,8 +6,8 @@ import { Agent } from "node:http";
 import { after, describe, test } from "node:test";
 import express from "express";
 import { geminiWebhooks, memoryStore } from "../src/index.js";
-import { NOW_SECONDS, SCHEMES, countingStore, genuine, sampleEventWithText, sendWire, startTarget, wireOf, type WireAnswer } from "./adversary.js";
-import { listen } from "./helpers.js";
+import { NOW_SECONDS, SCHEMES, countingStore, genuine, sampleEventWithText, sendWire, startTarget, wireOf, type WireAnswer } from "./support/adversary.js";
+import { listen } from "./support/helpers.js";
 
 const COPIES = 500;
 const agent = new Agent({ keepAlive: true, maxSockets: COPIES });

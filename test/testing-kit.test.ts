@@ -22,7 +22,7 @@ import {
   type TestKeys,
 } from "../src/testing/index.js";
 import { assertUsableSecret } from "../src/verify/hmac.js";
-import { listen, post, SECRET, type RunningServer } from "./helpers.js";
+import { listen, post, SECRET, type RunningServer } from "./support/helpers.js";
 
 describe("signDelivery (v1)", () => {
   let server: RunningServer;

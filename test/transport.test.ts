@@ -6,8 +6,8 @@ import { gzipSync } from "node:zlib";
 import { describe, test } from "node:test";
 import express from "express";
 import { captureRawBody, geminiWebhooks } from "../src/index.js";
-import { NOW_SECONDS, SCHEMES, countingStore, genuine, sampleEventWithText, sendWire, startTarget, wireOf, type SignedDelivery, type Target } from "./adversary.js";
-import { listen } from "./helpers.js";
+import { NOW_SECONDS, SCHEMES, countingStore, genuine, sampleEventWithText, sendWire, startTarget, wireOf, type SignedDelivery, type Target } from "./support/adversary.js";
+import { listen } from "./support/helpers.js";
 
 interface RawAnswer {
   status: number;

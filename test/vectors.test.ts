@@ -6,7 +6,7 @@ import express from "express";
 import { geminiWebhooks } from "../src/index.js";
 import { createHmacVerifier } from "../src/verify/hmac.js";
 import { parseSignatureHeader } from "../src/verify/signature-list.js";
-import { listen, post, type RunningServer } from "./helpers.js";
+import { listen, post, type RunningServer } from "./support/helpers.js";
 
 const vectors = JSON.parse(readFileSync(new URL("./fixtures/standard-webhooks-vectors.json", import.meta.url), "utf8"));
 const official: Array<{ name: string; secret: string; id: string; timestamp: number; payload: string; expected_signature: string }> =

@@ -3,9 +3,9 @@
 import { setTimeout as delay } from "node:timers/promises";
 import express from "express";
 import { Redis } from "ioredis";
-import { geminiWebhooks } from "../src/index.js";
-import type { WebhookError } from "../src/errors.js";
-import { redisStore } from "../src/redis.js";
+import { geminiWebhooks } from "../../src/index.js";
+import type { WebhookError } from "../../src/errors.js";
+import { redisStore } from "../../src/redis.js";
 import { listen, SECRET } from "./helpers.js";
 
 export interface InstanceOptions {

@@ -4,7 +4,7 @@ import { createHash, sign as cryptoSign } from "node:crypto";
 import { Agent, request } from "node:http";
 import express from "express";
 import type { JSONWebKeySet } from "jose";
-import { geminiWebhooks, memoryStore, type DedupeStore, type GeminiWebhooks, type GeminiWebhooksOptions } from "../src/index.js";
+import { geminiWebhooks, memoryStore, type DedupeStore, type GeminiWebhooks, type GeminiWebhooksOptions } from "../../src/index.js";
 import { signJwt } from "./dynamic-signing.js";
 import { SECRET, hmacSignature, listen, type RunningServer } from "./helpers.js";
 import { keySet, makeKey, type TestKey } from "./jwks-server.js";
