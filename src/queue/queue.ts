@@ -1,0 +1,54 @@
+import type { JWTPayload } from "jose";
+import type { AnyGeminiEvent } from "../events.js";
+import type { SignatureScheme } from "../verify/index.js";
+
+/**
+ * The seam between the receiver and a durable queue (the BullMQ adapter implements it).
+ * The web process calls `enqueue` after verification and the dedupe claim; a worker process calls
+ * `work` with the receiver's own processor, so handlers are registered once for both.
+ */
+
+/** What a handler's `ctx` holds in a worker: everything serializable about the delivery. */
+export interface QueuedContext {
+  webhookId: string;
+  timestamp: number;
+  scheme: SignatureScheme;
+  secretIndex?: number;
+  keyId?: string;
+  claims?: JWTPayload;
+}
+
+/** One verified delivery, as stored in the queue (JSON-serializable). */
+export interface QueuedDelivery {
+  event: AnyGeminiEvent;
+  context: QueuedContext;
+  /** W3C trace context of the receive span (`traceparent`, `tracestate`), when tracing is on. */
+  traceContext?: Record<string, string>;
+  /** When the web process accepted it, ms since the epoch. */
+  receivedAt: number;
+}
+
+/** Which attempt a worker is running, 1-based, and how many it will make in all. */
+export interface AttemptInfo {
+  attempt: number;
+  maxAttempts: number;
+}
+
+/** Runs the handlers for one queued delivery; rejects to have the queue retry it (with backoff). */
+export type ProcessDelivery = (delivery: QueuedDelivery, attempt: AttemptInfo) => Promise<void>;
+
+/** A running worker. `close()` is graceful: it waits for the handlers already running. */
+export interface QueueWorker {
+  close(): Promise<void>;
+}
+
+export interface DeliveryQueue {
+  /**
+   * Stores the delivery durably. Resolves `"queued"` only once the queue's store acknowledged it,
+   * `"duplicate"` when a job for this `webhookId` already exists (queued, running or completed).
+   * Rejects (within a bounded time) when the store is unavailable: the receiver answers 503.
+   */
+  enqueue(delivery: QueuedDelivery): Promise<"queued" | "duplicate">;
+  /** Starts a worker that runs `process` for each job; `options` are the adapter's worker options. */
+  work(process: ProcessDelivery, options?: object): QueueWorker;
+}
