@@ -1,5 +1,6 @@
 // Heap used by the default memory dedupe store holding N handled webhook-ids (run with --expose-gc).
-// Prints one JSON line: { points: [{ ids, mb }], mbPer100k }.
+// Prints one JSON line: { points: [{ ids, mb }], mbPer100k, steady }: `points` after the store first fills up,
+// `steady` for a 100 000-id store that has seen 3× that many ids (forgetting the oldest all along, as in production).
 import { memoryStore } from "./library.js";
 
 const gc = (globalThis as { gc?: () => void }).gc;
@@ -12,7 +13,7 @@ function used(): number {
   gc!();
   gc!();
   const { heapUsed, arrayBuffers } = process.memoryUsage();
-  // lru-cache keeps its TTL bookkeeping in typed arrays, whose memory is outside the JS heap: count it too.
+  // Typed-array memory (outside the JS heap) is counted too, so that no store can hide its bookkeeping there.
   return heapUsed + arrayBuffers;
 }
 
@@ -38,4 +39,15 @@ for (const ids of sizes) {
   points.push({ ids, mb: (after - before) / 2 ** 20 });
 }
 const largest = points[points.length - 1]!;
-process.stdout.write(JSON.stringify({ points, mbPer100k: (largest.mb / largest.ids) * 100_000 }) + "\n");
+
+const steadyIds = 100_000;
+const beforeSteady = used();
+const steadyStore = memoryStore({ max: steadyIds });
+for (let i = 0; i < 3 * steadyIds; i++) {
+  const id = idFor(i);
+  steadyStore.claim(id);
+  steadyStore.complete(id);
+}
+const steady = { ids: steadyIds, seen: 3 * steadyIds, mb: (used() - beforeSteady) / 2 ** 20 };
+if (steadyStore.claim(idFor(3 * steadyIds - 1)) !== "done") throw new Error("the store forgot its most recent id");
+process.stdout.write(JSON.stringify({ points, mbPer100k: (largest.mb / largest.ids) * 100_000, steady }) + "\n");

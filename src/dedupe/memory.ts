@@ -1,10 +1,12 @@
-import { LRUCache } from "lru-cache";
 import type { ClaimResult, DedupeStore } from "./store.js";
 
 const HOUR_MS = 60 * 60 * 1000;
 
 export interface MemoryStoreOptions {
-  /** Most ids remembered; the least recently used are forgotten first. Default 100 000. */
+  /**
+   * Most ids remembered (rounded up to an even number). Ids are forgotten oldest first, half of them at a time:
+   * the most recent `max / 2` are always remembered. Default 100 000.
+   */
   max?: number;
   /** How long a handled id is remembered, in ms. Default 25 h: Gemini retries for 24 h. */
   ttlMs?: number;
@@ -14,37 +16,81 @@ export interface MemoryStoreOptions {
   now?: () => number;
 }
 
-type State = "in-flight" | "done";
+/**
+ * One generation of remembered ids: id → when its entry expires, in ms after the generation's `origin`,
+ * positive when the id is done, negative while it is in flight. Small integers are stored inline in the
+ * Map (no object per entry): one Map slot plus the id string itself is all an id costs.
+ */
+interface Generation {
+  readonly origin: number;
+  readonly entries: Map<string, number>;
+}
 
 /**
  * The default store: one process's memory, bounded by `max`. It forgets on restart and is not shared
  * between instances; use the Redis store behind a load balancer.
+ *
+ * Two generations instead of one cache with per-entry bookkeeping: ids go into the current generation;
+ * once it holds `max / 2` ids, or is older than `ttlMs`, it becomes the previous one and the old previous
+ * one is dropped whole (no per-entry eviction, no list to maintain). Every entry still carries its own
+ * expiry, checked when it is read, so TTLs are exact. A generation dropped for its age holds only expired
+ * entries: each was written while it was current, so it expired at most `ttlMs` after its successor began.
  */
 export function memoryStore(options: MemoryStoreOptions = {}): DedupeStore {
   const max = positiveInteger(options.max ?? 100_000, "max");
   const ttlMs = positiveInteger(options.ttlMs ?? 25 * HOUR_MS, "ttlMs");
   const inFlightTtlMs = positiveInteger(options.inFlightTtlMs ?? 60_000, "inFlightTtlMs");
-  // No ttlAutopurge: expired entries are dropped lazily on read or by LRU eviction (a timer per entry is costly).
-  const clock = options.now === undefined ? undefined : checkClock(options.now);
-  // An injected clock is read on every check: lru-cache's default 1 ms time cache would hide a jump.
-  const states = new LRUCache<string, State>(
-    clock ? { max, ttl: ttlMs, perf: { now: clock }, ttlResolution: 0 } : { max, ttl: ttlMs },
-  );
+  const now = options.now === undefined ? () => performance.now() : checkClock(options.now);
+  const generationSize = Math.ceil(max / 2);
+  // A generation is retired once older than the longest TTL, so the one it replaces holds nothing live.
+  const generationLifetime = Math.max(ttlMs, inFlightTtlMs);
+
+  let current: Generation = { origin: now(), entries: new Map() };
+  let previous: Generation | undefined;
+
+  /** The id's state now, dropping an expired entry on the way. */
+  function lookup(id: string, at: number): ClaimResult | undefined {
+    return stateIn(current, id, at) ?? (previous && stateIn(previous, id, at));
+  }
+
+  /** Writes into the current generation (rotating first if it is full or old), and out of the previous one. */
+  function write(id: string, at: number, state: "done" | "in-flight", ttl: number): void {
+    if (at - current.origin >= generationLifetime || (current.entries.size >= generationSize && !current.entries.has(id))) {
+      previous = current;
+      current = { origin: at, entries: new Map() };
+    }
+    previous?.entries.delete(id);
+    // A whole number of ms (rounded up): a fraction would make V8 box the number, an object per entry.
+    const expiresIn = Math.max(1, Math.ceil(at - current.origin + ttl));
+    current.entries.set(id, state === "done" ? expiresIn : -expiresIn);
+  }
 
   return {
     claim(id: string): ClaimResult {
-      const state = states.get(id);
+      const at = now();
+      const state = lookup(id, at);
       if (state !== undefined) return state;
-      states.set(id, "in-flight", { ttl: inFlightTtlMs });
+      write(id, at, "in-flight", inFlightTtlMs);
       return "claimed";
     },
     complete(id: string): void {
-      states.set(id, "done", { ttl: ttlMs });
+      write(id, now(), "done", ttlMs);
     },
     release(id: string): void {
-      if (states.get(id) === "in-flight") states.delete(id);
+      const at = now();
+      if (lookup(id, at) !== "in-flight") return;
+      current.entries.delete(id);
+      previous?.entries.delete(id);
     },
   };
+}
+
+function stateIn(generation: Generation, id: string, at: number): ClaimResult | undefined {
+  const value = generation.entries.get(id);
+  if (value === undefined) return undefined;
+  if (Math.abs(value) > at - generation.origin) return value > 0 ? "done" : "in-flight";
+  generation.entries.delete(id);
+  return undefined;
 }
 
 function checkClock(now: unknown): () => number {
