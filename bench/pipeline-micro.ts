@@ -55,19 +55,36 @@ async function time(middleware: Middleware, deliveries: Delivery[]): Promise<num
   return (user + system) / deliveries.length;
 }
 
-const perBatch = 10_000;
-const results = { floor: [] as number[], receiver: [] as number[], other: [] as number[] };
-for (let round = 0; round < 12; round++) {
+// Many short batches, interleaved, each compared with the floor batch next to it: the median of those paired
+// differences is steadier on a shared machine than the best of a few long batches.
+const rounds = Number(process.argv[process.argv.indexOf("--rounds") + 1]) || 40;
+const perBatch = 3_000;
+const over = { receiver: [] as number[], other: [] as number[] };
+const floors: number[] = [];
+for (let round = 0; round < rounds + 4; round++) {
   const deliveries = () => Array.from({ length: perBatch }, () => signV1(keys.config.secret));
-  results.floor.push(await time(floor, deliveries()));
-  results.receiver.push(await time(receiver as Middleware, deliveries()));
-  if (otherReceiver) results.other.push(await time(otherReceiver as Middleware, deliveries()));
+  const batches = [deliveries(), deliveries(), deliveries()];
+  // The order rotates every round: whichever runs first or last in a round pays for it (measured: ~1.5 µs).
+  const runs: [string, Middleware | undefined][] = [
+    ["floor", floor],
+    ["receiver", receiver as Middleware],
+    ["other", otherReceiver as Middleware | undefined],
+  ];
+  const took: Record<string, number> = {};
+  for (let i = 0; i < runs.length; i++) {
+    const [name, middleware] = runs[(i + round) % runs.length]!;
+    took[name] = middleware ? await time(middleware, batches[i]!) : NaN;
+  }
+  const { floor: floorUs, receiver: receiverUs, other: otherUs } = took as Record<"floor" | "receiver" | "other", number>;
+  if (round < 4) continue; // warm-up
+  floors.push(floorUs);
+  over.receiver.push(receiverUs - floorUs);
+  if (otherReceiver) over.other.push(otherUs - floorUs);
 }
-const best = (list: number[]) => Math.min(...list.slice(2)); // the first rounds are warm-up
-const over = (list: number[]) => (best(list) - best(results.floor)).toFixed(2);
+const median = (list: number[]) => [...list].sort((a, b) => a - b)[list.length >> 1]!;
+const pairedGap = otherReceiver ? median(over.receiver) - median(over.other) : NaN;
 console.log(
-  `floor ${best(results.floor).toFixed(2)} µs, receiver ${best(results.receiver).toFixed(2)} µs ` +
-    `(${over(results.receiver)} µs over floor)` +
-    (otherReceiver ? `, --compare build ${best(results.other).toFixed(2)} µs (${over(results.other)} µs over floor)` : "") +
-    " per delivery",
+  `floor ${median(floors).toFixed(2)} µs; receiver ${median(over.receiver).toFixed(2)} µs over floor` +
+    (otherReceiver ? `; --compare build ${median(over.other).toFixed(2)} µs over floor; this − compare ${pairedGap.toFixed(2)} µs` : "") +
+    ` per delivery (medians of ${rounds} paired rounds)`,
 );

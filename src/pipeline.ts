@@ -77,7 +77,8 @@ export function createPipeline(config: ReceiverConfig, registry: HandlerRegistry
     try {
       const event = verification.event ?? parseEvent(body, id);
       delivery.type = event.type;
-      const status = queue ? await enqueue(event, verification, delivery) : await handleInline(event, verification, body, input, delivery);
+      const handling = queue ? enqueue(event, verification, delivery) : handleInline(event, verification, body, input, delivery);
+      const status = isThenable(handling) ? await handling : handling;
       // Handled, or durably queued (by us or, for a queue duplicate, by another instance): done either way.
       const completing = store ? completeQuietly(store, id) : undefined;
       if (completing) await completing;
@@ -90,13 +91,14 @@ export function createPipeline(config: ReceiverConfig, registry: HandlerRegistry
     }
   }
 
-  async function handleInline(
+  // Not async: with synchronous handlers (the usual case) the answer is ready without another promise or hop.
+  function handleInline(
     event: AnyGeminiEvent,
     verification: Verification,
     body: Buffer,
     input: DeliveryInput,
     delivery: DeliveryRecord,
-  ): Promise<AcceptedStatus> {
+  ): AcceptedStatus | Promise<AcceptedStatus> {
     const handlers = registry.handlersFor(event.type);
     if (handlers.length === 0) return "unhandled";
     const ctx: DeliveryContext = {
@@ -109,14 +111,20 @@ export function createPipeline(config: ReceiverConfig, registry: HandlerRegistry
       rawBody: body,
       request: input.request,
     };
+    let pending: void | Promise<void>;
     try {
       // Inside the trace's context, so the spans a handler creates are children of the delivery's span.
-      const pending = delivery.trace ? delivery.trace.run(() => runHandlers(handlers, event, ctx)) : runHandlers(handlers, event, ctx);
-      if (pending) await pending;
+      pending = delivery.trace ? delivery.trace.run(() => runHandlers(handlers, event, ctx)) : runHandlers(handlers, event, ctx);
     } catch (cause) {
-      throw new WebhookError("handler_failed", { webhookId: verification.webhookId, eventType: event.type, cause });
+      throw handlerFailed(verification.webhookId, event.type, cause);
     }
-    return "received";
+    if (!pending) return "received";
+    return pending.then(
+      () => "received",
+      (cause: unknown) => {
+        throw handlerFailed(verification.webhookId, event.type, cause);
+      },
+    );
   }
 
   async function enqueue(event: AnyGeminiEvent, verification: Verification, delivery: DeliveryRecord): Promise<AcceptedStatus> {
@@ -144,44 +152,43 @@ export function createPipeline(config: ReceiverConfig, registry: HandlerRegistry
   }
 
   // The store calls below are sync-first: a store that answers synchronously (the memory store) costs no
-  // promise and no async hop; a promise (Redis) is awaited.
+  // promise, no closure and no async hop; a promise (Redis) is awaited.
   function claimOnce(dedupe: DedupeStore, id: string): ClaimResult | Promise<ClaimResult> {
-    const unavailable = (cause: unknown) => new WebhookError("store_unavailable", { webhookId: id, cause });
+    let result: ClaimResult | PromiseLike<ClaimResult>;
     try {
-      const result = dedupe.claim(id);
-      return isThenable(result)
-        ? Promise.resolve(result).catch((cause: unknown) => {
-            throw unavailable(cause);
-          })
-        : result;
+      result = dedupe.claim(id);
     } catch (cause) {
-      throw unavailable(cause);
+      throw storeUnavailable(id, cause);
     }
+    if (!isThenable(result)) return result;
+    return Promise.resolve(result).catch((cause: unknown) => {
+      throw storeUnavailable(id, cause);
+    });
   }
 
   // The handlers ran (or the job is stored): answering 5xx now would make them run again, so a store
   // failure is only reported.
   function completeQuietly(dedupe: DedupeStore, id: string): void | Promise<void> {
-    const report = (cause: unknown) =>
-      listeners.reportError(new WebhookError("store_unavailable", { webhookId: id, cause, detail: "could not mark the delivery done" }));
     try {
       const result = dedupe.complete(id);
-      if (isThenable(result)) return Promise.resolve(result).then(undefined, report);
+      if (isThenable(result)) return Promise.resolve(result).then(undefined, (cause: unknown) => reportStoreFailure(id, cause, "could not mark the delivery done"));
     } catch (cause) {
-      report(cause);
+      reportStoreFailure(id, cause, "could not mark the delivery done");
     }
   }
 
   // An unreleased claim expires on its own (the store's in-flight TTL); report and move on.
   function releaseQuietly(dedupe: DedupeStore, id: string): void | Promise<void> {
-    const report = (cause: unknown) =>
-      listeners.reportError(new WebhookError("store_unavailable", { webhookId: id, cause, detail: "could not release the claim" }));
     try {
       const result = dedupe.release(id);
-      if (isThenable(result)) return Promise.resolve(result).then(undefined, report);
+      if (isThenable(result)) return Promise.resolve(result).then(undefined, (cause: unknown) => reportStoreFailure(id, cause, "could not release the claim"));
     } catch (cause) {
-      report(cause);
+      reportStoreFailure(id, cause, "could not release the claim");
     }
+  }
+
+  function reportStoreFailure(webhookId: string, cause: unknown, detail: string): void {
+    listeners.reportError(new WebhookError("store_unavailable", { webhookId, cause, detail }));
   }
 
   return async function handle(input: DeliveryInput): Promise<Answer> {
@@ -203,6 +210,14 @@ export function createPipeline(config: ReceiverConfig, registry: HandlerRegistry
       return delivery.bodyRead ? answer : closing(answer);
     }
   };
+}
+
+function handlerFailed(webhookId: string, eventType: string, cause: unknown): WebhookError {
+  return new WebhookError("handler_failed", { webhookId, eventType, cause });
+}
+
+function storeUnavailable(webhookId: string, cause: unknown): WebhookError {
+  return new WebhookError("store_unavailable", { webhookId, cause });
 }
 
 function startTrace(telemetry: ReceiverConfig["telemetry"]) {

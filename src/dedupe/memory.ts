@@ -55,14 +55,17 @@ export function memoryStore(options: MemoryStoreOptions = {}): DedupeStore {
 
   /** Writes into the current generation (rotating first if it is full or old), and out of the previous one. */
   function write(id: string, at: number, state: "done" | "in-flight", ttl: number): void {
-    if (at - current.origin >= generationLifetime || (current.entries.size >= generationSize && !current.entries.has(id))) {
+    let entries = current.entries;
+    if (at - current.origin >= generationLifetime || (entries.size >= generationSize && !entries.has(id))) {
       previous = current;
-      current = { origin: at, entries: new Map() };
+      current = { origin: at, entries: (entries = new Map()) };
     }
-    previous?.entries.delete(id);
     // A whole number of ms (rounded up): a fraction would make V8 box the number, an object per entry.
     const expiresIn = Math.max(1, Math.ceil(at - current.origin + ttl));
-    current.entries.set(id, state === "done" ? expiresIn : -expiresIn);
+    const size = entries.size;
+    entries.set(id, state === "done" ? expiresIn : -expiresIn);
+    // An id lives in one generation at most: only a new entry here (not an update) can have one to drop there.
+    if (entries.size !== size) previous?.entries.delete(id);
   }
 
   return {
