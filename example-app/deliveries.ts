@@ -110,6 +110,8 @@ export function deliveryFeed(webhooks: GeminiWebhooks, { limit = 100, maxViewers
       return;
     }
     res.writeHead(200, { "Content-Type": "text/event-stream; charset=utf-8", "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff" });
+    // Express routes HEAD here too: answer it without holding a viewer's place open.
+    if (req.method === "HEAD") return void res.end();
     res.write("retry: 2000\n\n");
     // EventSource sends the last id it saw when it reconnects: resume from there if it was this feed's.
     const [lastFeed, lastSeq] = String(req.headers["last-event-id"] ?? "").split(".");

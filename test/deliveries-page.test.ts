@@ -156,6 +156,7 @@ describe("delivery feed", () => {
     const server = await listen(express().use("/deliveries", feed.router));
     const viewers = [new AbortController(), new AbortController()];
     try {
+      for (let i = 0; i < 3; i++) assert.equal((await fetch(`${server.url}/deliveries/events`, { method: "HEAD" })).status, 200, "HEAD holds no place");
       for (const viewer of viewers) assert.equal((await fetch(`${server.url}/deliveries/events`, { signal: viewer.signal })).status, 200);
       const refused = await fetch(`${server.url}/deliveries/events`);
       assert.equal(refused.status, 503, "a third viewer is refused");
