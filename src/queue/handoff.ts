@@ -1,0 +1,37 @@
+import { WebhookError } from "../errors.js";
+import type { AnyGeminiEvent } from "../events.js";
+import type { DeliveryTrace } from "../telemetry/telemetry.js";
+import type { Verification } from "../verify/index.js";
+import type { DeliveryQueue, QueuedDelivery } from "./queue.js";
+
+/**
+ * Hands a verified delivery to the queue. Resolves only once the queue acknowledged it; anything else is
+ * `queue_unavailable` (503): never a 2xx for a job the queue did not store.
+ */
+export async function handOff(
+  queue: DeliveryQueue,
+  event: AnyGeminiEvent,
+  verification: Verification,
+  trace: DeliveryTrace | undefined,
+  receivedAt: number,
+): Promise<"queued" | "duplicate"> {
+  const delivery: QueuedDelivery = {
+    event,
+    context: {
+      webhookId: verification.webhookId,
+      timestamp: verification.timestamp,
+      scheme: verification.scheme,
+      secretIndex: verification.secretIndex,
+      keyId: verification.keyId,
+      claims: verification.claims,
+    },
+    traceContext: trace?.carrier(),
+    receivedAt,
+  };
+  try {
+    const adding = () => queue.enqueue(delivery);
+    return (await (trace ? trace.run(adding) : adding())) === "duplicate" ? "duplicate" : "queued";
+  } catch (cause) {
+    throw new WebhookError("queue_unavailable", { webhookId: verification.webhookId, eventType: event.type, cause });
+  }
+}
