@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from "node:http";
 import { acceptedAnswer, closing, errorAnswer, type AcceptedStatus, type Answer } from "./answer.js";
-import type { DeliveryContext } from "./context.js";
+import { verifiedContext, type DeliveryContext } from "./context.js";
 import { createClaims } from "./dedupe/claims.js";
 import { isThenable } from "./dedupe/store.js";
 import { dispatchInline, type HandlerRegistry } from "./dispatch.js";
@@ -76,7 +76,7 @@ export function createPipeline(config: ReceiverConfig, registry: HandlerRegistry
       const event = verification.event ?? parseEvent(body, id);
       delivery.type = event.type;
       const status = queue
-        ? await handOff(queue, event, verification, delivery.trace, config.now())
+        ? await handOff(queue, event, verification, body, delivery.trace, config.now())
         : await dispatchInline(registry.handlersFor(event.type), event, contextOf(verification, body, input), delivery.trace);
       // Handled, or durably queued (by us or, for a queue duplicate, by another instance): done either way.
       const completing = claims?.complete(id);
@@ -112,16 +112,7 @@ export function createPipeline(config: ReceiverConfig, registry: HandlerRegistry
 }
 
 function contextOf(verification: Verification, body: Buffer, input: DeliveryInput): DeliveryContext {
-  return {
-    webhookId: verification.webhookId,
-    timestamp: verification.timestamp,
-    scheme: verification.scheme,
-    secretIndex: verification.secretIndex,
-    keyId: verification.keyId,
-    claims: verification.claims,
-    rawBody: body,
-    request: input.request,
-  };
+  return { ...verifiedContext(verification), rawBody: body, request: input.request };
 }
 
 function startTrace(telemetry: ReceiverConfig["telemetry"]) {

@@ -1,3 +1,4 @@
+import { verifiedContext } from "../context.js";
 import { WebhookError } from "../errors.js";
 import type { AnyGeminiEvent } from "../events.js";
 import type { DeliveryTrace } from "../telemetry/telemetry.js";
@@ -12,19 +13,14 @@ export async function handOff(
   queue: DeliveryQueue,
   event: AnyGeminiEvent,
   verification: Verification,
+  body: Buffer,
   trace: DeliveryTrace | undefined,
   receivedAt: number,
 ): Promise<"queued" | "duplicate"> {
   const delivery: QueuedDelivery = {
     event,
-    context: {
-      webhookId: verification.webhookId,
-      timestamp: verification.timestamp,
-      scheme: verification.scheme,
-      secretIndex: verification.secretIndex,
-      keyId: verification.keyId,
-      claims: verification.claims,
-    },
+    context: verifiedContext(verification),
+    rawBody: body.toString("base64"),
     traceContext: trace?.carrier(),
     receivedAt,
   };
