@@ -46,6 +46,8 @@ export interface WebhookErrorDetails {
   cause?: unknown;
   /** Extra detail for logs (e.g. which limit); never sent in the response. */
   detail?: string;
+  /** `invalid_signature` only: the likely mistake behind a failed `v1` signature (e.g. a secret used as text). Never sent in the response. */
+  hint?: string;
 }
 
 /** The error every rejection and failure is reported with, through `onError`. */
@@ -55,6 +57,8 @@ export class WebhookError extends Error {
   readonly webhookId?: string;
   readonly eventType?: string;
   readonly detail?: string;
+  /** See `WebhookErrorDetails.hint`. */
+  readonly hint?: string;
 
   constructor(code: WebhookErrorCode, details: WebhookErrorDetails = {}) {
     const answer = ANSWERS[code];
@@ -65,6 +69,7 @@ export class WebhookError extends Error {
     this.webhookId = details.webhookId;
     this.eventType = details.eventType;
     this.detail = details.detail;
+    this.hint = details.hint;
   }
 
   /** Seconds to put in `Retry-After`, for answers the sender should retry. */
