@@ -73,7 +73,7 @@ describe("secret hints on a failed v1 signature", () => {
     const other = `whsec_${randomBytes(24).toString("base64")}`;
     const { send } = receiverFor([other, SECRET]);
     const { error } = await send((id) => signWith(Buffer.from(ENCODED, "utf8"), id));
-    assert.match(error?.hint ?? "(no hint)", /secret \(secret #1\) used as UTF-8 text/);
+    assert.match(error?.hint ?? "(no hint)", /secret \(secret\[1\] of the list\) used as UTF-8 text/);
   });
 
   test("no hint for a forged signature, a stranger's secret, or a delivery that verifies", async () => {

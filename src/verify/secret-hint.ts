@@ -30,7 +30,7 @@ interface Mistake {
 function mistakesOf(secret: string, index: number, count: number): Mistake[] {
   const encoded = secret.startsWith("whsec_") ? secret.slice("whsec_".length) : secret;
   const prefixed = `whsec_${encoded}`;
-  const which = count > 1 ? ` (secret #${index})` : "";
+  const which = count > 1 ? ` (secret[${index}] of the list)` : "";
   const candidates: Array<[Buffer, string]> = [
     [
       Buffer.from(encoded, "utf8"),
