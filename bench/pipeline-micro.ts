@@ -1,28 +1,39 @@
 // The receiver's own cost per delivery, without HTTP: the middleware is called in-process on a stream that
 // carries the body, next to a "floor" that only reads the stream and answers. Profiling aid for src/
 // changes, not part of `npm run bench`:
-//   node --import tsx bench/pipeline-micro.ts [--compare /path/to/other/dist/esm/index.js] [--cpu-prof]
+//   node --import tsx bench/pipeline-micro.ts [--scheme v1|v1a|jwt] [--rounds N] [--compare /path/to/other/dist/esm/index.js] [--cpu-prof]
+// With --scheme v1a or jwt, the floor is the matching "floor + crypto" (bench/floor-handler.ts): the receiver
+// is then measured against the bare Ed25519 verification or jose.jwtVerify it cannot avoid.
 // --compare loads a second build (e.g. of the previous commit) and interleaves it with this one in the same
 // process, so that an A/B difference is not drowned by load elsewhere on the machine.
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { Readable } from "node:stream";
 import { pathToFileURL } from "node:url";
+import type { JSONWebKeySet } from "jose";
 import { geminiWebhooks } from "./library.js";
-import { createBenchKeys, signV1, type Delivery } from "./deliveries.js";
-import { floorHandler } from "./floor-handler.js";
+import { createBenchKeys, signJwt, signV1, signV1a, type Delivery } from "./deliveries.js";
+import { ed25519Check, floorHandler, floorWith, joseJwtCheck } from "./floor-handler.js";
 
+const argument = (name: string) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined);
+const scheme = argument("--scheme") ?? "v1";
 const keys = createBenchKeys();
-const receiver = geminiWebhooks({ secret: keys.config.secret });
+const options =
+  scheme === "v1"
+    ? { secret: keys.config.secret }
+    : { jwks: { keys: keys.config.jwks as unknown as JSONWebKeySet, audience: keys.config.audience }, toleranceSeconds: 3600 };
+const sign: () => Delivery =
+  scheme === "v1a" ? () => signV1a(keys.ed25519) : scheme === "jwt" ? () => signJwt(keys.rsa, keys.config.audience) : () => signV1(keys.config.secret);
+const receiver = geminiWebhooks(options);
 receiver.on("batch.succeeded", () => {});
-const compareIndex = process.argv.indexOf("--compare");
-const other =
-  compareIndex > 0 ? ((await import(pathToFileURL(process.argv[compareIndex + 1]!).href)) as { geminiWebhooks: typeof geminiWebhooks }) : undefined;
-const otherReceiver = other?.geminiWebhooks({ secret: keys.config.secret });
+const compare = argument("--compare");
+const other = compare ? ((await import(pathToFileURL(compare).href)) as { geminiWebhooks: typeof geminiWebhooks }) : undefined;
+const otherReceiver = other?.geminiWebhooks(options);
 otherReceiver?.on("batch.succeeded", () => {});
 
 type Middleware = (req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void) => void;
 
-const floor: Middleware = floorHandler;
+const floor: Middleware =
+  scheme === "v1a" ? floorWith(ed25519Check(keys.config)) : scheme === "jwt" ? floorWith(await joseJwtCheck(keys.config)) : floorHandler;
 
 function once(middleware: Middleware, delivery: Delivery): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -57,12 +68,13 @@ async function time(middleware: Middleware, deliveries: Delivery[]): Promise<num
 
 // Many short batches, interleaved, each compared with the floor batch next to it: the median of those paired
 // differences is steadier on a shared machine than the best of a few long batches.
-const rounds = Number(process.argv[process.argv.indexOf("--rounds") + 1]) || 40;
-const perBatch = 3_000;
+const rounds = Number(argument("--rounds")) || 40;
+// Ed25519 and RSA signatures are slow to make (every batch needs fresh webhook-ids): smaller batches.
+const perBatch = scheme === "v1" ? 3_000 : scheme === "v1a" ? 1_000 : 300;
 const over = { receiver: [] as number[], other: [] as number[] };
 const floors: number[] = [];
 for (let round = 0; round < rounds + 4; round++) {
-  const deliveries = () => Array.from({ length: perBatch }, () => signV1(keys.config.secret));
+  const deliveries = () => Array.from({ length: perBatch }, sign);
   const batches = [deliveries(), deliveries(), deliveries()];
   // The order rotates every round: whichever runs first or last in a round pays for it (measured: ~1.5 µs).
   const runs: [string, Middleware | undefined][] = [
@@ -84,7 +96,7 @@ for (let round = 0; round < rounds + 4; round++) {
 const median = (list: number[]) => [...list].sort((a, b) => a - b)[list.length >> 1]!;
 const pairedGap = otherReceiver ? median(over.receiver) - median(over.other) : NaN;
 console.log(
-  `floor ${median(floors).toFixed(2)} µs; receiver ${median(over.receiver).toFixed(2)} µs over floor` +
+  `${scheme}: floor ${median(floors).toFixed(2)} µs; receiver ${median(over.receiver).toFixed(2)} µs over floor` +
     (otherReceiver ? `; --compare build ${median(over.other).toFixed(2)} µs over floor; this − compare ${pairedGap.toFixed(2)} µs` : "") +
     ` per delivery (medians of ${rounds} paired rounds)`,
 );

@@ -1,6 +1,6 @@
 import type { IncomingHttpHeaders } from "node:http";
 import { acceptedAnswer, closing, errorAnswer, type AcceptedStatus, type Answer } from "./answer.js";
-import { verifiedContext, type DeliveryContext } from "./context.js";
+import type { DeliveryContext } from "./context.js";
 import { createClaims } from "./dedupe/claims.js";
 import { isThenable } from "./dedupe/store.js";
 import { dispatchInline, type HandlerRegistry } from "./dispatch.js";
@@ -75,9 +75,10 @@ export function createPipeline(config: ReceiverConfig, registry: HandlerRegistry
     try {
       const event = verification.event ?? parseEvent(body, id);
       delivery.type = event.type;
-      const status = queue
-        ? await handOff(queue, event, verification, body, delivery.trace, config.now())
-        : await dispatchInline(registry.handlersFor(event.type), event, contextOf(verification, body, input), delivery.trace);
+      const handling = queue
+        ? handOff(queue, event, verification, body, delivery.trace, config.now())
+        : dispatchInline(registry.handlersFor(event.type), event, contextOf(verification, body, input), delivery.trace);
+      const status = isThenable(handling) ? await handling : handling;
       // Handled, or durably queued (by us or, for a queue duplicate, by another instance): done either way.
       const completing = claims?.complete(id);
       if (completing) await completing;
@@ -111,8 +112,19 @@ export function createPipeline(config: ReceiverConfig, registry: HandlerRegistry
   };
 }
 
+// verifiedContext()'s fields plus the body and request, as one literal (no intermediate object to spread):
+// built for every delivery.
 function contextOf(verification: Verification, body: Buffer, input: DeliveryInput): DeliveryContext {
-  return { ...verifiedContext(verification), rawBody: body, request: input.request };
+  return {
+    webhookId: verification.webhookId,
+    timestamp: verification.timestamp,
+    scheme: verification.scheme,
+    secretIndex: verification.secretIndex,
+    keyId: verification.keyId,
+    claims: verification.claims,
+    rawBody: body,
+    request: input.request,
+  };
 }
 
 function startTrace(telemetry: ReceiverConfig["telemetry"]) {

@@ -15,31 +15,34 @@ export interface Claims {
 }
 
 export function createClaims(store: DedupeStore, reportError: (error: WebhookError) => void): Claims {
+  // Closures are made only on the error and promise paths: the memory store's calls allocate nothing here.
   function quietly(operation: "complete" | "release", id: string, detail: string): void | Promise<void> {
-    const report = (cause: unknown) => reportError(new WebhookError("store_unavailable", { webhookId: id, cause, detail }));
     try {
       const result = store[operation](id);
-      if (isThenable(result)) return Promise.resolve(result).then(undefined, report);
+      if (isThenable(result)) return Promise.resolve(result).then(undefined, (cause: unknown) => reportError(unavailable(id, cause, detail)));
     } catch (cause) {
-      report(cause);
+      reportError(unavailable(id, cause, detail));
     }
   }
 
   return {
     claim(id) {
-      const unavailable = (cause: unknown) => new WebhookError("store_unavailable", { webhookId: id, cause });
+      let result: ClaimResult | PromiseLike<ClaimResult>;
       try {
-        const result = store.claim(id);
-        return isThenable(result)
-          ? Promise.resolve(result).catch((cause: unknown) => {
-              throw unavailable(cause);
-            })
-          : result;
+        result = store.claim(id);
       } catch (cause) {
-        throw unavailable(cause);
+        throw unavailable(id, cause);
       }
+      if (!isThenable(result)) return result;
+      return Promise.resolve(result).catch((cause: unknown) => {
+        throw unavailable(id, cause);
+      });
     },
     complete: (id) => quietly("complete", id, "could not mark the delivery done"),
     release: (id) => quietly("release", id, "could not release the claim"),
   };
+}
+
+function unavailable(webhookId: string, cause: unknown, detail?: string): WebhookError {
+  return new WebhookError("store_unavailable", { webhookId, cause, detail });
 }
