@@ -85,7 +85,7 @@ export function describeFailure(error: unknown, baseUrl: string): string {
   const status = typeof apiError.status === "number" ? apiError.status : typeof apiError.statusCode === "number" ? apiError.statusCode : undefined;
   if (status !== undefined) {
     const detail = apiErrorDetail(apiError.error) ?? apiErrorDetail(parseJson(apiError.body));
-    return `the Gemini API answered ${status}${detail ? ` ${detail}` : ""}.${hintFor(status)}`;
+    return `the Gemini API answered ${status}${detail ? ` ${detail.replace(/\.+$/, "")}` : ""}.${hintFor(status)}`;
   }
   const code = causeCode(error);
   if (code) return `could not reach the Gemini API at ${baseUrl}: ${code === "ECONNREFUSED" ? "connection refused (ECONNREFUSED)" : code}.`;

@@ -173,8 +173,8 @@ async function listWebhooks({ webhooks }: Connection, io: Io, options: CallOptio
 async function pingWebhook({ webhooks }: Connection, io: Io, options: CallOptions, id: string): Promise<number> {
   await webhooks.ping(id, {}, options);
   io.out(`Ping requested for webhook ${id}: Gemini sends a ping event to its URI.`);
-  io.out("The ping's type name and body are not published. It is verified like any delivery and answered 200;");
-  io.out("to see it arrive, log every type in your app: webhooks.onAny((event) => console.log(event.type)), or");
+  io.out("The ping's type name and body are not published; the receiver verifies it like any delivery and answers 200.");
+  io.out("To see it arrive, log every type in your app: webhooks.onAny((event) => console.log(event.type)), or");
   io.out("webhooks.onLifecycle((report) => console.log(report.stage, report.type)).");
   return 0;
 }
@@ -235,8 +235,12 @@ function fail(io: Io, message: string): number {
   return 1;
 }
 
+/** Shorter "keys" are not real API keys (those are ~39 characters), and redacting them would garble output. */
+const MIN_REDACTED_LENGTH = 8;
+
 /** An Io whose every line has `secret` replaced, so an API message echoing the key cannot print it. */
 function redacting(io: Io, secret: string): Io {
+  if (secret.length < MIN_REDACTED_LENGTH) return io;
   const scrub = (line: string) => line.split(secret).join("[redacted API key]");
   return { env: io.env, out: (line) => io.out(scrub(line)), err: (line) => io.err(scrub(line)) };
 }
