@@ -276,7 +276,7 @@ describe("gemini-webhooks send --user-metadata", () => {
       assert.equal(run.code, 0, run.stderr);
       assert.match(run.stdout, /1 delivery of batch\.succeeded with user_metadata, scheme v1/);
       assert.equal(seen.length, 1);
-      assert.deepEqual((seen[0] as { user_metadata?: unknown }).user_metadata, { job_group: "nightly-eval", priority: "high" });
+      assert.deepEqual(seen[0]!.user_metadata, { job_group: "nightly-eval", priority: "high" });
       assert.equal(seen[0]!.type, "batch.succeeded");
     } finally {
       await server.close();

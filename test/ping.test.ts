@@ -3,7 +3,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import express from "express";
-import { geminiWebhooks, type AnyGeminiEvent, type DeliveryLifecycleEvent, type GeminiWebhooksOptions } from "../src/index.js";
+import { geminiWebhooks, type AnyGeminiEvent, type DeliveryLifecycleEvent, type GeminiWebhooks, type GeminiWebhooksOptions } from "../src/index.js";
 import { listen, OTHER_SECRET, SECRET, signedDelivery } from "./support/helpers.js";
 
 // Guesses at what a ping may look like: none is published, so none may be treated specially.
@@ -14,7 +14,7 @@ const PINGS = [
 ];
 
 async function withReceiver(
-  setup: (webhooks: ReturnType<typeof geminiWebhooks>) => void,
+  setup: (webhooks: GeminiWebhooks) => void,
   body: (post: (delivery: { headers: Record<string, string>; body: string }) => Promise<Response>) => Promise<void>,
   options: GeminiWebhooksOptions = { secret: SECRET },
 ): Promise<void> {

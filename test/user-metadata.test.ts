@@ -153,7 +153,7 @@ describe("user_metadata in the testing kit", () => {
       assert.equal(response.status, 200);
       assert.deepEqual(await response.json(), { status: "received" });
       assert.equal(seen.length, 1);
-      assert.deepEqual((seen[0] as { user_metadata?: unknown }).user_metadata, { job_group: "nightly-eval" });
+      assert.deepEqual(seen[0]!.user_metadata, { job_group: "nightly-eval" });
     } finally {
       await server.close();
     }

@@ -35,7 +35,7 @@ const SAMPLE_DATA: { [T in GeminiEventType]: GeminiEventDataMap[T] } = {
 export function sampleEvent<T extends GeminiEventType, M extends Record<string, unknown> = Record<string, unknown>>(
   type: T,
   overrides: SampleEventOverrides<T, M> = {},
-): GeminiEvent<T> & { user_metadata?: M } {
+): GeminiEvent<T, M> {
   if (!GEMINI_EVENT_TYPES.includes(type)) {
     throw new TypeError(`sampleEvent: unknown event type "${String(type)}"; expected one of ${GEMINI_EVENT_TYPES.join(", ")}.`);
   }
@@ -49,5 +49,5 @@ export function sampleEvent<T extends GeminiEventType, M extends Record<string, 
     timestamp: overrides.timestamp ?? "2026-01-22T12:00:00Z",
     data: { ...SAMPLE_DATA[type], ...overrides.data },
     ...(user_metadata !== undefined && { user_metadata }),
-  } as GeminiEvent<T> & { user_metadata?: M };
+  } as GeminiEvent<T, M>;
 }
