@@ -138,6 +138,19 @@ describe("gemini-webhooks webhooks (through @google/genai, against a local fake 
     assert.deepEqual(sent(), []);
   });
 
+  it("GEMINI_API_KEY is the key sent, even with GOOGLE_API_KEY set too (which the SDK would say it uses)", async () => {
+    const otherKey = `AIzaOTHER-${Math.random().toString(36).slice(2)}`;
+    const run = await cli(["webhooks", "list"], { ...env, GOOGLE_API_KEY: otherKey });
+    assert.equal(run.code, 0, run.stderr);
+    assert.ok(sent().length > 0);
+    assert.ok(sent().every((r) => r.apiKey === API_KEY));
+    assert.match(run.stderr, /note: GOOGLE_API_KEY is also set; this command sends GEMINI_API_KEY/);
+    assert.equal(`${run.stdout}${run.stderr}`.includes(otherKey), false);
+    const onlyGoogle = await cli(["webhooks", "list"], { GOOGLE_API_KEY: otherKey, GOOGLE_GEMINI_BASE_URL: api.url });
+    assert.equal(onlyGoogle.code, 2);
+    assert.match(onlyGoogle.stderr, /GEMINI_API_KEY is not set.*\(GOOGLE_API_KEY is set, but this command reads GEMINI_API_KEY only\)/);
+  });
+
   it("list: follows next_page_token, shows each state, and flags disabled_due_to_failed_deliveries loudly with how to re-enable", async () => {
     api.webhooks.clear();
     api.add({ id: "wh-ok", name: "Fine", uri: "https://example.com/ok", state: "enabled" });

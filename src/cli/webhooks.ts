@@ -42,8 +42,13 @@ export async function webhooksCommand(args: string[], io: Io): Promise<number> {
     return 0;
   }
   const run = plan(action as Action, values, positionals);
+  const googleKeySet = Boolean(io.env.GOOGLE_API_KEY?.trim());
   const missingKey = () =>
-    new UsageError("GEMINI_API_KEY is not set: export your Gemini API key (https://aistudio.google.com/apikey) to manage webhooks.", "webhooks");
+    new UsageError(
+      "GEMINI_API_KEY is not set: export your Gemini API key (https://aistudio.google.com/apikey) to manage webhooks" +
+        (googleKeySet ? " (GOOGLE_API_KEY is set, but this command reads GEMINI_API_KEY only)." : "."),
+      "webhooks",
+    );
   let connection: Connection;
   try {
     connection = await connect(io.env, missingKey);
@@ -53,6 +58,10 @@ export async function webhooksCommand(args: string[], io: Io): Promise<number> {
   }
   // Belt and braces: whatever the API or the SDK says, the key never reaches the terminal or a log.
   const safeIo = redacting(io, connection.apiKey);
+  if (googleKeySet) {
+    // The SDK warns "Using GOOGLE_API_KEY" whenever both are set, even though it was handed GEMINI_API_KEY.
+    safeIo.err("note: GOOGLE_API_KEY is also set; this command sends GEMINI_API_KEY (passed to the SDK explicitly).");
+  }
   try {
     return await run(connection, safeIo, { timeout_ms: timeoutMs(values.timeout!), retries: { strategy: "none" } });
   } catch (error) {
