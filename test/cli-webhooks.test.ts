@@ -6,7 +6,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, 
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, beforeEach, describe, it } from "node:test";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import express from "express";
 import { geminiWebhooks, GEMINI_EVENT_TYPES, type AnyGeminiEvent } from "../src/index.js";
 import { startFakeGeminiApi, type FakeGeminiApi, type RecordedRequest } from "./support/fake-gemini-api.js";
@@ -108,6 +108,55 @@ describe("gemini-webhooks webhooks (through @google/genai, against a local fake 
     assert.deepEqual((api.requests[start]!.body as { subscribed_events: string[] }).subscribed_events, [...GEMINI_EVENT_TYPES]);
     assert.match(defaulted.stdout, /No --events given: subscribing to every type in Gemini's event catalog \(9\)/);
     assert.doesNotMatch(defaulted.stdout, /not in the published catalog/);
+  });
+
+  it("create --from: subscribes to the types the module's exported receiver handles (aliases under their documented name)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "gemini-webhooks-from-"));
+    const index = pathToFileURL(join(root, "dist/esm/index.js")).href;
+    const module = (name: string, body: string) => {
+      const path = join(dir, name);
+      writeFileSync(path, `import { geminiWebhooks } from ${JSON.stringify(index)};\n${body}\n`);
+      return path;
+    };
+    try {
+      const app = module(
+        "app.mjs",
+        `export const webhooks = geminiWebhooks({ secret: process.env.GEMINI_WEBHOOK_SECRET });
+         webhooks.on("batch.failed", () => {}).on(["batch.completed", "video.generated"], () => {}).on("batch.succeeded", () => {});
+         webhooks.on("model.tuned", () => {}).onAny(() => {});
+         export const unrelated = () => {};`,
+      );
+      const run = await cli(["webhooks", "create", "--uri", "https://example.com/from", "--from", app], { ...env, GEMINI_WEBHOOK_SECRET: SECRET });
+      assert.equal(run.code, 0, run.stderr);
+      assert.deepEqual((sent()[0]!.body as { subscribed_events: string[] }).subscribed_events, ["batch.failed", "batch.succeeded", "video.generated", "model.tuned"]);
+      assert.match(run.stdout, /Subscribing to the 4 types .*app\.mjs handles: batch\.failed, batch\.succeeded, video\.generated, model\.tuned\./);
+      assert.match(run.stdout, /not in the published catalog .*: model\.tuned\./);
+
+      const needsSecret = await cli(["webhooks", "create", "--uri", "https://example.com/from", "--from", app], env);
+      assert.equal(needsSecret.code, 1);
+      assert.match(needsSecret.stderr, /could not load --from .*app\.mjs: .*secret.*GEMINI_WEBHOOK_SECRET=\$\(npx gemini-webhooks secret\)/);
+
+      const defaultExport = module("default.mjs", `const w = geminiWebhooks({ secret: ${JSON.stringify(SECRET)} }); w.on("interaction.completed", () => {}); export default w;`);
+      const viaDefault = await cli(["webhooks", "create", "--uri", "https://example.com/d", "--from", defaultExport], env);
+      assert.equal(viaDefault.code, 0, viaDefault.stderr);
+      assert.deepEqual((api.requests.at(-1)!.body as { subscribed_events: string[] }).subscribed_events, ["interaction.completed"]);
+
+      const before = api.requests.length;
+      const none = module("none.mjs", "export const notAReceiver = 1;");
+      const noReceiver = await cli(["webhooks", "create", "--uri", "https://example.com/x", "--from", none], env);
+      assert.equal(noReceiver.code, 2);
+      assert.match(noReceiver.stderr, /exports no receiver: export the value geminiWebhooks\(\) returns/);
+      const anyOnly = module("any.mjs", `export const w = geminiWebhooks({ secret: ${JSON.stringify(SECRET)} }).onAny(() => {});`);
+      const onlyAny = await cli(["webhooks", "create", "--uri", "https://example.com/x", "--from", anyOnly], env);
+      assert.equal(onlyAny.code, 2);
+      assert.match(onlyAny.stderr, /has no on\(\) handlers/);
+      const both = await cli(["webhooks", "create", "--uri", "https://example.com/x", "--from", app, "--events", "batch.failed"], env);
+      assert.equal(both.code, 2);
+      assert.match(both.stderr, /--from and --events cannot be combined/);
+      assert.equal(api.requests.length, before, "nothing sent when --from yields no types");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("create: usage mistakes are exit 2 and send nothing", async () => {
@@ -299,6 +348,17 @@ describe("gemini-webhooks send --user-metadata", () => {
       assert.equal(run.code, 2, bad);
       assert.match(run.stderr, /--user-metadata (is not valid JSON|must be a JSON object)/);
     }
+  });
+});
+
+describe("webhooks.registeredTypes()", () => {
+  it("lists the types given to on(), as given, first registration first; onAny adds none", () => {
+    const webhooks = geminiWebhooks({ secret: SECRET });
+    assert.deepEqual(webhooks.registeredTypes(), []);
+    webhooks.on(["batch.failed", "batch.completed"], () => {}).onAny(() => {}).on("batch.failed", () => {}).on("ping", () => {});
+    assert.deepEqual(webhooks.registeredTypes(), ["batch.failed", "batch.completed", "ping"]);
+    webhooks.registeredTypes().push("tampered");
+    assert.deepEqual(webhooks.registeredTypes(), ["batch.failed", "batch.completed", "ping"], "a copy: read-only");
   });
 });
 

@@ -38,9 +38,9 @@ export interface WebhookAdmin {
   rotateSigningSecret(id: string, params: { revocation_behavior?: RevocationBehavior }, options?: CallOptions): Promise<{ secret?: string }>;
 }
 
-/** A failure to show the user (exit status 1), its message already free of secrets. */
-export class GeminiApiError extends Error {
-  override name = "GeminiApiError";
+/** A failure to show the user as it is, without a stack (exit status 1). */
+export class CommandFailure extends Error {
+  override name = "CommandFailure";
 }
 
 export interface Connection {
@@ -65,7 +65,7 @@ export async function connect(env: NodeJS.ProcessEnv, missingKey: () => Error): 
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === "ERR_MODULE_NOT_FOUND" || code === "MODULE_NOT_FOUND") {
-      throw new GeminiApiError(
+      throw new CommandFailure(
         "`gemini-webhooks webhooks` manages webhooks through Google's official SDK, which is not installed: " +
           "run `npm install @google/genai` (an optional peer dependency; `send` and `secret` work without it).",
       );

@@ -60,9 +60,10 @@ Manages your project's (static) webhooks through the Gemini WebhookService, with
 (npm install @google/genai). Reads the API key from GEMINI_API_KEY; it is never printed.
 
 Actions:
-  create --uri <url> [--events <types>] [--name <name>]
-                 Create a webhook. --events: comma-separated or repeated (default: every type in
-                 Gemini's event catalog). Prints the signing secret, once.
+  create --uri <url> [--events <types> | --from <module>] [--name <name>]
+                 Create a webhook. --events: comma-separated or repeated. --from: the types the
+                 receiver exported by <module> has on() handlers for. Default: every type in
+                 Gemini's event catalog. Prints the signing secret, once.
   list           List webhooks with their state; flags webhooks Gemini disabled after failed
                  deliveries, and says how to re-enable them.
   ping <id>      Ask Gemini to send a ping event to the webhook (its type name is unpublished).
@@ -84,6 +85,7 @@ Exit status: 0 done, 1 the API refused or could not be reached, 2 for a usage er
 
 Examples:
   gemini-webhooks webhooks create --uri https://example.com/gemini-callback --events batch.succeeded,batch.failed
+  gemini-webhooks webhooks create --uri https://example.com/gemini-callback --from ./dist/webhooks.js
   gemini-webhooks webhooks list
   gemini-webhooks webhooks rotate-secret <id>
 `,

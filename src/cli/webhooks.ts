@@ -1,6 +1,8 @@
+import { resolve } from "node:path";
+import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { canonicalEventType, GEMINI_EVENT_TYPES, type GeminiEventType } from "../events.js";
-import { connect, describeFailure, GeminiApiError, type CallOptions, type Connection, type WebhookResource } from "./gemini-api.js";
+import { connect, describeFailure, CommandFailure, type CallOptions, type Connection, type WebhookResource } from "./gemini-api.js";
 import type { Io } from "./send.js";
 import { UsageError, USAGE } from "./usage.js";
 
@@ -31,6 +33,7 @@ export async function webhooksCommand(args: string[], io: Io): Promise<number> {
     options: {
       uri: { type: "string" },
       events: { type: "string", short: "e", multiple: true },
+      from: { type: "string" },
       name: { type: "string" },
       immediately: { type: "boolean", default: false },
       timeout: { type: "string", default: "30000" },
@@ -53,7 +56,7 @@ export async function webhooksCommand(args: string[], io: Io): Promise<number> {
   try {
     connection = await connect(io.env, missingKey);
   } catch (error) {
-    if (error instanceof GeminiApiError) return fail(io, error.message);
+    if (error instanceof CommandFailure) return fail(io, error.message);
     throw error;
   }
   // Belt and braces: whatever the API or the SDK says, the key never reaches the terminal or a log.
@@ -66,23 +69,24 @@ export async function webhooksCommand(args: string[], io: Io): Promise<number> {
     return await run(connection, safeIo, { timeout_ms: timeoutMs(values.timeout!), retries: { strategy: "none" } });
   } catch (error) {
     if (error instanceof UsageError) throw error;
+    if (error instanceof CommandFailure) return fail(safeIo, error.message);
     return fail(safeIo, describeFailure(error, connection.baseUrl));
   }
 }
 
-type Values = { uri?: string; events?: string[]; name?: string; immediately?: boolean; timeout?: string };
+type Values = { uri?: string; events?: string[]; from?: string; name?: string; immediately?: boolean; timeout?: string };
 type Run = (connection: Connection, io: Io, options: CallOptions) => Promise<number>;
 
 /** Checks the arguments before anything is sent, and returns what to do. */
 function plan(action: Action, values: Values, positionals: string[]): Run {
   const allowed: Record<Action, readonly (keyof Values)[]> = {
-    create: ["uri", "events", "name"],
+    create: ["uri", "events", "from", "name"],
     list: [],
     ping: [],
     "rotate-secret": ["immediately"],
     enable: [],
   };
-  for (const option of ["uri", "events", "name"] as const) {
+  for (const option of ["uri", "events", "from", "name"] as const) {
     if (values[option] !== undefined && !allowed[action].includes(option)) throw new UsageError(`--${option} is not an option of "webhooks ${action}".`, "webhooks");
   }
   if (values.immediately && action !== "rotate-secret") throw new UsageError(`--immediately is an option of "webhooks rotate-secret" only.`, "webhooks");
@@ -106,9 +110,48 @@ function createRun(values: Values): Run {
     throw new UsageError(`--uri "${values.uri}" is not a URL; expected e.g. https://example.com/gemini-callback.`, "webhooks");
   }
   if (uri.protocol !== "https:" && uri.protocol !== "http:") throw new UsageError(`--uri must be an http(s) URL, got "${values.uri}".`, "webhooks");
+  if (values.from !== undefined && values.events !== undefined) throw new UsageError("--from and --events cannot be combined: --from subscribes to the types the module handles.", "webhooks");
   const events = (values.events ?? []).flatMap((list) => list.split(",")).map((name) => name.trim()).filter(Boolean);
-  const uniqueEvents = [...new Set(events)];
-  return (connection, io, options) => createWebhook(connection, io, options, { uri: values.uri!, name: values.name, events: uniqueEvents });
+  const from = values.from;
+  return async (connection, io, options) => {
+    const chosen = from === undefined ? [...new Set(events)] : await typesHandledBy(from, io);
+    return createWebhook(connection, io, options, { uri: values.uri!, name: values.name, events: chosen });
+  };
+}
+
+/** What a receiver made by `geminiWebhooks()` offers, looked for among a module's exports. */
+interface ReceiverLike {
+  on: unknown;
+  registeredTypes(): string[];
+}
+
+function isReceiver(value: unknown): value is ReceiverLike {
+  return typeof value === "function" && typeof (value as Partial<ReceiverLike>).on === "function" && typeof (value as Partial<ReceiverLike>).registeredTypes === "function";
+}
+
+/** `--from <module>`: the documented types the module's exported receivers have `on()` handlers for. */
+async function typesHandledBy(path: string, io: Io): Promise<string[]> {
+  let exports: Record<string, unknown>;
+  try {
+    exports = (await import(pathToFileURL(resolve(path)).href)) as Record<string, unknown>;
+  } catch (error) {
+    const message = String((error as Error)?.message ?? error).split("\n")[0];
+    throw new CommandFailure(
+      `could not load --from ${path}: ${message}. If the module needs a secret to start (geminiWebhooks({ secret }) requires one), ` +
+        "give this command any development secret: GEMINI_WEBHOOK_SECRET=$(npx gemini-webhooks secret) npx gemini-webhooks webhooks create ...",
+    );
+  }
+  const receivers = [...new Set(Object.values(exports).filter(isReceiver))];
+  if (receivers.length === 0) {
+    throw new UsageError(`--from ${path} exports no receiver: export the value geminiWebhooks() returns, e.g. \`export const webhooks = geminiWebhooks({ ... })\`.`, "webhooks");
+  }
+  // Aliases (batch.completed) are subscribed under their documented name.
+  const types = [...new Set(receivers.flatMap((receiver) => receiver.registeredTypes()).map(canonicalEventType))];
+  if (types.length === 0) {
+    throw new UsageError(`the receiver in ${path} has no on() handlers (onAny alone handles every type): pass --events, or leave out --from to subscribe to the whole catalog.`, "webhooks");
+  }
+  io.out(`Subscribing to the ${types.length} type${types.length === 1 ? "" : "s"} ${path} handles: ${types.join(", ")}.`);
+  return types;
 }
 
 async function createWebhook(
@@ -117,7 +160,7 @@ async function createWebhook(
   options: CallOptions,
   request: { uri: string; name?: string; events: string[] },
 ): Promise<number> {
-  const defaulted = request.events.length === 0;
+  const defaulted = request.events.length === 0; // only without --events and --from
   const events = defaulted ? [...GEMINI_EVENT_TYPES] : request.events;
   if (defaulted) {
     io.out(`No --events given: subscribing to every type in Gemini's event catalog (${events.length}).`);
