@@ -45,6 +45,7 @@ export async function webhooksCommand(args: string[], io: Io): Promise<number> {
     return 0;
   }
   const run = plan(action as Action, values, positionals);
+  const callOptions: CallOptions = { timeout_ms: timeoutMs(values.timeout!), retries: { strategy: "none" } };
   const googleKeySet = Boolean(io.env.GOOGLE_API_KEY?.trim());
   const missingKey = () =>
     new UsageError(
@@ -66,7 +67,7 @@ export async function webhooksCommand(args: string[], io: Io): Promise<number> {
     safeIo.err("note: GOOGLE_API_KEY is also set; this command sends GEMINI_API_KEY (passed to the SDK explicitly).");
   }
   try {
-    return await run(connection, safeIo, { timeout_ms: timeoutMs(values.timeout!), retries: { strategy: "none" } });
+    return await run(connection, safeIo, callOptions);
   } catch (error) {
     if (error instanceof UsageError) throw error;
     if (error instanceof CommandFailure) return fail(safeIo, error.message);
