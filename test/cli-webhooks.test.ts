@@ -303,6 +303,19 @@ describe("gemini-webhooks webhooks (through @google/genai, against a local fake 
     assert.ok(Date.now() - started < 10_000, "the SDK's default retries (up to 30 s) are off");
   });
 
+  it("an API that never answers is exit 1 after --timeout", async () => {
+    const silent = await listen(() => {});
+    try {
+      const started = Date.now();
+      const run = await cli(["webhooks", "list", "--timeout", "300"], { GEMINI_API_KEY: API_KEY, GOOGLE_GEMINI_BASE_URL: silent.url });
+      assert.equal(run.code, 1);
+      assert.match(run.stderr, new RegExp(`^error: no answer from the Gemini API at ${silent.url.replace(/[.]/g, "\\.")} within --timeout\\.`));
+      assert.ok(Date.now() - started < 10_000);
+    } finally {
+      await silent.close();
+    }
+  });
+
   it("the API key is redacted even when an error message from the API echoes it", async () => {
     const leaky = await startFakeGeminiApi({ apiKey: "the-right-key", echoKeyInErrors: true });
     try {

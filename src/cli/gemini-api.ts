@@ -89,8 +89,8 @@ export function describeFailure(error: unknown, baseUrl: string): string {
   }
   const code = causeCode(error);
   if (code) return `could not reach the Gemini API at ${baseUrl}: ${code === "ECONNREFUSED" ? "connection refused (ECONNREFUSED)" : code}.`;
-  if ((error as Error)?.name === "RequestTimeoutError" || (error as Error)?.name === "TimeoutError") {
-    return `no answer from the Gemini API at ${baseUrl} in time (--timeout).`;
+  if (causes(error).some((cause) => /Timeout/.test(String((cause as Error).name)))) {
+    return `no answer from the Gemini API at ${baseUrl} within --timeout.`;
   }
   return `the request to the Gemini API at ${baseUrl} failed: ${oneLine(String((error as Error)?.message ?? error))}`;
 }
@@ -111,9 +111,15 @@ function hintFor(status: number): string {
   return "";
 }
 
+/** The error and its causes: fetch failures nest (APIConnectionError → TypeError("fetch failed") → { code: "ECONNREFUSED" }). */
+function causes(error: unknown): unknown[] {
+  const chain: unknown[] = [];
+  for (let cause = error; cause && typeof cause === "object" && chain.length < 6; cause = (cause as { cause?: unknown }).cause) chain.push(cause);
+  return chain;
+}
+
 function causeCode(error: unknown): string | undefined {
-  // fetch failures nest: APIConnectionError → TypeError("fetch failed") → Error { code: "ECONNREFUSED" }.
-  for (let cause = error, depth = 0; cause && depth < 6; cause = (cause as { cause?: unknown }).cause, depth++) {
+  for (const cause of causes(error)) {
     const code = (cause as { code?: unknown }).code;
     if (typeof code === "string" && /^E[A-Z_]+$/.test(code)) return code;
   }
