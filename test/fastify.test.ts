@@ -11,12 +11,16 @@ describe("fastifyWebhooks", () => {
   let app: FastifyInstance;
   let base: string;
   const handled: string[] = [];
+  const hooked: string[] = [];
 
   before(async () => {
     const webhooks = geminiWebhooks({ secret: SECRET }).on("batch.succeeded", (event) => void handled.push(event.data.id));
     // A Fastify body limit far below a delivery: the plugin's route must not be subject to it.
     app = Fastify({ bodyLimit: 64 });
     app.post("/elsewhere", async (request) => ({ parsed: request.body }));
+    // The app's hooks reach the plugin's route like any other.
+    app.addHook("onRequest", async (request) => void hooked.push(request.url));
+    app.addHook("onSend", async (_request, reply) => void reply.header("x-app-hook", "ran"));
     await app.register(fastifyWebhooks(webhooks), { prefix: "/gemini-callback" });
     await app.register(fastifyWebhooks(webhooks, { path: "/hooks/gemini" }));
     await app.listen({ port: 0, host: "127.0.0.1" });
@@ -33,6 +37,13 @@ describe("fastifyWebhooks", () => {
     const delivery = signedDelivery({ ...batchSucceeded("big"), pad: "x".repeat(500) });
     const answer = await post(`${base}/gemini-callback`, delivery);
     assert.deepEqual([answer.status, answer.json], [200, { status: "received" }]);
+  });
+
+  it("runs the app's onRequest and onSend hooks on the webhook route", async () => {
+    const answer = await post(`${base}/gemini-callback`, signedDelivery(batchSucceeded("hooked")));
+    assert.equal(answer.status, 200);
+    assert.equal(answer.headers.get("x-app-hook"), "ran");
+    assert.ok(hooked.includes("/gemini-callback"));
   });
 
   it("handles a delivery sent without a Content-Type", async () => {

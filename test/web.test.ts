@@ -1,9 +1,13 @@
 // What only the Web door (webhooks.fetch) does: methods, laziness of the body read, a used body, unbound use.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { serve } from "@hono/node-server";
+import { Hono } from "hono";
+import { once } from "node:events";
+import type { AddressInfo } from "node:net";
 import { geminiWebhooks, type WebhookError } from "../src/index.js";
 import { ChunkedBody, answerOf, webRequest } from "./support/contract.js";
-import { SECRET, batchSucceeded, signedDelivery } from "./support/helpers.js";
+import { SECRET, batchSucceeded, post, signedDelivery } from "./support/helpers.js";
 
 const URL = "http://localhost:3000/api/gemini-callback";
 
@@ -68,5 +72,22 @@ describe("webhooks.fetch", () => {
     assert.equal(response.status, 400);
     assert.equal(response.headers.get("connection"), "close");
     assert.equal(errors[0]?.code, "request_aborted");
+  });
+
+  it("under Hono, a middleware that parsed the body first: 500 raw_body_unavailable", async () => {
+    const { POST, handled } = receiver();
+    const app = new Hono();
+    app.use("/gemini-callback", async (c, next) => (await c.req.json(), next()));
+    app.post("/gemini-callback", (c) => POST(c.req.raw));
+    const server = serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" });
+    await once(server, "listening");
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/gemini-callback`;
+      const answer = await post(url, signedDelivery(batchSucceeded("parsed-first")));
+      assert.deepEqual([answer.status, answer.json.error], [500, "raw_body_unavailable"]);
+      assert.deepEqual(handled, []);
+    } finally {
+      await new Promise((resolve) => (server.close(resolve), "closeAllConnections" in server && server.closeAllConnections()));
+    }
   });
 });
