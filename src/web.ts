@@ -15,6 +15,10 @@ const NOT_POST: Answer = errorAnswer(new WebhookError("method_not_allowed"));
  */
 export function createFetchHandler(pipeline: Pipeline, limits: RawBodyLimits): FetchHandler {
   return async function fetch(request: Request): Promise<Response> {
+    // A common slip is passing the framework's context (Hono's `c`) instead of its Request: say so.
+    if (typeof (request as Partial<Request> | undefined)?.headers?.get !== "function") {
+      throw new TypeError("webhooks.fetch(request): expected a Web Request (in Hono: webhooks.fetch(c.req.raw)).");
+    }
     if (request.method !== "POST") return toResponse(NOT_POST, { allow: "POST" });
     const answer = await pipeline({ headers: nodeHeaders(request.headers), readBody: () => readRequestBody(request, limits), request });
     return toResponse(answer);

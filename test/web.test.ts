@@ -28,6 +28,11 @@ describe("webhooks.fetch", () => {
     assert.deepEqual(handled, ["unbound"]);
   });
 
+  it("rejects with a TypeError saying what to pass when given something else (Hono's context, say)", async () => {
+    const { POST } = receiver();
+    await assert.rejects(POST({ req: {} } as never), (error: unknown) => error instanceof TypeError && /c\.req\.raw/.test(error.message));
+  });
+
   it("answers other methods 405 with Allow: POST, in the usual JSON shape, without reporting them", async () => {
     const { POST, errors } = receiver();
     for (const method of ["GET", "PUT", "DELETE"]) {
