@@ -204,6 +204,13 @@ export function receiverContract(door: Door): void {
       assert.ok(door.isRequest(call!.ctx.request), "ctx.request is the door's request object");
     });
 
+    it("several signatures in one header, as a repeated header arrives joined by ', ': the valid one verifies", async () => {
+      const delivery = signed();
+      const valid = delivery.headers["webhook-signature"]!;
+      delivery.headers["webhook-signature"] = `v1,Ceo5qEr07ixe2NLpvHk3FH9bwy/WavXrAFQ/9tdO6mc=, ${valid}`;
+      assert.deepEqual((await send(delivery)).json, { status: "received" });
+    });
+
     it("a duplicate: 200 duplicate, the handler not run again", async () => {
       const delivery = signed();
       assert.equal((await send(delivery)).status, 200);
