@@ -1,4 +1,5 @@
 import type { IncomingMessage } from "node:http";
+import { performance } from "node:perf_hooks";
 import { WebhookError } from "./errors.js";
 
 /** A request as it may arrive after other middleware: with a raw copy or a parsed body, or neither. */
@@ -57,7 +58,9 @@ function readStream(req: IncomingMessage, { maxBodyBytes, bodyTimeoutMs }: RawBo
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    const timer = setTimeout(() => fail(new WebhookError("body_timeout")), bodyTimeoutMs);
+    const deadlines = deadlinesFor(bodyTimeoutMs);
+    const read: PendingRead = { deadline: performance.now() + bodyTimeoutMs, timeOut: () => fail(new WebhookError("body_timeout")) };
+    deadlines.add(read);
 
     function onData(chunk: Buffer): void {
       size += chunk.length;
@@ -82,7 +85,7 @@ function readStream(req: IncomingMessage, { maxBodyBytes, bodyTimeoutMs }: RawBo
       reject(error);
     }
     function cleanup(): void {
-      clearTimeout(timer);
+      deadlines.delete(read);
       req.off("data", onData);
       req.off("end", onEnd);
       req.off("close", onClose);
@@ -94,4 +97,58 @@ function readStream(req: IncomingMessage, { maxBodyBytes, bodyTimeoutMs }: RawBo
     req.on("close", onClose);
     req.on("error", onError);
   });
+}
+
+/** A body being read, and when it must have arrived (`performance.now()` ms). */
+interface PendingRead {
+  readonly deadline: number;
+  timeOut(): void;
+}
+
+/**
+ * The reads in progress that share one `bodyTimeoutMs`, under one timer instead of one timer per request
+ * (arming and clearing a timer was a visible share of a request's cost). They start in order and all get
+ * the same time, so they expire in order: the timer is armed for the oldest only, and when it fires it
+ * times out every read past its deadline and re-arms for the next one. Each read still gets exactly its
+ * `bodyTimeoutMs`.
+ */
+class Deadlines {
+  // A Set keeps insertion order, which is deadline order.
+  private readonly pending = new Set<PendingRead>();
+  private timer: ReturnType<typeof setTimeout> | undefined;
+
+  add(read: PendingRead): void {
+    this.pending.add(read);
+    if (this.timer === undefined) this.arm(read.deadline);
+  }
+
+  /** Done (or failed) before its deadline. The timer stays armed: it re-arms for the next read, or stops. */
+  delete(read: PendingRead): void {
+    this.pending.delete(read);
+  }
+
+  private arm(deadline: number): void {
+    this.timer = setTimeout(() => this.expire(), Math.max(1, Math.ceil(deadline - performance.now())));
+    // A read in progress must not keep a process alive that is otherwise done (its server is closed).
+    this.timer.unref();
+  }
+
+  private expire(): void {
+    this.timer = undefined;
+    const now = performance.now();
+    for (const read of this.pending) {
+      if (read.deadline > now) return this.arm(read.deadline);
+      this.pending.delete(read);
+      read.timeOut();
+    }
+  }
+}
+
+// By timeout: a process has one per receiver at most, usually one in all.
+const deadlinesByTimeout = new Map<number, Deadlines>();
+
+function deadlinesFor(timeoutMs: number): Deadlines {
+  let deadlines = deadlinesByTimeout.get(timeoutMs);
+  if (!deadlines) deadlinesByTimeout.set(timeoutMs, (deadlines = new Deadlines()));
+  return deadlines;
 }
