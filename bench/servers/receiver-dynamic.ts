@@ -11,5 +11,6 @@ const { jwks, audience } = readConfig();
 const webhooks = geminiWebhooks({ jwks: { keys: jwks as unknown as JSONWebKeySet, audience }, toleranceSeconds: 3600 });
 webhooks.on("batch.succeeded", () => {});
 const app = express();
-app.use("/webhook", webhooks);
+// Routed like the floor (app.post): both pay the same routing, so the rows differ only by the receiver.
+app.post("/webhook", webhooks);
 serve(app);
