@@ -4,6 +4,7 @@ import { canonicalEventType, GEMINI_EVENT_TYPES, type GeminiEventType } from "..
 import type { SignedDelivery } from "../testing/delivery.js";
 import { sampleEvent } from "../testing/sample-event.js";
 import { signDelivery } from "../testing/sign-delivery.js";
+import { positiveInteger as checkPositiveInteger } from "../option-checks.js";
 import { assertUsableSecret } from "../verify/hmac.js";
 import { importTestKeys, type TestJwtAlgorithm, type TestKeys } from "../testing/test-keys.js";
 import { UsageError, USAGE } from "./usage.js";
@@ -233,9 +234,13 @@ function isKnown(type: string): boolean {
   return GEMINI_EVENT_TYPES.includes(canonicalEventType(type) as GeminiEventType);
 }
 
+/** A flag's digits as a number, checked like every other option; anything but digits (e.g. "1e3") is refused. */
 function positiveInteger(text: string, name: string): number {
-  if (!/^\d+$/.test(text) || Number(text) < 1) throw new UsageError(`${name} must be a positive whole number, got "${text}".`, "send");
-  return Number(text);
+  try {
+    return checkPositiveInteger(/^\d+$/.test(text) ? Number(text) : text, name, "gemini-webhooks send");
+  } catch (error) {
+    throw new UsageError((error as Error).message, "send");
+  }
 }
 
 function unixSeconds(text: string): number {
