@@ -1,6 +1,7 @@
 // The built package (dist/, made by `npm test`'s build step) works from both import and require.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
+import { createRequire } from "node:module";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 
@@ -13,5 +14,13 @@ describe("packaging", () => {
   });
   it("import from an ES module loads dist/esm", () => {
     assert.equal(run("import.mjs"), "esm-ok");
+  });
+  it("the root entry keeps internals to itself (they would become API nobody meant to promise)", async () => {
+    const esm = await import("gemini-webhooks-express");
+    const cjs = createRequire(import.meta.url)("gemini-webhooks-express");
+    for (const entry of [esm, cjs]) {
+      assert.equal(typeof entry.geminiWebhooks, "function");
+      for (const internal of ["isWebhookError", "BODY_DIGEST_CLAIMS", "BOUND_EVENT_FIELDS"]) assert.equal(internal in entry, false, internal);
+    }
   });
 });
