@@ -10,12 +10,12 @@
 //
 // The middleware is called with fake req/res objects (test/fake-http.ts): no sockets, so what is
 // measured is the receiver's own state.
-import { createHmac, randomBytes, sign as cryptoSign } from "node:crypto";
+import { randomBytes, sign as cryptoSign } from "node:crypto";
 import { parseArgs } from "node:util";
 import type { JSONWebKeySet } from "jose";
 import { geminiWebhooks, memoryStore, type DedupeStore } from "../src/index.js";
 import { callMiddleware, type BodyMode } from "../test/support/fake-http.js";
-import { keySet, makeKey } from "../test/support/jwks-server.js";
+import { hmacSignature, keySet, makeKey } from "../test/support/signer.js";
 
 const { values } = parseArgs({
   options: { ids: { type: "string", default: "1000000" }, invalid: { type: "string", default: "1000000" }, dynamic: { type: "string", default: "100000" } },
@@ -26,7 +26,6 @@ const INVALID_REQUESTS = Number(values.invalid);
 const INVALID_DYNAMIC = Number(values.dynamic);
 const STORE_MAX = 100_000;
 const SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
-const KEY = Buffer.from(SECRET.slice("whsec_".length), "base64");
 const NOW_SECONDS = 1_800_000_000;
 const BODY = Buffer.from(JSON.stringify({ type: "batch.succeeded", version: "v1", data: { id: "batches/123", output_file_uri: "gs://b/r.jsonl" } }));
 
@@ -44,7 +43,7 @@ function heapMiB(): number {
 const mib = (value: number) => `${value.toFixed(1)} MiB`;
 
 function sign(id: string, timestamp: number, body: Buffer): string {
-  return `v1,${createHmac("sha256", KEY).update(`${id}.${timestamp}.`).update(body).digest("base64")}`;
+  return `v1,${hmacSignature(SECRET, id, timestamp, body)}`;
 }
 
 /** Counts claims that were never completed or released (a leak would show here first). */
