@@ -184,7 +184,7 @@ function signatureMutations(): Mutation[] {
     { name: "signature of another timestamp", legit: false, apply: async (d, s) => withSignature(d, s.prefix + (await s.sign(d.id, String(Number(d.timestamp) - 1), d.body))) },
     { name: "signature of another body", legit: false, apply: async (d, s) => withSignature(d, s.prefix + (await s.sign(d.id, d.timestamp, Buffer.from('{"type":"batch.failed"}')))) },
     { name: "signature: decoys only", legit: false, apply: (d, s) => withSignature(d, `${decoy(s)} v2,Zm9v ${decoy(s)}`) },
-    { name: "signature entries glued with a comma, no space", legit: false, apply: (d, s) => withSignature(d, `v2,Zm9v,${d.signature}`) },
+    { name: "signature entries glued with a comma, no space", legit: false, apply: (d) => withSignature(d, `v2,Zm9v,${d.signature}`) },
     {
       name: "signature: decoy entry before the genuine one",
       legit: true,

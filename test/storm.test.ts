@@ -6,7 +6,7 @@ import { Agent } from "node:http";
 import { after, describe, test } from "node:test";
 import express from "express";
 import { geminiWebhooks, memoryStore } from "../src/index.js";
-import { NOW_SECONDS, SCHEMES, countingStore, genuine, sampleEventWithText, sendWire, startTarget, wireOf, type WireAnswer } from "./support/adversary.js";
+import { NOW_SECONDS, SCHEMES, countingStore, genuine, sampleEventWithText, sendWire, startTarget, wireOf } from "./support/adversary.js";
 import { listen, tally } from "./support/helpers.js";
 
 const COPIES = 500;

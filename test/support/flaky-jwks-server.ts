@@ -21,7 +21,7 @@ export function startFlakyJwksServer(initial: unknown): Promise<FlakyJwksServer>
   let requests = 0;
   const timers = new Set<NodeJS.Timeout>();
   const state = { mode: "up" as FlakyJwksServer["mode"], slowMs: 2_000 };
-  const server: Server = createServer((req, res) => {
+  const server: Server = createServer((_req, res) => {
     requests++;
     const answer = () => {
       if (state.mode === "down") {
