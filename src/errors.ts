@@ -1,5 +1,3 @@
-import type { DeliveryStage } from "./lifecycle.js";
-
 /**
  * What the connection does after an answer: `keep` it; `close` it once the answer is sent (the body was not,
  * or not wholly, read, so the stream is in an unknown state); `destroy` it (the client is too slow or gone).
@@ -14,8 +12,8 @@ export interface AnswerRow {
   /** Seconds a sender should wait before retrying (the `Retry-After` header), for the retryable answers. */
   readonly retryAfterSeconds?: number;
   readonly connection: ConnectionAfterAnswer;
-  /** The lifecycle stage the delivery ends in. */
-  readonly stage: Extract<DeliveryStage, "rejected" | "duplicate" | "failed">;
+  /** The lifecycle stage (`DeliveryStage`) the delivery ends in. */
+  readonly stage: "rejected" | "duplicate" | "failed";
 }
 
 /**
@@ -124,6 +122,8 @@ export interface WebhookErrorDetails {
   cause?: unknown;
   /** Extra detail for logs (e.g. which limit); never sent in the response. */
   detail?: string;
+  /** `invalid_signature` only: the likely mistake behind a failed `v1` signature (e.g. a secret used as text). Never sent in the response. */
+  hint?: string;
 }
 
 // The documented webhook-id rule (1–256 printable ASCII, no spaces). Kept here too, so that no error can
@@ -137,6 +137,8 @@ export class WebhookError extends Error {
   readonly webhookId?: string;
   readonly eventType?: string;
   readonly detail?: string;
+  /** See `WebhookErrorDetails.hint`. */
+  readonly hint?: string;
 
   constructor(code: WebhookErrorCode, details: WebhookErrorDetails = {}) {
     const answer: AnswerRow = ANSWERS[code];
@@ -147,6 +149,7 @@ export class WebhookError extends Error {
     if (details.webhookId !== undefined && USABLE_ID.test(details.webhookId)) this.webhookId = details.webhookId;
     this.eventType = details.eventType;
     this.detail = details.detail;
+    this.hint = details.hint;
   }
 
   /** Seconds to put in `Retry-After`, for answers the sender should retry. */

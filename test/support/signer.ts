@@ -45,7 +45,11 @@ function signedContent(id: string, timestamp: number | string, body: string | Bu
 
 /** `v1`: base64(HMAC-SHA256(key, `${id}.${timestamp}.${body}`)), key = base64-decode(secret without whsec_). */
 export function hmacSignature(secret: string, id: string, timestamp: number | string, body: string | Buffer): string {
-  const key = Buffer.from(secret.replace(/^whsec_/, ""), "base64");
+  return hmacSignatureWithKey(Buffer.from(secret.replace(/^whsec_/, ""), "base64"), id, timestamp, body);
+}
+
+/** `v1` with the HMAC key given as bytes: for keys a sender derived wrongly from the secret. */
+export function hmacSignatureWithKey(key: Buffer, id: string, timestamp: number | string, body: string | Buffer): string {
   return createHmac("sha256", key).update(signedContent(id, timestamp, body)).digest("base64");
 }
 
