@@ -52,6 +52,8 @@ export const ANSWERS = {
     connection: "keep",
     stage: "rejected",
   },
+  // Only the Web door (`webhooks.fetch`) answers this: Express passes other methods to next(), Fastify routes POST only.
+  method_not_allowed: { status: 405, message: "Webhook deliveries are POST requests.", connection: "keep", stage: "rejected" },
   body_timeout: { status: 408, message: "The request body did not arrive in time.", connection: "destroy", stage: "rejected" },
   delivery_in_progress: {
     status: 409,

@@ -1,6 +1,7 @@
 // The built package (dist/, made by `npm test`'s build step) works from both import and require.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
+import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
@@ -21,6 +22,12 @@ describe("packaging", () => {
     for (const entry of [esm, cjs]) {
       assert.equal(typeof entry.geminiWebhooks, "function");
       for (const internal of ["isWebhookError", "BODY_DIGEST_CLAIMS", "BOUND_EVENT_FIELDS"]) assert.equal(internal in entry, false, internal);
+    }
+  });
+  it("the Fastify plugin never loads fastify itself (types only), so the package installs without it", () => {
+    for (const build of ["esm", "cjs"]) {
+      const code = readFileSync(new URL(`../dist/${build}/fastify.js`, import.meta.url), "utf8");
+      assert.doesNotMatch(code, /require\("fastify"\)|from "fastify"|import\("fastify"\)/, build);
     }
   });
 });
