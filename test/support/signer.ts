@@ -50,7 +50,9 @@ export function hmacSignature(secret: string, id: string, timestamp: number | st
 
 /** `v1` with the HMAC key given as bytes: for keys a sender derived wrongly from the secret. */
 export function hmacSignatureWithKey(key: Buffer, id: string, timestamp: number | string, body: string | Buffer): string {
-  return createHmac("sha256", key).update(signedContent(id, timestamp, body)).digest("base64");
+  return createHmac("sha256", key)
+    .update(signedContent(id, timestamp, body))
+    .digest("base64");
 }
 
 /** `v1a`: base64 Ed25519 signature over `${id}.${timestamp}.${body}`. */
@@ -63,7 +65,13 @@ const b64url = (value: string | Buffer) => Buffer.from(value).toString("base64ur
 /** A compact JWS over `payload` with `header`, signed the way each alg specifies (`none` and HS256 for negative tests). */
 export function signJwt(
   payload: Record<string, unknown>,
-  { key, alg = key?.alg, kid = key?.kid, hmacSecret, header = {} }: {
+  {
+    key,
+    alg = key?.alg,
+    kid = key?.kid,
+    hmacSecret,
+    header = {},
+  }: {
     key?: SigningKey;
     alg?: string;
     kid?: string | undefined;
