@@ -77,6 +77,7 @@ function planSend(args: string[], io: Io): SendPlan | "help" {
       algorithm: { type: "string", default: "RS256" },
       audience: { type: "string" },
       data: { type: "string", short: "d" },
+      "user-metadata": { type: "string" },
       repeat: { type: "string", short: "n", default: "1" },
       duplicate: { type: "boolean", default: false },
       id: { type: "string" },
@@ -99,7 +100,7 @@ function planSend(args: string[], io: Io): SendPlan | "help" {
     url,
     type: values.type,
     scheme,
-    event: buildEvent(values.type, values.data),
+    event: withUserMetadata(buildEvent(values.type, values.data), values["user-metadata"]),
     sign: signerFor(scheme, values, io.env),
     repeat,
     duplicate: values.duplicate === true,
@@ -138,6 +139,21 @@ function buildEvent(type: string, dataText: string | undefined): unknown {
     return { ...sample, type };
   }
   return { type, version: "v1", timestamp: new Date().toISOString(), data: data ?? {} };
+}
+
+/** `--user-metadata '{json}'`: a dynamic webhook's metadata, at the payload's top level (where the receiver presents it). */
+function withUserMetadata(event: unknown, text: string | undefined): unknown {
+  if (text === undefined) return event;
+  let metadata: unknown;
+  try {
+    metadata = JSON.parse(text);
+  } catch {
+    throw new UsageError(`--user-metadata is not valid JSON: ${text}`, "send");
+  }
+  if (metadata === null || typeof metadata !== "object" || Array.isArray(metadata)) {
+    throw new UsageError('--user-metadata must be a JSON object, e.g. \'{"job_group":"nightly-eval"}\'.', "send");
+  }
+  return { ...(event as object), user_metadata: metadata };
 }
 
 function signerFor(scheme: Scheme, values: { secret?: string; keys?: string; algorithm?: string; audience?: string }, env: NodeJS.ProcessEnv): Signer {
@@ -227,7 +243,8 @@ function networkReason(error: unknown, timeoutMs: number): string {
 function describe(plan: SendPlan): string {
   const count = plan.repeat === 1 ? "1 delivery" : `${plan.repeat} deliveries`;
   const typeNote = isKnown(plan.type) ? "" : " (not a documented type: sent with --data as its data)";
-  return `${count} of ${plan.type}${typeNote}, scheme ${plan.scheme}${plan.duplicate ? ", each sent twice with the same webhook-id" : ""},`;
+  const metadataNote = (plan.event as { user_metadata?: unknown }).user_metadata !== undefined ? " with user_metadata" : "";
+  return `${count} of ${plan.type}${typeNote}${metadataNote}, scheme ${plan.scheme}${plan.duplicate ? ", each sent twice with the same webhook-id" : ""},`;
 }
 
 function isKnown(type: string): boolean {
