@@ -4,10 +4,9 @@ import { canonicalEventType, GEMINI_EVENT_TYPES, type GeminiEventType } from "..
 import type { SignedDelivery } from "../testing/delivery.js";
 import { sampleEvent } from "../testing/sample-event.js";
 import { signDelivery } from "../testing/sign-delivery.js";
-import { positiveInteger as checkPositiveInteger } from "../option-checks.js";
 import { assertUsableSecret } from "../verify/hmac.js";
 import { importTestKeys, type TestJwtAlgorithm, type TestKeys } from "../testing/test-keys.js";
-import { UsageError, USAGE } from "./usage.js";
+import { positiveIntegerFlag, UsageError, USAGE } from "./usage.js";
 
 type Scheme = "v1" | "v1a" | "jwt";
 type Signer = (event: unknown, options: { id?: string; timestamp?: number }) => SignedDelivery | Promise<SignedDelivery>;
@@ -92,7 +91,7 @@ function planSend(args: string[], io: Io): SendPlan | "help" {
   if (!values.type) throw new UsageError(`--type is required, e.g. --type batch.succeeded (documented: ${GEMINI_EVENT_TYPES.join(", ")}).`, "send");
   const scheme = values.scheme as Scheme;
   if (!SCHEMES.includes(scheme)) throw new UsageError(`--scheme must be v1, v1a or jwt, got "${values.scheme}".`, "send");
-  const repeat = positiveInteger(values.repeat!, "--repeat");
+  const repeat = positiveIntegerFlag(values.repeat!, "--repeat", "send");
   if (values.id !== undefined && repeat > 1) {
     throw new UsageError("--id cannot be combined with --repeat: each repeated delivery gets its own id (use --duplicate to resend one id).", "send");
   }
@@ -106,7 +105,7 @@ function planSend(args: string[], io: Io): SendPlan | "help" {
     duplicate: values.duplicate === true,
     id: values.id,
     timestamp: values.timestamp === undefined ? undefined : unixSeconds(values.timestamp),
-    timeoutMs: positiveInteger(values.timeout!, "--timeout"),
+    timeoutMs: positiveIntegerFlag(values.timeout!, "--timeout", "send"),
   };
 }
 
@@ -251,14 +250,6 @@ function isKnown(type: string): boolean {
   return GEMINI_EVENT_TYPES.includes(canonicalEventType(type) as GeminiEventType);
 }
 
-/** A flag's digits as a number, checked like every other option; anything but digits (e.g. "1e3") is refused. */
-function positiveInteger(text: string, name: string): number {
-  try {
-    return checkPositiveInteger(/^\d+$/.test(text) ? Number(text) : text, name, "gemini-webhooks send");
-  } catch (error) {
-    throw new UsageError((error as Error).message, "send");
-  }
-}
 
 function unixSeconds(text: string): number {
   if (!/^\d{1,11}$/.test(text)) throw new UsageError(`--timestamp must be Unix seconds (e.g. ${Math.floor(Date.now() / 1000)}), got "${text}".`, "send");
