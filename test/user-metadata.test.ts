@@ -159,3 +159,25 @@ describe("user_metadata in the testing kit", () => {
     }
   });
 });
+
+describe("user_metadata through the receiver", () => {
+  it("found only inside data: every handler (typed) and onAny see it at the top level; the signed bytes are untouched", async () => {
+    const seen: unknown[] = [];
+    const webhooks = geminiWebhooks<{ job_group: string }>({ secret: SECRET })
+      .on("batch.succeeded", (event, ctx) => {
+        seen.push(event.user_metadata?.job_group, JSON.parse(ctx.rawBody.toString("utf8")).user_metadata);
+      })
+      .onAny((event) => void seen.push(event.user_metadata));
+    const server = await listen(express().use("/hook", webhooks));
+    try {
+      const event = sampleEvent("batch.succeeded");
+      const inData = { ...event, data: { ...event.data, user_metadata: { job_group: "nightly-eval" } } };
+      const { headers, body } = signDelivery(inData, { secret: SECRET });
+      const response = await fetch(`${server.url}/hook`, { method: "POST", headers, body });
+      assert.deepEqual(await response.json(), { status: "received" });
+      assert.deepEqual(seen, ["nightly-eval", undefined, { job_group: "nightly-eval" }]);
+    } finally {
+      await server.close();
+    }
+  });
+});

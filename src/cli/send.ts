@@ -6,7 +6,7 @@ import { sampleEvent } from "../testing/sample-event.js";
 import { signDelivery } from "../testing/sign-delivery.js";
 import { assertUsableSecret } from "../verify/hmac.js";
 import { importTestKeys, type TestJwtAlgorithm, type TestKeys } from "../testing/test-keys.js";
-import { UsageError, USAGE } from "./usage.js";
+import { positiveIntegerFlag, UsageError, USAGE } from "./usage.js";
 
 type Scheme = "v1" | "v1a" | "jwt";
 type Signer = (event: unknown, options: { id?: string; timestamp?: number }) => SignedDelivery | Promise<SignedDelivery>;
@@ -91,7 +91,7 @@ function planSend(args: string[], io: Io): SendPlan | "help" {
   if (!values.type) throw new UsageError(`--type is required, e.g. --type batch.succeeded (documented: ${GEMINI_EVENT_TYPES.join(", ")}).`, "send");
   const scheme = values.scheme as Scheme;
   if (!SCHEMES.includes(scheme)) throw new UsageError(`--scheme must be v1, v1a or jwt, got "${values.scheme}".`, "send");
-  const repeat = positiveInteger(values.repeat!, "--repeat");
+  const repeat = positiveIntegerFlag(values.repeat!, "--repeat", "send");
   if (values.id !== undefined && repeat > 1) {
     throw new UsageError("--id cannot be combined with --repeat: each repeated delivery gets its own id (use --duplicate to resend one id).", "send");
   }
@@ -105,7 +105,7 @@ function planSend(args: string[], io: Io): SendPlan | "help" {
     duplicate: values.duplicate === true,
     id: values.id,
     timestamp: values.timestamp === undefined ? undefined : unixSeconds(values.timestamp),
-    timeoutMs: positiveInteger(values.timeout!, "--timeout"),
+    timeoutMs: positiveIntegerFlag(values.timeout!, "--timeout", "send"),
   };
 }
 
@@ -250,10 +250,6 @@ function isKnown(type: string): boolean {
   return GEMINI_EVENT_TYPES.includes(canonicalEventType(type) as GeminiEventType);
 }
 
-function positiveInteger(text: string, name: string): number {
-  if (!/^\d+$/.test(text) || Number(text) < 1) throw new UsageError(`${name} must be a positive whole number, got "${text}".`, "send");
-  return Number(text);
-}
 
 function unixSeconds(text: string): number {
   if (!/^\d{1,11}$/.test(text)) throw new UsageError(`--timestamp must be Unix seconds (e.g. ${Math.floor(Date.now() / 1000)}), got "${text}".`, "send");

@@ -1,3 +1,5 @@
+import { positiveInteger } from "../option-checks.js";
+
 /** Help texts: one per command, printed by `--help`. */
 export const USAGE = {
   main: `Usage: gemini-webhooks <command> [options]
@@ -105,5 +107,17 @@ export class UsageError extends Error {
   ) {
     super(message);
     this.name = "UsageError";
+  }
+}
+
+/**
+ * A flag's digits as a number, checked like every other option (`gemini-webhooks send: option "--repeat" must be
+ * a positive whole number, got 0.`); anything but digits (e.g. "1e3") is refused. A mistake is a UsageError.
+ */
+export function positiveIntegerFlag(text: string, name: string, command: Command): number {
+  try {
+    return positiveInteger(/^\d+$/.test(text) ? Number(text) : text, name, `gemini-webhooks ${command}`);
+  } catch (error) {
+    throw new UsageError((error as Error).message, command);
   }
 }

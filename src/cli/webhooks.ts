@@ -4,7 +4,7 @@ import { parseArgs } from "node:util";
 import { canonicalEventType, GEMINI_EVENT_TYPES, type GeminiEventType } from "../events.js";
 import { connect, describeFailure, CommandFailure, type CallOptions, type Connection, type WebhookResource } from "./gemini-api.js";
 import type { Io } from "./send.js";
-import { UsageError, USAGE } from "./usage.js";
+import { positiveIntegerFlag, UsageError, USAGE } from "./usage.js";
 
 const ACTIONS = ["create", "list", "ping", "rotate-secret", "enable"] as const;
 type Action = (typeof ACTIONS)[number];
@@ -45,7 +45,7 @@ export async function webhooksCommand(args: string[], io: Io): Promise<number> {
     return 0;
   }
   const run = plan(action as Action, values, positionals);
-  const callOptions: CallOptions = { timeout_ms: timeoutMs(values.timeout!), retries: { strategy: "none" } };
+  const callOptions: CallOptions = { timeout_ms: positiveIntegerFlag(values.timeout!, "--timeout", "webhooks"), retries: { strategy: "none" } };
   const googleKeySet = Boolean(io.env.GOOGLE_API_KEY?.trim());
   const missingKey = () =>
     new UsageError(
@@ -276,11 +276,6 @@ function printNewSecret(io: Io, secret: string): void {
 
 function isCatalogType(name: string): boolean {
   return GEMINI_EVENT_TYPES.includes(canonicalEventType(name) as GeminiEventType);
-}
-
-function timeoutMs(text: string): number {
-  if (!/^\d+$/.test(text) || Number(text) < 1) throw new UsageError(`--timeout must be a positive whole number of milliseconds, got "${text}".`, "webhooks");
-  return Number(text);
 }
 
 function fail(io: Io, message: string): number {

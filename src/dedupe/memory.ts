@@ -1,3 +1,4 @@
+import { positiveInteger, rejectUnknownOptions } from "../option-checks.js";
 import type { ClaimResult, DedupeStore } from "./store.js";
 
 const HOUR_MS = 60 * 60 * 1000;
@@ -15,6 +16,8 @@ export interface MemoryStoreOptions {
   /** The clock TTLs are measured with, in ms (positive, any origin, e.g. `Date.now`). Default `performance.now`. For tests. */
   now?: () => number;
 }
+
+const KNOWN_OPTIONS = new Set<string>(["max", "ttlMs", "inFlightTtlMs", "now"]);
 
 /**
  * One generation of remembered ids: id → when its entry expires, in ms after the generation's `origin`,
@@ -37,9 +40,14 @@ interface Generation {
  * entries: each was written while it was current, so it expired at most `ttlMs` after its successor began.
  */
 export function memoryStore(options: MemoryStoreOptions = {}): DedupeStore {
-  const max = positiveInteger(options.max ?? 100_000, "max");
-  const ttlMs = positiveInteger(options.ttlMs ?? 25 * HOUR_MS, "ttlMs");
-  const inFlightTtlMs = positiveInteger(options.inFlightTtlMs ?? 60_000, "inFlightTtlMs");
+  if (options === null || typeof options !== "object") {
+    throw new TypeError("memoryStore(options): options must be an object, e.g. { max: 100_000 }, or left out.");
+  }
+  // A misspelt option (e.g. "ttl") would otherwise be ignored, silently keeping the default.
+  rejectUnknownOptions(options, KNOWN_OPTIONS, "memoryStore");
+  const max = positiveInteger(options.max ?? 100_000, "max", "memoryStore");
+  const ttlMs = positiveInteger(options.ttlMs ?? 25 * HOUR_MS, "ttlMs", "memoryStore");
+  const inFlightTtlMs = positiveInteger(options.inFlightTtlMs ?? 60_000, "inFlightTtlMs", "memoryStore");
   const now = options.now === undefined ? () => performance.now() : checkClock(options.now);
   const generationSize = Math.ceil(max / 2);
   // A generation is retired once older than the longest TTL, so the one it replaces holds nothing live.
@@ -97,13 +105,6 @@ function stateIn(generation: Generation, id: string, at: number): ClaimResult | 
 }
 
 function checkClock(now: unknown): () => number {
-  if (typeof now !== "function") throw new TypeError("memoryStore: now must be a function returning ms.");
+  if (typeof now !== "function") throw new TypeError('memoryStore: option "now" must be a function returning ms.');
   return now as () => number;
-}
-
-function positiveInteger(value: number, name: string): number {
-  if (!Number.isSafeInteger(value) || value <= 0) {
-    throw new TypeError(`memoryStore: ${name} must be a positive integer, got ${String(value)}.`);
-  }
-  return value;
 }
