@@ -11,6 +11,5 @@ const { jwks, audience } = readConfig();
 const webhooks = geminiWebhooks({ jwks: { keys: jwks as unknown as JSONWebKeySet, audience }, toleranceSeconds: 3600 });
 webhooks.on("batch.succeeded", () => {});
 const app = express();
-// Routed like the floor (app.post): both pay the same routing, so the rows differ only by the receiver.
-app.post("/webhook", webhooks);
+app.use("/webhook", webhooks);
 serve(app);

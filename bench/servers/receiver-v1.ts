@@ -1,4 +1,4 @@
-// receiver v1: geminiWebhooks with a static secret (HMAC with node:crypto) and the default memory dedupe store.
+// receiver v1: geminiWebhooks with a static secret (HMAC via standardwebhooks) and the default memory dedupe store.
 // Also serves the "duplicates" variant: there the client repeats one webhook-id.
 import express from "express";
 import { geminiWebhooks } from "../library.js";
@@ -7,6 +7,5 @@ import { readConfig, serve } from "./serve.js";
 const webhooks = geminiWebhooks({ secret: readConfig().secret });
 webhooks.on("batch.succeeded", () => {});
 const app = express();
-// Routed like the floor (app.post): both pay the same routing, so the rows differ only by the receiver.
-app.post("/webhook", webhooks);
+app.use("/webhook", webhooks);
 serve(app);
