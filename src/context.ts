@@ -25,12 +25,19 @@ export interface DeliveryContext {
   keyId?: string;
   /** JWT only: the verified claims (`aud`, `iss`, `iat`, ... and whatever else the token carries). */
   claims?: JWTPayload;
-  /** The exact bytes that were verified. */
-  rawBody: Buffer;
+  /** The exact bytes that were verified. Absent in a queue worker: the job stores the parsed event, not the bytes. */
+  rawBody?: Buffer;
   /**
    * The HTTP request: an Express `Request` (a Node `IncomingMessage`) under `app.use(webhooks)` and Fastify's
    * `request.raw`, the Web `Request` under `webhooks.fetch`. Absent in a queue worker (`webhooks.work()`),
    * where the request is long gone: keep handlers to the event and the fields above.
    */
   request?: IncomingMessage | Request;
+  /**
+   * Queue workers only (`webhooks.work()`): which attempt at this delivery this is, 1-based. A handler that
+   * throws is run again, with backoff, up to `maxAttempts` times. Absent when handlers run inline.
+   */
+  attempt?: number;
+  /** Queue workers only: how many attempts will be made in all. */
+  maxAttempts?: number;
 }
