@@ -4,6 +4,7 @@
 //   "sleep:<ms>"        waits that long, then succeeds
 //   "fail-until:<n>"    throws on attempts < n
 //   "fail-always"       throws on every attempt
+//   "fail-while-listed" throws while its webhook-id is in the instance's `failing` set
 //   "hang-here"         never settles when the instance was started with `hang: true` (for SIGKILL tests)
 //   anything else       succeeds at once
 import { setTimeout as delay } from "node:timers/promises";
@@ -49,6 +50,8 @@ export interface QueueInstance {
   url?: string;
   queue: BullmqDeliveryQueue;
   worker?: QueueWorker;
+  /** webhook-ids whose "fail-while-listed" deliveries fail (in-process tests change it). */
+  failing: Set<string>;
   /** Starts the worker of a `deferWork` instance. */
   startWork(): void;
   runs: HandlerRun[];
@@ -62,6 +65,7 @@ export async function startQueueInstance(options: QueueInstanceOptions): Promise
   const runs: HandlerRun[] = [];
   const errors: WebhookError[] = [];
   const stages: DeliveryLifecycleEvent[] = [];
+  const failing = new Set<string>();
   const webhooks = geminiWebhooks({ secret: SECRET, queue, ...(options.dedupe === false ? { dedupe: false as const } : {}) });
 
   const record = (phase: HandlerRun["phase"], type: string, ctx: DeliveryContext) => {
@@ -87,6 +91,7 @@ export async function startQueueInstance(options: QueueInstanceOptions): Promise
     if (verb === "hang-here" && options.hang) await new Promise(() => {});
     if (verb === "fail-until" && (ctx.attempt ?? 1) < Number(argument)) throw new Error(`failing attempt ${ctx.attempt}`);
     if (verb === "fail-always") throw new Error("always failing");
+    if (verb === "fail-while-listed" && failing.has(ctx.webhookId)) throw new Error("listed as failing");
     record("end", event.type, ctx);
   });
   webhooks.onError((error) => errors.push(error));
@@ -101,6 +106,7 @@ export async function startQueueInstance(options: QueueInstanceOptions): Promise
   const instance: QueueInstance = {
     url: server ? `${server.url}/webhooks` : undefined,
     queue,
+    failing,
     startWork() {
       instance.worker ??= webhooks.work(options.work);
     },
