@@ -49,12 +49,14 @@ describe("two receivers and two workers in separate processes", { skip: SKIP_WIT
   });
 
   test("a 10 s handler: the delivery is answered 202 in well under a second (its end is checked last)", async () => {
+    // The first delivery a receiver enqueues also opens its Redis connection: warm both up first.
+    for (const url of urls) assert.equal((await post(url, signedDelivery(batchSucceeded("plain")))).status, 202);
     const id = freshId();
     const started = Date.now();
     const answer = await post(urls[0]!, signedDelivery(batchSucceeded("sleep:10000"), { id }));
     const answeredIn = Date.now() - started;
     assert.deepEqual([answer.status, answer.json], [202, { status: "queued" }]);
-    assert.ok(answeredIn < 500, `answered in ${answeredIn} ms`);
+    assert.ok(answeredIn < 750, `answered in ${answeredIn} ms`);
     // Gemini's retry while the handler still runs, on the other receiver: acknowledged, nothing added.
     const retry = await post(urls[1]!, signedDelivery(batchSucceeded("sleep:10000"), { id }));
     assert.deepEqual([retry.status, retry.json], [200, { status: "duplicate" }]);
