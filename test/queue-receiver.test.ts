@@ -104,7 +104,8 @@ describe("the receiver with a BullMQ queue", { skip: SKIP_WITHOUT_REDIS }, () =>
   test("the worker runs the handler with a serializable ctx and ctx.attempt; failed attempts are retried after the backoff", async () => {
     const app = await instance({ work: {}, queue: { backoff: 150 } });
     const id = freshId();
-    assert.equal((await post(app.url!, signedDelivery(batchSucceeded("fail-until:3"), { id }))).status, 202);
+    const delivery = signedDelivery(batchSucceeded("fail-until:3"), { id });
+    assert.equal((await post(app.url!, delivery)).status, 202);
     await eventually(() => app.runs.some((run) => run.webhookId === id && run.phase === "end"), 5_000, "the third attempt");
 
     const starts = app.runs.filter((run) => run.webhookId === id && run.phase === "start");
@@ -117,7 +118,8 @@ describe("the receiver with a BullMQ queue", { skip: SKIP_WITHOUT_REDIS }, () =>
       ],
     );
     assert.ok(starts[1]!.at - starts[0]!.at >= 140, `backoff: ${starts[1]!.at - starts[0]!.at} ms`);
-    assert.deepEqual(starts[0]!.ctxKeys, ["attempt", "maxAttempts", "scheme", "secretIndex", "timestamp", "webhookId"], "no request, no rawBody");
+    assert.deepEqual(starts[0]!.ctxKeys, ["attempt", "maxAttempts", "rawBody", "scheme", "secretIndex", "timestamp", "webhookId"], "no request");
+    assert.equal(starts[0]!.rawBody, delivery.body, "ctx.rawBody: the exact verified bytes, in the worker too");
     assert.deepEqual(webStagesOf(app.stages, id), ["verified", "queued"]);
     assert.deepEqual(workerStagesOf(app.stages, id), ["started 1", "retrying 1", "started 2", "retrying 2", "started 3", "handled 3"]);
     const failures = app.errors.filter((error) => error.webhookId === id);

@@ -193,6 +193,7 @@ function isStoredDelivery(data: unknown): data is StoredDelivery {
     candidate !== null &&
     typeof candidate.event?.type === "string" &&
     typeof candidate.context?.webhookId === "string" &&
+    typeof candidate.rawBody === "string" &&
     typeof candidate.enqueueToken === "string"
   );
 }

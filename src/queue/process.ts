@@ -9,7 +9,8 @@ import type { ProcessDelivery, QueuedDelivery } from "./queue.js";
 
 /**
  * What a queue worker runs for each job: the receiver's own handlers (registered once, for the web
- * process and the workers alike), with a `ctx` of the delivery's serializable fields and the attempt.
+ * process and the workers alike), with a `ctx` of what the signature proved, the verified bytes and the
+ * attempt; no `request` (it is long gone).
  *
  * Reports, in the worker's process: `started`, then `handled`, `retrying` (another attempt will follow)
  * or `failed` (attempts exhausted); each failed attempt also reaches `onError` as `handler_failed`.
@@ -38,7 +39,7 @@ export function createProcessor(registry: HandlerRegistry, listeners: Listeners,
     // Unknown types are queued too (the web process may register no handlers at all): with none here,
     // the job completes, as inline mode answers `unhandled`.
     const handlers = registry.handlersFor(event.type);
-    const ctx: DeliveryContext = { ...context, attempt, maxAttempts };
+    const ctx: DeliveryContext = { ...context, rawBody: Buffer.from(delivery.rawBody, "base64"), attempt, maxAttempts };
     try {
       const running = () => runHandlers(handlers, event, ctx);
       const pending = trace ? trace.run(running) : running();

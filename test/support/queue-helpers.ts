@@ -16,9 +16,11 @@ export function freshQueueName(label = "q"): string {
 
 /** A verified delivery as the receiver would enqueue it. */
 export function queuedDelivery(webhookId = freshId(), type = "batch.succeeded", data: object = { id: "batches/1" }): QueuedDelivery {
+  const event = { type, version: "v1", timestamp: "2026-01-22T12:00:00Z", data } as QueuedDelivery["event"];
   return {
-    event: { type, version: "v1", timestamp: "2026-01-22T12:00:00Z", data } as QueuedDelivery["event"],
+    event,
     context: { webhookId, timestamp: Math.floor(Date.now() / 1000), scheme: "v1", secretIndex: 0 },
+    rawBody: Buffer.from(JSON.stringify(event)).toString("base64"),
     receivedAt: Date.now(),
   };
 }

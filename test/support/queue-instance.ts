@@ -43,6 +43,8 @@ export interface HandlerRun {
   maxAttempts?: number;
   /** Which ctx keys the handler saw (to check what a worker's ctx holds). */
   ctxKeys: string[];
+  /** ctx.rawBody as text. */
+  rawBody?: string;
   at: number;
 }
 
@@ -78,6 +80,7 @@ export async function startQueueInstance(options: QueueInstanceOptions): Promise
       attempt: ctx.attempt,
       maxAttempts: ctx.maxAttempts,
       ctxKeys: Object.keys(ctx).sort(),
+      rawBody: ctx.rawBody?.toString("utf8"),
       at: Date.now(),
     };
     runs.push(run);
