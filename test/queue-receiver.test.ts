@@ -279,4 +279,29 @@ describe("the receiver with a BullMQ queue", { skip: SKIP_WITHOUT_REDIS }, () =>
     }, 5_000, "recovery");
     assert.deepEqual([retried.status, retried.json], [202, { status: "queued" }]);
   });
+
+  test("a worker whose Redis goes away reports queue_unavailable (once per outage), reconnects by itself and goes on", async () => {
+    const proxy = await RedisProxy.start();
+    cleanups.push(() => proxy.close());
+    const app = await instance({ work: {}, queue: { connection: proxy.url } });
+    const first = freshId();
+    assert.equal((await post(app.url!, signedDelivery(batchSucceeded(), { id: first }))).status, 202);
+    await eventually(() => app.runs.some((run) => run.webhookId === first && run.phase === "end"), 5_000, "the first delivery");
+
+    proxy.setMode("down");
+    const reported = await eventually(() => app.errors.find((error) => error.code === "queue_unavailable"), 5_000, "the worker's report");
+    assert.match(reported.message, /in a queue worker/);
+    await delay(1_000); // several reconnect attempts fail meanwhile
+    const reports = app.errors.filter((error) => error.code === "queue_unavailable" && /in a queue worker/.test(error.message));
+    assert.ok(reports.length <= 2, `${reports.length} reports for one outage`);
+
+    proxy.setMode("up");
+    const second = freshId();
+    const answer = await eventually(async () => {
+      const attempt = await post(app.url!, signedDelivery(batchSucceeded(), { id: second }));
+      return attempt.status === 503 ? undefined : attempt;
+    }, 5_000, "the web side to recover");
+    assert.equal(answer.status, 202);
+    await eventually(() => app.runs.some((run) => run.webhookId === second && run.phase === "end"), 8_000, "the worker to go on");
+  });
 });
