@@ -124,11 +124,17 @@ export function bullmqQueue(options: BullmqQueueOptions): BullmqDeliveryQueue {
         { ...workerOptions, connection: connection.client, prefix: config.prefix, autorun: true },
       );
       // Without a listener, an 'error' event (Redis unreachable, a failed lock renewal) would crash the
-      // process. While Redis is down, the same error repeats at every reconnect: reported once per outage.
+      // process. While Redis is down, errors repeat at every reconnect attempt (of each of the worker's
+      // connections): only the first is reported, until the connection is ready again.
+      let outage = false;
       let lastReported: string | undefined;
-      connection.client.on("ready", () => (lastReported = undefined));
+      connection.client.on("ready", () => {
+        outage = false;
+        lastReported = undefined;
+      });
       worker.on("error", (error) => {
-        if (error?.message === lastReported) return;
+        if (outage || error?.message === lastReported) return;
+        outage = connection.client.status !== "ready";
         lastReported = error?.message;
         try {
           hooks.onError?.(error);
