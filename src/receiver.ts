@@ -41,6 +41,8 @@ export interface GeminiWebhooks<M = UserMetadata> extends NodeMiddleware {
    * `lockDuration`, ...). `close()` is graceful. A TypeError when no `queue` is configured.
    */
   work(options?: object): QueueWorker;
+  /** The types registered with `on()`, as given, in registration order (`onAny` adds none). Read-only. */
+  registeredTypes(): string[];
 }
 
 /** Creates the receiver. Options are checked now: a bad one throws a TypeError naming it. */
@@ -87,6 +89,7 @@ export function geminiWebhooks<M = UserMetadata>(options: GeminiWebhooksOptions)
       listeners.reportError(new WebhookError("queue_unavailable", { cause, detail: "in a queue worker" }));
     return queue.work(processDelivery, workerOptions, { onError });
   };
+  webhooks.registeredTypes = () => registry.types();
   return webhooks;
 }
 
