@@ -1,4 +1,5 @@
 // `npm run bench [-- --quick] [-- --rounds N --duration S --connections C --only a,b --profile variant]`
+// With REDIS_URL set, also the queued receiver (BullMQ) beside its floor, and the answer time with a 5 s handler.
 //
 // Each server variant runs in its own child process on 127.0.0.1; autocannon drives it from this process.
 // All servers start (and warm up) first; then the load visits them in turn, round after round, in an order
@@ -92,6 +93,13 @@ const ALL_VARIANTS: Variant[] = [
   { name: "floor+jose-jwt", server: "servers/floor-jose-jwt.ts", pool: jwt(), resignEachRound: false },
   { name: "floor+hmac-standardwebhooks", server: "servers/floor-hmac-standardwebhooks.ts", pool: v1(), resignEachRound: true },
   { name: "floor+hmac-node-crypto", server: "servers/floor-hmac-node-crypto.ts", pool: v1(), resignEachRound: true },
+  // With REDIS_URL: the BullMQ hand-off (verify, dedupe, enqueue, 202), and its floor (Express + one Redis SET).
+  ...(process.env.REDIS_URL
+    ? [
+        { name: "receiver-v1-queued", server: "servers/receiver-v1-queued.ts", pool: v1(), resignEachRound: true, reference: "floor+redis-set" },
+        { name: "floor+redis-set", server: "servers/floor-redis-set.ts", pool: v1(), resignEachRound: true },
+      ]
+    : []),
 ];
 // --only keeps the baselines (floor, docs-handler) and the reference of every variant kept.
 const wanted = settings.only && new Set(["floor", "docs-handler", ...settings.only]);
@@ -282,6 +290,7 @@ async function main(): Promise<void> {
   const jwks = await runScript("jwks-fetches.ts");
   const heap = await runScript("memory-heap.ts", ["--expose-gc"]);
   const hmac = await runScript("hmac-micro.ts");
+  const slow = process.env.REDIS_URL ? await runScript("slow-handler.ts") : { error: "REDIS_URL is not set" };
 
   // Ratios are paired within each round, then the median is taken over rounds.
   const floor = samples.get("floor") ?? [];
@@ -337,6 +346,7 @@ async function main(): Promise<void> {
   lines.push(`JWKS fetches for 200 concurrent cold deliveries: ${formatJwks(jwks)}`);
   lines.push(`Memory store heap: ${formatHeap(heap)}`);
   lines.push(`v1 HMAC alone, in-process: ${formatHmac(hmac)}`);
+  lines.push(`Time to answer with a 5 s handler: ${formatSlow(slow)}`);
 
   const byName = new Map(rows.map((row) => [row.name, row]));
   const check = (label: string, value: number | undefined, ok: (v: number) => boolean, shown: string): string => {
@@ -382,6 +392,12 @@ async function main(): Promise<void> {
 function formatJwks(result: Record<string, unknown>): string {
   if (typeof result.error === "string") return `FAILED (${result.error})`;
   return `${result.fetches} fetch(es), ${result.accepted}/${result.deliveries} accepted`;
+}
+
+function formatSlow(result: Record<string, unknown>): string {
+  if (typeof result.error === "string") return `n/a (${result.error})`;
+  const { inlineMs, queuedMs, deliveries } = result as Record<string, number>;
+  return `inline ${inlineMs!.toFixed(0)} ms, queued ${queuedMs!.toFixed(1)} ms (median of ${deliveries} deliveries sent at once)`;
 }
 
 function formatHmac(result: Record<string, unknown>): string {
