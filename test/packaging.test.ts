@@ -15,3 +15,33 @@ describe("packaging", () => {
     assert.equal(run("import.mjs"), "esm-ok");
   });
 });
+
+// The optional peer dependency @opentelemetry/api, found (or not) by each build the way an app would find it.
+describe("packaging: @opentelemetry/api", () => {
+  const fixture = (file: string) => fileURLToPath(new URL(`./fixtures/${file}`, import.meta.url));
+  const probe = (file: string, hidden: boolean) =>
+    JSON.parse(
+      execFileSync(
+        process.execPath,
+        [...(hidden ? ["--require", fixture("hide-otel-api.cjs")] : []), fixture(`consumers/${file}`)],
+        { encoding: "utf8" },
+      ),
+    );
+
+  for (const file of ["telemetry-probe.cjs", "telemetry-probe.mjs"]) {
+    const build = file.endsWith(".cjs") ? "CommonJS" : "ESM";
+    it(`the ${build} build finds it and turns telemetry on`, () => {
+      const result = probe(file, false);
+      assert.equal(result.telemetry, "on");
+      assert.equal(result.status, 200);
+      assert.equal(result.handled, 1);
+    });
+    it(`the ${build} build without it installed: telemetry off, the delivery still answered 200`, () => {
+      const result = probe(file, true);
+      assert.ok(result.lookups > 0, "the package looked for @opentelemetry/api");
+      assert.equal(result.telemetry, "off");
+      assert.equal(result.status, 200);
+      assert.equal(result.handled, 1);
+    });
+  }
+});
