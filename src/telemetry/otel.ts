@@ -72,7 +72,11 @@ export function createOtelTelemetry(api: OtelApiModule): Telemetry {
     const parent = api.context.active();
     const span = tracers().startSpan(
       RECEIVE_SPAN,
-      { kind: api.SpanKind.CONSUMER, attributes: { [MESSAGING_SYSTEM]: SYSTEM_NAME, [MESSAGING_OPERATION_NAME]: "receive" } },
+      {
+        kind: api.SpanKind.CONSUMER,
+        // Known at the start, for samplers; the operation type changes to "receive" if the delivery is queued.
+        attributes: { [MESSAGING_SYSTEM]: SYSTEM_NAME, [MESSAGING_OPERATION_NAME]: "receive", [MESSAGING_OPERATION_TYPE]: "process" },
+      },
       parent,
     );
     const context = api.trace.setSpan(parent, span);
