@@ -27,6 +27,10 @@ export interface DeliveryContext {
   claims?: JWTPayload;
   /** The exact bytes that were verified. */
   rawBody: Buffer;
-  /** The HTTP request (an Express `Request` when mounted in Express). */
-  request: IncomingMessage;
+  /**
+   * The HTTP request: an Express `Request` (a Node `IncomingMessage`) under `app.use(webhooks)` and Fastify's
+   * `request.raw`, the Web `Request` under `webhooks.fetch`. Absent in a queue worker (`webhooks.work()`),
+   * where the request is long gone: keep handlers to the event and the fields above.
+   */
+  request?: IncomingMessage | Request;
 }

@@ -2,7 +2,10 @@ import type { DeliveryContext } from "./context.js";
 import { isThenable } from "./dedupe/store.js";
 import { canonicalEventType, type AnyGeminiEvent } from "./events.js";
 
-export type AnyHandler = (event: AnyGeminiEvent, ctx: DeliveryContext) => unknown;
+/** A handler for one or more event types. Throw (or reject) to answer 500 and have Gemini retry. */
+export type EventHandler<E> = (event: E, ctx: DeliveryContext) => unknown;
+
+export type AnyHandler = EventHandler<AnyGeminiEvent>;
 
 /** Handlers by event type, plus the catch-all ones; run in registration order. */
 export class HandlerRegistry {

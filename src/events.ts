@@ -61,8 +61,14 @@ type AliasesOf<T extends GeminiEventType> = {
   [A in GeminiEventTypeAlias]: (typeof EVENT_TYPE_ALIASES)[A] extends T ? A : never;
 }[GeminiEventTypeAlias];
 
+/**
+ * The `user_metadata` a dynamic webhook was created with (`webhook_config: { uris, user_metadata }`),
+ * returned with each of its deliveries. Type it once: `geminiWebhooks<{ job_group: string }>(options)`.
+ */
+export type UserMetadata = Record<string, unknown>;
+
 /** A verified delivery of a documented type; `type` is the name as sent (an alias included). */
-export type GeminiEvent<T extends GeminiEventType = GeminiEventType> = {
+export type GeminiEvent<T extends GeminiEventType = GeminiEventType, M = UserMetadata> = {
   [K in T]: {
     type: K | AliasesOf<K>;
     /** Payload version, e.g. `"v1"`. */
@@ -70,23 +76,27 @@ export type GeminiEvent<T extends GeminiEventType = GeminiEventType> = {
     /** When the event happened (RFC 3339). */
     timestamp: string;
     data: GeminiEventDataMap[K];
+    /** Dynamic webhooks only: the `user_metadata` of the request's `webhook_config` (static webhooks carry none). */
+    user_metadata?: M;
   };
 }[T];
 
 /** A verified delivery of a type this package does not know yet. */
-export interface UnknownGeminiEvent {
+export interface UnknownGeminiEvent<M = UserMetadata> {
   type: string;
   version?: string;
   timestamp?: string;
   data?: unknown;
+  /** Dynamic webhooks only: the `user_metadata` of the request's `webhook_config`. */
+  user_metadata?: M;
   [field: string]: unknown;
 }
 
 /** Any verified delivery: known or not. Narrow it with `isEventType`. */
-export type AnyGeminiEvent = GeminiEvent | UnknownGeminiEvent;
+export type AnyGeminiEvent<M = UserMetadata> = GeminiEvent<GeminiEventType, M> | UnknownGeminiEvent<M>;
 
 /** The event a handler registered for `T` receives. */
-export type EventFor<T extends string> = T extends GeminiEventType ? GeminiEvent<T> : UnknownGeminiEvent;
+export type EventFor<T extends string, M = UserMetadata> = T extends GeminiEventType ? GeminiEvent<T, M> : UnknownGeminiEvent<M>;
 
 /** The documented type a delivered `type` stands for (itself unless it is an alias). */
 export function canonicalEventType(type: string): string {
@@ -94,7 +104,7 @@ export function canonicalEventType(type: string): string {
 }
 
 /** Narrows any event to a documented type (aliases included): `if (isEventType(event, "batch.failed")) event.data.error_code`. */
-export function isEventType<T extends GeminiEventType>(event: AnyGeminiEvent, type: T): event is GeminiEvent<T> {
+export function isEventType<T extends GeminiEventType, M = UserMetadata>(event: AnyGeminiEvent<M>, type: T): event is GeminiEvent<T, M> {
   return canonicalEventType(event.type) === type;
 }
 

@@ -14,7 +14,9 @@ export type DeliveryStage =
   /** Handlers succeeded (or none was registered): answered 200. */
   | "handled"
   /** A handler threw: answered 500 and the claim was released, so Gemini's retry runs. */
-  | "failed";
+  | "failed"
+  /** Stored durably in the queue (answered 202); a worker runs the handlers. */
+  | "queued";
 
 /** One lifecycle report, shaped for a log line or a metric. */
 export interface DeliveryLifecycleEvent {
@@ -31,4 +33,5 @@ export interface DeliveryLifecycleEvent {
   durationMs: number;
 }
 
-export type LifecycleListener = (event: DeliveryLifecycleEvent) => void;
+/** May be async: a throw or a rejection is ignored and never changes an answer. */
+export type LifecycleListener = (event: DeliveryLifecycleEvent) => unknown;

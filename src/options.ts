@@ -1,5 +1,7 @@
 import { memoryStore } from "./dedupe/memory.js";
 import type { DedupeStore } from "./dedupe/store.js";
+import type { DeliveryQueue } from "./queue/queue.js";
+import type { Telemetry } from "./telemetry/telemetry.js";
 import { positive } from "./option-checks.js";
 import { assertUsableSecret } from "./verify/hmac.js";
 import { resolveJwks, type JwksConfig, type JwksOptions } from "./verify/jwks-options.js";
@@ -30,6 +32,13 @@ export interface GeminiWebhooksOptions {
    * Default: `memoryStore()` (this process only, 100 000 ids, 25 h). `false` turns de-duplication off.
    */
   dedupe?: DedupeStore | false;
+  /**
+   * A durable queue (e.g. `bullmqQueue(...)` from `gemini-webhooks-express/bullmq`): verified deliveries are
+   * stored there and answered `202 queued`; `webhooks.work()` runs the handlers. Default: handlers run inline.
+   */
+  queue?: DeliveryQueue;
+  /** OpenTelemetry spans and metrics, when `@opentelemetry/api` is installed. Default `true`; `false` turns them off. */
+  telemetry?: boolean;
   /** The clock, in ms since the epoch, for timestamps, JWT claims and the key set's cache. Default `Date.now`. For tests. */
   now?: () => number;
 }
@@ -42,10 +51,12 @@ export interface ReceiverConfig {
   readonly maxBodyBytes: number;
   readonly bodyTimeoutMs: number;
   readonly dedupe: DedupeStore | undefined;
+  readonly queue: DeliveryQueue | undefined;
+  readonly telemetry: Telemetry | undefined;
   readonly now: () => number;
 }
 
-const KNOWN_OPTIONS = new Set<string>(["secret", "jwks", "toleranceSeconds", "maxBodyBytes", "bodyTimeoutMs", "dedupe", "now"]);
+const KNOWN_OPTIONS = new Set<string>(["secret", "jwks", "toleranceSeconds", "maxBodyBytes", "bodyTimeoutMs", "dedupe", "queue", "telemetry", "now"]);
 
 export function resolveOptions(options: GeminiWebhooksOptions | undefined): ReceiverConfig {
   if (options === null || typeof options !== "object") {
@@ -62,6 +73,8 @@ export function resolveOptions(options: GeminiWebhooksOptions | undefined): Rece
     maxBodyBytes: positive(options.maxBodyBytes ?? 1024 * 1024, "maxBodyBytes"),
     bodyTimeoutMs: positive(options.bodyTimeoutMs ?? 10_000, "bodyTimeoutMs"),
     dedupe: resolveDedupe(options.dedupe),
+    queue: resolveQueue(options.queue),
+    telemetry: resolveTelemetryOption(options.telemetry),
     now: resolveClock(options.now),
   });
 }
@@ -90,6 +103,24 @@ function resolveDedupe(dedupe: GeminiWebhooksOptions["dedupe"]): DedupeStore | u
     throw new TypeError('geminiWebhooks: option "dedupe" must be a DedupeStore (claim, complete, release) or false.');
   }
   return dedupe;
+}
+
+function resolveQueue(queue: GeminiWebhooksOptions["queue"]): DeliveryQueue | undefined {
+  if (queue === undefined) return undefined;
+  const candidate = queue as Partial<DeliveryQueue> | null;
+  if (typeof candidate?.enqueue !== "function" || typeof candidate.work !== "function") {
+    throw new TypeError('geminiWebhooks: option "queue" must be a DeliveryQueue, e.g. bullmqQueue({ connection }) from "gemini-webhooks-express/bullmq".');
+  }
+  return queue;
+}
+
+// The OpenTelemetry adapter is wired here once it lands (src/telemetry/otel.ts); until then the option is
+// only checked.
+function resolveTelemetryOption(telemetry: GeminiWebhooksOptions["telemetry"]): Telemetry | undefined {
+  if (telemetry !== undefined && typeof telemetry !== "boolean") {
+    throw new TypeError('geminiWebhooks: option "telemetry" must be true or false.');
+  }
+  return undefined;
 }
 
 function resolveClock(now: GeminiWebhooksOptions["now"]): () => number {

@@ -24,13 +24,10 @@ export interface RawBodyLimits {
 
 /**
  * The exact bytes of the request body. Synchronous when an earlier middleware kept them,
- * otherwise read from the stream with a size limit and a time limit.
+ * otherwise read from the stream with a size limit and a time limit. (`Content-Encoding` is refused by the
+ * pipeline before this runs: a parser in front would have inflated the kept copy.)
  */
 export function getRawBody(req: RequestWithBody, limits: RawBodyLimits): Buffer | Promise<Buffer> {
-  // Compressed bodies are refused, not inflated: which bytes a sender signed (sent or inflated) would be a
-  // guess, and inflating untrusted input before verification invites decompression bombs. A body parser
-  // in front would have inflated already, so this is checked before any kept copy is used.
-  if (!isIdentityEncoding(req.headers["content-encoding"])) throw new WebhookError("unsupported_encoding");
   const kept = keptBody(req);
   if (kept !== undefined) {
     if (kept.length > limits.maxBodyBytes) throw new WebhookError("payload_too_large");
@@ -41,14 +38,6 @@ export function getRawBody(req: RequestWithBody, limits: RawBodyLimits): Buffer 
     throw new WebhookError("raw_body_unavailable");
   }
   return readStream(req, limits);
-}
-
-function isIdentityEncoding(header: string | undefined): boolean {
-  if (header === undefined) return true;
-  return header.split(",").every((coding) => {
-    const name = coding.trim().toLowerCase();
-    return name === "" || name === "identity";
-  });
 }
 
 function keptBody(req: RequestWithBody): Buffer | undefined {

@@ -113,6 +113,26 @@ async function withRawClient(
 
 for (const scheme of SCHEMES) {
   describe(`hostile transport (${scheme.name})`, () => {
+    test("refused at the header stage while the body drips: answered at once, then the connection is closed (not drained)", async () => {
+      await withRawClient(scheme, {}, async (target, client) => {
+        const delivery = await genuine(scheme, sampleEventWithText());
+        // No webhook-timestamp (and a signature that is no token): refused before the body is read.
+        // Announce a large body and send a byte of it, then keep dripping.
+        const { host, pathname } = new URL(target.url);
+        client.write(`POST ${pathname} HTTP/1.1\r\nHost: ${host}\r\nwebhook-id: ${delivery.id}\r\nwebhook-signature: v1,AAAA\r\nContent-Length: 60000\r\n\r\nx`);
+        const drip = setInterval(() => client.write("x"), 20);
+        try {
+          const answer = await client.answer;
+          assert.deepEqual([answer.status, answer.json.error, answer.headers.connection], [400, "missing_headers", "close"]);
+          const closedInTime = await Promise.race([client.closed.then(() => true), new Promise((r) => setTimeout(() => r(false), 2000))]);
+          assert.equal(closedInTime, true, "the server kept draining the dripping body instead of hanging up");
+        } finally {
+          clearInterval(drip);
+        }
+        await assertNothingLeftBehind(target, delivery);
+      });
+    });
+
     test("a body that stalls longer than bodyTimeoutMs: 408 body_timeout, connection closed, nothing left behind", async () => {
       await withRawClient(scheme, { bodyTimeoutMs: 150 }, async (target, client) => {
         const delivery = await genuine(scheme, sampleEventWithText());

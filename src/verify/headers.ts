@@ -62,7 +62,7 @@ export function readWebhookHeaders(headers: IncomingHttpHeaders, allowTokenOnly 
   }
   if (!id || !timestampText || !signature) {
     const missing = [!id && "webhook-id", !timestampText && "webhook-timestamp", !signature && "webhook-signature"];
-    throw new WebhookError("missing_headers", { webhookId: id || undefined, detail: missing.filter(Boolean).join(", ") });
+    throw new WebhookError("missing_headers", { webhookId: id && isUsableWebhookId(id) ? id : undefined, detail: missing.filter(Boolean).join(", ") });
   }
   return { id: checkId(id), timestampText, timestamp: checkTimestampText(timestampText, id), signature };
 }
