@@ -110,8 +110,7 @@ export function createPipeline(config: ReceiverConfig, registry: HandlerRegistry
       request: input.request,
     };
     try {
-      // Inside the trace's context, so the spans a handler creates are children of the delivery's span.
-      const pending = delivery.trace ? delivery.trace.run(() => runHandlers(handlers, event, ctx)) : runHandlers(handlers, event, ctx);
+      const pending = runHandlers(handlers, event, ctx);
       if (pending) await pending;
     } catch (cause) {
       throw new WebhookError("handler_failed", { webhookId: verification.webhookId, eventType: event.type, cause });
@@ -134,8 +133,7 @@ export function createPipeline(config: ReceiverConfig, registry: HandlerRegistry
       receivedAt: config.now(),
     };
     try {
-      const adding = () => queue!.enqueue(job);
-      const result = await (delivery.trace ? delivery.trace.run(adding) : adding());
+      const result = await queue!.enqueue(job);
       return result === "duplicate" ? "duplicate" : "queued";
     } catch (cause) {
       // Nothing was acknowledged: a 503 makes Gemini retry; never a 2xx for a job the queue did not store.
@@ -188,7 +186,9 @@ export function createPipeline(config: ReceiverConfig, registry: HandlerRegistry
     const delivery = new DeliveryRecord(listeners, startTrace(telemetry));
     delivery.report("received");
     try {
-      const status = await receive(input, delivery);
+      // The whole pipeline runs in the delivery's trace context: spans made while reading the body, by the
+      // dedupe store (Redis), the key set fetch, the handlers or the queue are all children of its span.
+      const status = await (delivery.trace ? delivery.trace.run(() => receive(input, delivery)) : receive(input, delivery));
       const answer = acceptedAnswer(status);
       delivery.finish(status === "duplicate" ? "duplicate" : status === "queued" ? "queued" : "handled", answer.status);
       return answer;
