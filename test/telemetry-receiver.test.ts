@@ -7,6 +7,8 @@ import * as api from "@opentelemetry/api";
 import express from "express";
 import type { ReadableSpan } from "@opentelemetry/sdk-trace-base";
 import { geminiWebhooks, memoryStore, type DedupeStore } from "../src/index.js";
+import type { DeliveryQueue, QueuedDelivery } from "../src/queue/queue.js";
+import { createOtelTelemetry } from "../src/telemetry/otel.js";
 import { OTHER_SECRET, SECRET, batchSucceeded, listen, post, signedDelivery, type RunningServer } from "./support/helpers.js";
 import { installOtelSdk, type MetricPoint } from "./support/otel-sdk.js";
 
@@ -180,6 +182,54 @@ describe("telemetry through the receiver", () => {
       const [receive] = await receiveSpans(1);
       const claim = sdk.spans().find((span) => span.name === "store.claim")!;
       assert.equal(claim.parentSpanContext?.spanId, receive!.spanContext().spanId);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it("a queued delivery: 202, a receive span of type receive, its traceparent in the job, which a worker's span links to", async () => {
+    // The queue's store is not what is tested here: the jobs are kept as the queue would keep them (JSON).
+    const stored: string[] = [];
+    const queue: DeliveryQueue = {
+      enqueue: async (job) => {
+        userTracer.startActiveSpan("queue.add", (span) => span.end());
+        stored.push(JSON.stringify(job));
+        return "queued";
+      },
+      work: () => ({ close: async () => {} }),
+    };
+    const app = express();
+    const webhooks = geminiWebhooks({ secret: SECRET, queue });
+    app.use("/queued", webhooks);
+    const other = await listen(app);
+    try {
+      const delivery = signedDelivery(batchSucceeded("batches/queued"));
+      assert.equal((await post(`${other.url}/queued`, delivery)).status, 202);
+      const [receive] = await receiveSpans(1);
+      assert.deepEqual(receive!.attributes, {
+        ...RECEIVE_BASE,
+        "messaging.operation.type": "receive",
+        "messaging.message.id": delivery.headers["webhook-id"],
+        "http.response.status_code": 202,
+        "gemini.webhooks.outcome": "queued",
+        "gemini.webhooks.event_type": "batch.succeeded",
+        "gemini.webhooks.scheme": "v1",
+        "gemini.webhooks.secret_index": 0,
+      });
+      const add = sdk.spans().find((span) => span.name === "queue.add")!;
+      assert.equal(add.parentSpanContext?.spanId, receive!.spanContext().spanId);
+      const job = JSON.parse(stored[0]!) as QueuedDelivery;
+      const { traceId, spanId } = receive!.spanContext();
+      assert.deepEqual(job.traceContext, { traceparent: `00-${traceId}-${spanId}-01` });
+
+      createOtelTelemetry(api).startProcess(job, 1).end("handled");
+      const process = sdk.spans().find((span) => span.name === "gemini.webhooks.process")!;
+      assert.deepEqual(process.links.map((link) => link.context.spanId), [spanId]);
+      assert.equal(process.attributes["messaging.message.id"], delivery.headers["webhook-id"]);
+      assert.deepEqual(summarize(await sdk.points()), {
+        'gemini.webhooks.deliveries {"gemini.webhooks.outcome":"queued"}': 1,
+        'gemini.webhooks.duration {"gemini.webhooks.outcome":"queued"}': 1,
+      });
     } finally {
       await other.close();
     }
