@@ -1,5 +1,3 @@
-import type { DeliveryStage } from "./lifecycle.js";
-
 /**
  * What the connection does after an answer: `keep` it; `close` it once the answer is sent (the body was not,
  * or not wholly, read, so the stream is in an unknown state); `destroy` it (the client is too slow or gone).
@@ -14,8 +12,8 @@ export interface AnswerRow {
   /** Seconds a sender should wait before retrying (the `Retry-After` header), for the retryable answers. */
   readonly retryAfterSeconds?: number;
   readonly connection: ConnectionAfterAnswer;
-  /** The lifecycle stage the delivery ends in. */
-  readonly stage: Extract<DeliveryStage, "rejected" | "duplicate" | "failed">;
+  /** The lifecycle stage (`DeliveryStage`) the delivery ends in. */
+  readonly stage: "rejected" | "duplicate" | "failed";
 }
 
 /**

@@ -60,3 +60,29 @@ webhooks.onError((error) => {
 webhooks.on("batch.succeeded");
 // @ts-expect-error unknown option
 geminiWebhooks({ secret: "x", tolerance: 5 });
+
+// user_metadata: typed once, on the receiver, and seen in every handler with no cast (optional: static webhooks carry none).
+const dynamic = geminiWebhooks<{ job_group: string; priority: "high" | "low" }>({ jwks: { audience: "my-service" } });
+dynamic.on("batch.succeeded", (event) => {
+  const group: string | undefined = event.user_metadata?.job_group;
+  const priority: "high" | "low" | undefined = event.user_metadata?.priority;
+  // @ts-expect-error user_metadata is optional: a static webhook's delivery carries none
+  const required: string = event.user_metadata.job_group;
+  // @ts-expect-error not a declared metadata field
+  event.user_metadata?.nope;
+  return [group, priority, required];
+});
+dynamic.on("some.future_type", (event) => {
+  const priority: "high" | "low" | undefined = event.user_metadata?.priority;
+  return priority;
+});
+dynamic.onAny((event) => {
+  // @ts-expect-error "urgent" is not a declared priority
+  const wrong: boolean = event.user_metadata?.priority === "urgent";
+  return wrong;
+});
+// Without a type argument, user_metadata is an open record.
+webhooks.on("batch.failed", (event) => {
+  const anything: unknown = event.user_metadata?.["whatever"];
+  return anything;
+});
