@@ -218,6 +218,50 @@ describe("telemetry: queued deliveries", () => {
   });
 });
 
+describe("telemetry: a failing backend", () => {
+  /** The real API, with a tracer provider and a meter provider that throw where the test says. */
+  function brokenApi(where: "startSpan" | "end" | "metrics"): typeof api {
+    const boom = () => {
+      throw new Error(`backend broken at ${where}`);
+    };
+    const realTracer = api.trace.getTracer("broken-backend");
+    const tracer = {
+      startSpan: (...args: Parameters<api.Tracer["startSpan"]>) => {
+        if (where === "startSpan") boom();
+        const span = realTracer.startSpan(...args);
+        if (where === "end") span.end = boom;
+        return span;
+      },
+    } as unknown as api.Tracer;
+    const trace = Object.create(api.trace, { getTracerProvider: { value: () => ({ getTracer: () => tracer }) } });
+    const meter = { createCounter: () => ({ add: boom }), createHistogram: () => ({ record: boom }) };
+    const metrics = where === "metrics" ? Object.create(api.metrics, { getMeterProvider: { value: () => ({ getMeter: () => meter }) } }) : api.metrics;
+    return { ...api, trace, metrics } as typeof api;
+  }
+
+  for (const where of ["startSpan", "end", "metrics"] as const) {
+    it(`throwing at ${where}: the delivery runs, its result comes back, nothing is thrown`, async () => {
+      const telemetry = createOtelTelemetry(brokenApi(where));
+      const trace = telemetry.startDelivery();
+      assert.equal(await trace.run(async () => "handler result"), "handler result");
+      assert.doesNotThrow(() => trace.end(handled));
+      const attempt = telemetry.startProcess(queuedDelivery(), 1);
+      assert.equal(attempt.run(() => 7), 7);
+      assert.doesNotThrow(() => attempt.end("failed", new Error("x")));
+    });
+  }
+
+  it("run() passes the handler's own error through unchanged", async () => {
+    const trace = createOtelTelemetry(api).startDelivery();
+    const failure = new Error("handler failed");
+    await assert.rejects(trace.run(async () => Promise.reject(failure)), (error) => error === failure);
+    assert.throws(() => trace.run(() => {
+      throw failure;
+    }), (error) => error === failure);
+    trace.end(handled);
+  });
+});
+
 describe("telemetry: resolveTelemetry", () => {
   it("telemetry: false turns it off; by default it is on when @opentelemetry/api is installed", () => {
     assert.equal(resolveTelemetry(false), undefined);
