@@ -36,6 +36,9 @@ const RECEIVE_BASE = { "messaging.system.name": "gemini", "messaging.operation.n
 describe("telemetry through the receiver", () => {
   let server: RunningServer;
   let handled = 0;
+  // For the in-progress test: the handler of "batches/slow" says it started, then waits for the gate.
+  let slowStarted: () => void = () => {};
+  let slowGate: Promise<void> = Promise.resolve();
 
   before(async () => {
     const app = express();
@@ -47,7 +50,12 @@ describe("telemetry through the receiver", () => {
         await sleep(1);
         span.end();
       });
-      if ((event.data as { id: string }).id === "batches/fail") throw new Error("database down");
+      const { id } = event.data as { id: string };
+      if (id === "batches/slow") {
+        slowStarted();
+        await slowGate;
+      }
+      if (id === "batches/fail") throw new Error("database down");
       handled++;
     });
     webhooks.onError(() => {});
@@ -150,6 +158,37 @@ describe("telemetry through the receiver", () => {
     assert.deepEqual(summarize(await sdk.points()), {
       'gemini.webhooks.deliveries {"gemini.webhooks.outcome":"failed","error.type":"handler_failed"}': 1,
       'gemini.webhooks.duration {"gemini.webhooks.outcome":"failed","error.type":"handler_failed"}': 1,
+    });
+  });
+
+  it("the same delivery while it is being handled: 409, a duplicate with error.type delivery_in_progress", async () => {
+    const delivery = signedDelivery(batchSucceeded("batches/slow"));
+    let openGate: () => void = () => {};
+    slowGate = new Promise((resolve) => (openGate = resolve));
+    const started = new Promise<void>((resolve) => (slowStarted = resolve));
+    const first = post(url(), delivery);
+    await started; // the first request holds the claim, inside its handler
+    const second = await post(url(), delivery);
+    openGate();
+    assert.equal(second.status, 409);
+    assert.equal((await first).status, 200);
+    const spans = await receiveSpans(2);
+    const busy = spans.find((span) => span.attributes["http.response.status_code"] === 409)!;
+    assert.deepEqual(busy.attributes, {
+      ...RECEIVE_BASE,
+      "messaging.message.id": delivery.headers["webhook-id"],
+      "http.response.status_code": 409,
+      "gemini.webhooks.outcome": "duplicate",
+      "error.type": "delivery_in_progress",
+      "gemini.webhooks.scheme": "v1",
+      "gemini.webhooks.secret_index": 1,
+    });
+    assert.equal(busy.status.code, api.SpanStatusCode.UNSET);
+    assert.deepEqual(summarize(await sdk.points()), {
+      'gemini.webhooks.deliveries {"gemini.webhooks.outcome":"handled"}': 1,
+      'gemini.webhooks.duration {"gemini.webhooks.outcome":"handled"}': 1,
+      'gemini.webhooks.deliveries {"gemini.webhooks.outcome":"duplicate","error.type":"delivery_in_progress"}': 1,
+      'gemini.webhooks.duration {"gemini.webhooks.outcome":"duplicate","error.type":"delivery_in_progress"}': 1,
     });
   });
 
