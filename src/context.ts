@@ -2,8 +2,8 @@ import type { IncomingMessage } from "node:http";
 import type { JWTPayload } from "jose";
 import type { SignatureScheme } from "./verify/index.js";
 
-/** What a handler knows about the delivery besides the event itself. */
-export interface DeliveryContext {
+/** What the signature proved about a delivery: serializable, so a queued job carries it to a worker as is. */
+export interface VerifiedContext {
   /**
    * `webhook-id`: the same on every retry of this delivery. Use it as your idempotency key too.
    * (A JWT delivery without that header: the token's `jti`.)
@@ -25,7 +25,11 @@ export interface DeliveryContext {
   keyId?: string;
   /** JWT only: the verified claims (`aud`, `iss`, `iat`, ... and whatever else the token carries). */
   claims?: JWTPayload;
-  /** The exact bytes that were verified. */
+}
+
+/** What a handler knows about the delivery besides the event itself. */
+export interface DeliveryContext extends VerifiedContext {
+  /** The exact bytes that were verified (in a queue worker too: the job carries them). */
   rawBody: Buffer;
   /**
    * The HTTP request: an Express `Request` (a Node `IncomingMessage`) under `app.use(webhooks)` and Fastify's
@@ -33,4 +37,21 @@ export interface DeliveryContext {
    * where the request is long gone: keep handlers to the event and the fields above.
    */
   request?: IncomingMessage | Request;
+  /**
+   * Queue workers only: which attempt this is, 1-based (a handler that throws is retried with backoff).
+   * Absent inline, where Gemini's own retries are not numbered.
+   */
+  attempt?: number;
+}
+
+/** The serializable part of a verification (everything but the event it may carry). */
+export function verifiedContext(verification: VerifiedContext): VerifiedContext {
+  return {
+    webhookId: verification.webhookId,
+    timestamp: verification.timestamp,
+    scheme: verification.scheme,
+    secretIndex: verification.secretIndex,
+    keyId: verification.keyId,
+    claims: verification.claims,
+  };
 }

@@ -2,7 +2,7 @@ import { performance } from "node:perf_hooks";
 import { ANSWERS, type WebhookError } from "./errors.js";
 import type { DeliveryLifecycleEvent, DeliveryStage, LifecycleListener } from "./lifecycle.js";
 import type { DeliveryOutcome, DeliveryTrace } from "./telemetry/telemetry.js";
-import type { SignatureScheme } from "./verify/index.js";
+import type { SignatureScheme, Verification } from "./verify/index.js";
 
 /** Receives every rejection and handler failure; `error.code` is stable, `error.cause` holds the original error. */
 export type ErrorListener = (error: WebhookError) => unknown;
@@ -59,6 +59,14 @@ export class DeliveryRecord {
   ) {
     // performance.now() only when someone will read the duration.
     this.started = listeners.lifecycle.length > 0 || trace !== undefined ? performance.now() : 0;
+  }
+
+  /** What the signature proved: from now on reports carry the verified id and scheme. */
+  verified(verification: Verification): void {
+    this.webhookId = verification.webhookId;
+    this.scheme = verification.scheme;
+    this.secretIndex = verification.secretIndex;
+    this.keyId = verification.keyId;
   }
 
   report(stage: DeliveryStage, status?: number, code?: WebhookError["code"]): void {

@@ -1,14 +1,14 @@
 import type { IncomingHttpHeaders } from "node:http";
 import { acceptedAnswer, closing, errorAnswer, type AcceptedStatus, type Answer } from "./answer.js";
-import type { DeliveryContext } from "./context.js";
-import { isThenable, type ClaimResult, type DedupeStore } from "./dedupe/store.js";
-import { runHandlers, type HandlerRegistry } from "./dispatch.js";
+import { verifiedContext, type DeliveryContext } from "./context.js";
+import { createClaims } from "./dedupe/claims.js";
+import { isThenable } from "./dedupe/store.js";
+import { dispatchInline, type HandlerRegistry } from "./dispatch.js";
 import { WebhookError, isWebhookError } from "./errors.js";
-import type { AnyGeminiEvent } from "./events.js";
 import { DeliveryRecord, type Listeners } from "./listeners.js";
 import type { ReceiverConfig } from "./options.js";
 import { parseEvent } from "./parse.js";
-import type { QueuedDelivery } from "./queue/queue.js";
+import { handOff } from "./queue/handoff.js";
 import { readWebhookHeaders } from "./verify/headers.js";
 import { createSignatureVerifier, type Verification } from "./verify/index.js";
 import { parseSignatureHeader } from "./verify/signature-list.js";
@@ -42,7 +42,8 @@ export function createPipeline(config: ReceiverConfig, registry: HandlerRegistry
     now: config.now,
     reportKeyFailure: (error) => listeners.reportError(error),
   });
-  const { dedupe: store, queue, telemetry } = config;
+  const { queue, telemetry } = config;
+  const claims = config.dedupe ? createClaims(config.dedupe, (error) => listeners.reportError(error)) : undefined;
   const acceptsTokenOnly = config.jwks !== undefined;
 
   async function receive(input: DeliveryInput, delivery: DeliveryRecord): Promise<AcceptedStatus> {
@@ -59,17 +60,14 @@ export function createPipeline(config: ReceiverConfig, registry: HandlerRegistry
     const verifying = verifySignature(headers, entries, body);
     const verification = isThenable(verifying) ? await verifying : verifying;
     const id = verification.webhookId;
-    delivery.webhookId = id;
-    delivery.scheme = verification.scheme;
-    delivery.secretIndex = verification.secretIndex;
-    delivery.keyId = verification.keyId;
+    delivery.verified(verification);
     // Always present for v1 and v1a; a JWT without it was checked by its own iat/exp.
     if (headers.timestamp !== undefined) checkTimestamp(headers.timestamp, config.now(), config.toleranceSeconds, id);
     delivery.report("verified");
 
     // Claimed only now, after verification: a forger must not be able to burn ids.
-    if (store) {
-      const claiming = claimOnce(store, id);
+    if (claims) {
+      const claiming = claims.claim(id);
       const claim = isThenable(claiming) ? await claiming : claiming;
       if (claim === "done") return "duplicate";
       if (claim === "in-flight") throw new WebhookError("delivery_in_progress", { webhookId: id });
@@ -77,108 +75,18 @@ export function createPipeline(config: ReceiverConfig, registry: HandlerRegistry
     try {
       const event = verification.event ?? parseEvent(body, id);
       delivery.type = event.type;
-      const status = queue ? await enqueue(event, verification, delivery) : await handleInline(event, verification, body, input, delivery);
+      const status = queue
+        ? await handOff(queue, event, verification, body, delivery.trace, config.now())
+        : await dispatchInline(registry.handlersFor(event.type), event, contextOf(verification, body, input), delivery.trace);
       // Handled, or durably queued (by us or, for a queue duplicate, by another instance): done either way.
-      const completing = store ? completeQuietly(store, id) : undefined;
+      const completing = claims?.complete(id);
       if (completing) await completing;
       return status;
     } catch (error) {
       // Not done: forget the claim so Gemini's retry is processed, not dropped as a duplicate.
-      const releasing = store ? releaseQuietly(store, id) : undefined;
+      const releasing = claims?.release(id);
       if (releasing) await releasing;
       throw error;
-    }
-  }
-
-  async function handleInline(
-    event: AnyGeminiEvent,
-    verification: Verification,
-    body: Buffer,
-    input: DeliveryInput,
-    delivery: DeliveryRecord,
-  ): Promise<AcceptedStatus> {
-    const handlers = registry.handlersFor(event.type);
-    if (handlers.length === 0) return "unhandled";
-    const ctx: DeliveryContext = {
-      webhookId: verification.webhookId,
-      timestamp: verification.timestamp,
-      scheme: verification.scheme,
-      secretIndex: verification.secretIndex,
-      keyId: verification.keyId,
-      claims: verification.claims,
-      rawBody: body,
-      request: input.request,
-    };
-    try {
-      const pending = runHandlers(handlers, event, ctx);
-      if (pending) await pending;
-    } catch (cause) {
-      throw new WebhookError("handler_failed", { webhookId: verification.webhookId, eventType: event.type, cause });
-    }
-    return "received";
-  }
-
-  async function enqueue(event: AnyGeminiEvent, verification: Verification, delivery: DeliveryRecord): Promise<AcceptedStatus> {
-    const job: QueuedDelivery = {
-      event,
-      context: {
-        webhookId: verification.webhookId,
-        timestamp: verification.timestamp,
-        scheme: verification.scheme,
-        secretIndex: verification.secretIndex,
-        keyId: verification.keyId,
-        claims: verification.claims,
-      },
-      traceContext: delivery.trace?.carrier(),
-      receivedAt: config.now(),
-    };
-    try {
-      const result = await queue!.enqueue(job);
-      return result === "duplicate" ? "duplicate" : "queued";
-    } catch (cause) {
-      // Nothing was acknowledged: a 503 makes Gemini retry; never a 2xx for a job the queue did not store.
-      throw new WebhookError("queue_unavailable", { webhookId: verification.webhookId, eventType: event.type, cause });
-    }
-  }
-
-  // The store calls below are sync-first: a store that answers synchronously (the memory store) costs no
-  // promise and no async hop; a promise (Redis) is awaited.
-  function claimOnce(dedupe: DedupeStore, id: string): ClaimResult | Promise<ClaimResult> {
-    const unavailable = (cause: unknown) => new WebhookError("store_unavailable", { webhookId: id, cause });
-    try {
-      const result = dedupe.claim(id);
-      return isThenable(result)
-        ? Promise.resolve(result).catch((cause: unknown) => {
-            throw unavailable(cause);
-          })
-        : result;
-    } catch (cause) {
-      throw unavailable(cause);
-    }
-  }
-
-  // The handlers ran (or the job is stored): answering 5xx now would make them run again, so a store
-  // failure is only reported.
-  function completeQuietly(dedupe: DedupeStore, id: string): void | Promise<void> {
-    const report = (cause: unknown) =>
-      listeners.reportError(new WebhookError("store_unavailable", { webhookId: id, cause, detail: "could not mark the delivery done" }));
-    try {
-      const result = dedupe.complete(id);
-      if (isThenable(result)) return Promise.resolve(result).then(undefined, report);
-    } catch (cause) {
-      report(cause);
-    }
-  }
-
-  // An unreleased claim expires on its own (the store's in-flight TTL); report and move on.
-  function releaseQuietly(dedupe: DedupeStore, id: string): void | Promise<void> {
-    const report = (cause: unknown) =>
-      listeners.reportError(new WebhookError("store_unavailable", { webhookId: id, cause, detail: "could not release the claim" }));
-    try {
-      const result = dedupe.release(id);
-      if (isThenable(result)) return Promise.resolve(result).then(undefined, report);
-    } catch (cause) {
-      report(cause);
     }
   }
 
@@ -203,6 +111,10 @@ export function createPipeline(config: ReceiverConfig, registry: HandlerRegistry
       return delivery.bodyRead ? answer : closing(answer);
     }
   };
+}
+
+function contextOf(verification: Verification, body: Buffer, input: DeliveryInput): DeliveryContext {
+  return { ...verifiedContext(verification), rawBody: body, request: input.request };
 }
 
 function startTrace(telemetry: ReceiverConfig["telemetry"]) {

@@ -1,6 +1,5 @@
-import type { JWTPayload } from "jose";
+import type { VerifiedContext } from "../context.js";
 import type { AnyGeminiEvent } from "../events.js";
-import type { SignatureScheme } from "../verify/index.js";
 
 /**
  * The seam between the receiver and a durable queue (the BullMQ adapter implements it).
@@ -8,20 +7,15 @@ import type { SignatureScheme } from "../verify/index.js";
  * `work` with the receiver's own processor, so handlers are registered once for both.
  */
 
-/** What a handler's `ctx` holds in a worker: everything serializable about the delivery. */
-export interface QueuedContext {
-  webhookId: string;
-  timestamp: number;
-  scheme: SignatureScheme;
-  secretIndex?: number;
-  keyId?: string;
-  claims?: JWTPayload;
-}
+/** What a handler's `ctx` holds in a worker, besides `rawBody` and `attempt`: everything the signature proved. */
+export type QueuedContext = VerifiedContext;
 
 /** One verified delivery, as stored in the queue (JSON-serializable). */
 export interface QueuedDelivery {
   event: AnyGeminiEvent;
   context: QueuedContext;
+  /** The exact bytes that were verified, base64 (a worker's `ctx.rawBody`). */
+  rawBody: string;
   /** W3C trace context of the receive span (`traceparent`, `tracestate`), when tracing is on. */
   traceContext?: Record<string, string>;
   /** When the web process accepted it, ms since the epoch. */

@@ -1,0 +1,33 @@
+import { verifiedContext } from "../context.js";
+import { WebhookError } from "../errors.js";
+import type { AnyGeminiEvent } from "../events.js";
+import type { DeliveryTrace } from "../telemetry/telemetry.js";
+import type { Verification } from "../verify/index.js";
+import type { DeliveryQueue, QueuedDelivery } from "./queue.js";
+
+/**
+ * Hands a verified delivery to the queue. Resolves only once the queue acknowledged it; anything else is
+ * `queue_unavailable` (503): never a 2xx for a job the queue did not store.
+ */
+export async function handOff(
+  queue: DeliveryQueue,
+  event: AnyGeminiEvent,
+  verification: Verification,
+  body: Buffer,
+  trace: DeliveryTrace | undefined,
+  receivedAt: number,
+): Promise<"queued" | "duplicate"> {
+  const delivery: QueuedDelivery = {
+    event,
+    context: verifiedContext(verification),
+    rawBody: body.toString("base64"),
+    traceContext: trace?.carrier(),
+    receivedAt,
+  };
+  try {
+    const adding = () => queue.enqueue(delivery);
+    return (await (trace ? trace.run(adding) : adding())) === "duplicate" ? "duplicate" : "queued";
+  } catch (cause) {
+    throw new WebhookError("queue_unavailable", { webhookId: verification.webhookId, eventType: event.type, cause });
+  }
+}
