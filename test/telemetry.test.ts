@@ -26,6 +26,7 @@ function queuedDelivery(traceContext?: Record<string, string>): QueuedDelivery {
   return {
     event: { type: "batch.succeeded", version: "v1", timestamp: "2026-01-22T12:00:00Z", data: { id: "batches/1" } } as QueuedDelivery["event"],
     context: { webhookId: "msg_otel_q", timestamp: 1_769_083_200, scheme: "v1a", keyId: "key-2" },
+    rawBody: Buffer.from("{}").toString("base64"),
     traceContext,
     receivedAt: Date.now(),
   };
