@@ -2,6 +2,7 @@ import express from "express";
 import { canonicalEventType, GEMINI_EVENT_TYPES } from "gemini-webhooks-express";
 import type { DeliveryContext, GeminiEventType, GeminiWebhooks, SignatureScheme } from "gemini-webhooks-express";
 import type { TestKeys } from "gemini-webhooks-express/testing";
+import { deliveryFeed, type DeliveryFeed } from "./deliveries.js";
 import { consoleLogger, countRejections, logDeliveries, type RejectionCounts } from "./observability.js";
 import { createReceiver } from "./receiver.js";
 
@@ -21,6 +22,8 @@ export interface ExampleApp {
   calls: HandlerCall[];
   /** Rejections and failures so far, by error code. */
   rejections: RejectionCounts;
+  /** The live delivery page's feed, when it was asked for. */
+  deliveries?: DeliveryFeed;
 }
 
 export interface ExampleAppOptions {
@@ -28,13 +31,17 @@ export interface ExampleAppOptions {
   keys: TestKeys;
   /** Where lines go. Default console.log. */
   log?: (line: string) => void;
+  /** Serve the live delivery page at DELIVERIES_PATH. Off by default: it shows every caller's ids and types. */
+  deliveries?: boolean;
 }
 
 /** The path Gemini is configured to call. */
 export const CALLBACK_PATH = "/gemini-callback";
+/** Where the live delivery page is served, when enabled. */
+export const DELIVERIES_PATH = "/deliveries";
 
 /** An Express app with a handler for every Gemini event type, each logging what it received. */
-export function createExampleApp({ secret, keys, log = console.log }: ExampleAppOptions): ExampleApp {
+export function createExampleApp({ secret, keys, log = console.log, deliveries = false }: ExampleAppOptions): ExampleApp {
   const { webhooks, schemes } = createReceiver(secret, keys);
   const calls: HandlerCall[] = [];
 
@@ -65,11 +72,13 @@ export function createExampleApp({ secret, keys, log = console.log }: ExampleApp
   // Observability: the README's recipes, with a console logger standing in for pino.
   logDeliveries(webhooks, consoleLogger(log));
   const rejections = countRejections(webhooks);
+  const feed = deliveries ? deliveryFeed(webhooks) : undefined;
 
   const app = express();
   app.use(CALLBACK_PATH, webhooks);
+  if (feed) app.use(DELIVERIES_PATH, feed.router);
   app.get("/", (_req, res) => {
     res.type("text/plain").send(`POST Gemini webhooks to ${CALLBACK_PATH}. Accepted schemes: ${schemes.join(", ")}.\n`);
   });
-  return { app, webhooks, schemes, calls, rejections };
+  return { app, webhooks, schemes, calls, rejections, deliveries: feed };
 }

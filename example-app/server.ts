@@ -1,6 +1,8 @@
 /**
  * The example app. `npm run example` starts it on embedded defaults; `npm run demo` (or
  * `npm run example -- --demo`) starts it, sends it every kind of delivery, prints what happened and exits.
+ * `npm run example -- --deliveries` also serves the live delivery page at /deliveries (never served without it);
+ * with `--demo --deliveries` the app keeps running after the demo, so the page shows the demo's deliveries.
  *
  * Environment (all optional):
  *   GEMINI_WEBHOOK_SECRET     your static signing secret (default: a new one, printed)
@@ -14,10 +16,11 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createTestKeys, generateSecret, importTestKeys, type TestKeys } from "gemini-webhooks-express/testing";
-import { CALLBACK_PATH, createExampleApp, type ExampleApp } from "./app.js";
+import { CALLBACK_PATH, createExampleApp, DELIVERIES_PATH, type ExampleApp } from "./app.js";
 import { runDemo } from "./demo.js";
 
 const demoMode = process.argv.slice(2).includes("--demo");
+const deliveriesPage = process.argv.slice(2).includes("--deliveries");
 const secretFromEnv = process.env.GEMINI_WEBHOOK_SECRET || undefined;
 const secret = secretFromEnv ?? generateSecret();
 const keysFile = process.env.GEMINI_WEBHOOK_TEST_KEYS || (demoMode ? undefined : join(tmpdir(), `gemini-webhooks-example-${process.pid}.keys.json`));
@@ -25,26 +28,33 @@ const keys = loadOrCreateKeys(keysFile);
 
 let example: ExampleApp;
 try {
-  example = createExampleApp({ secret, keys, log: demoMode ? () => {} : console.log });
+  example = createExampleApp({ secret, keys, log: demoMode ? () => {} : console.log, deliveries: deliveriesPage });
 } catch (error) {
   // A malformed GEMINI_WEBHOOK_SECRET is the likely cause; the message names the problem, never the secret.
   console.error(`Cannot start: ${(error as Error).message}${secretFromEnv ? " (check GEMINI_WEBHOOK_SECRET)" : ""}`);
   process.exit(1);
 }
 
-const port = demoMode ? 0 : Number(process.env.PORT ?? 3000);
+// The demo alone exits when done, so any free port will do; with the page it stays up for the browser.
+const keepRunning = !demoMode || deliveriesPage;
+const port = keepRunning ? Number(process.env.PORT ?? 3000) : 0;
 const server = example.app.listen(port, "127.0.0.1", () => {
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}${CALLBACK_PATH}`;
+  const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const url = `${origin}${CALLBACK_PATH}`;
+  const deliveriesUrl = deliveriesPage ? `${origin}${DELIVERIES_PATH}` : undefined;
   if (demoMode) {
     runDemo({ url, secret, keys, schemes: example.schemes, calls: example.calls, rejections: example.rejections, out: console.log }).then(
-      (ok) => stop(server, ok ? 0 : 1),
+      (ok) => {
+        if (!deliveriesUrl) return stop(server, ok ? 0 : 1);
+        console.log(`\nThe demo's deliveries, on the live page: ${deliveriesUrl}\nStop with Ctrl+C.`);
+      },
       (error: unknown) => {
         console.error("The demo could not run:", error);
         stop(server, 1);
       },
     );
   } else {
-    printBanner(url);
+    printBanner(url, deliveriesUrl);
   }
 });
 server.on("error", (error: NodeJS.ErrnoException) => {
@@ -61,7 +71,7 @@ function loadOrCreateKeys(file: string | undefined): TestKeys {
   return created;
 }
 
-function printBanner(url: string): void {
+function printBanner(url: string, deliveriesUrl: string | undefined): void {
   const secretArg = secretFromEnv ? '--secret "$GEMINI_WEBHOOK_SECRET"' : `--secret ${secret}`;
   console.log(`Gemini webhooks example: listening on ${url}`);
   console.log(
@@ -74,6 +84,7 @@ function printBanner(url: string): void {
   console.log(`  npm run cli -- send ${url} --type batch.succeeded ${secretArg}`);
   console.log(`  npm run cli -- send ${url} --type video.generated --scheme jwt --keys ${keysFile}`);
   console.log("Or see every event type, scheme, duplicate and forgery at once: npm run demo");
+  console.log(deliveriesUrl ? `Watch deliveries live: ${deliveriesUrl}` : "Add -- --deliveries to watch deliveries live in a browser.");
   console.log("Stop with Ctrl+C.");
 }
 

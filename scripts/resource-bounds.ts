@@ -7,6 +7,9 @@
 //    kid) against a key set: the key source must not grow per request either.
 // 3. A flood of distinct genuine deliveries: the default memory store must stay bounded by its `max`
 //    (100 000 ids), so the heap after 1 000 000 ids is about the heap once the store is full.
+// 4. What one forged request costs in CPU (large bodies, a large key set, a header stuffed with entries):
+//    the work an unauthenticated request can cause must stay bounded. Figures only, for README § Security
+//    model (`npm run bounds -- --only cpu` runs this part alone, in a few seconds).
 //
 // The middleware is called with fake req/res objects (test/fake-http.ts): no sockets, so what is
 // measured is the receiver's own state.
@@ -14,11 +17,17 @@ import { createHmac, randomBytes, sign as cryptoSign } from "node:crypto";
 import { parseArgs } from "node:util";
 import type { JSONWebKeySet } from "jose";
 import { geminiWebhooks, memoryStore, type DedupeStore } from "../src/index.js";
+import { resolveOptions } from "../src/options.js";
 import { callMiddleware, type BodyMode } from "../test/support/fake-http.js";
 import { keySet, makeKey } from "../test/support/jwks-server.js";
 
 const { values } = parseArgs({
-  options: { ids: { type: "string", default: "1000000" }, invalid: { type: "string", default: "1000000" }, dynamic: { type: "string", default: "100000" } },
+  options: {
+    ids: { type: "string", default: "1000000" },
+    invalid: { type: "string", default: "1000000" },
+    dynamic: { type: "string", default: "100000" },
+    only: { type: "string" },
+  },
 });
 const VALID_IDS = Number(values.ids);
 const INVALID_REQUESTS = Number(values.invalid);
@@ -215,9 +224,86 @@ async function measureFlood(
   return runs() === 0 && memory.claims() === 0 && resourcesAfter === resourcesBefore && after - before < 5;
 }
 
+/** CPU (all threads: Ed25519 runs on the thread pool) and wall time of one request, averaged over `runs` sequential ones. */
+async function costOf(label: string, runs: number, send: () => Promise<{ status: number }>): Promise<void> {
+  for (let i = 0; i < 2; i++) await send(); // warm-up: JIT, key imports
+  const statuses = new Set<number>();
+  const cpuBefore = process.cpuUsage();
+  const wallBefore = process.hrtime.bigint();
+  for (let i = 0; i < runs; i++) statuses.add((await send()).status);
+  const wallMs = Number(process.hrtime.bigint() - wallBefore) / 1e6 / runs;
+  const cpu = process.cpuUsage(cpuBefore);
+  const cpuMs = (cpu.user + cpu.system) / 1000 / runs;
+  console.log(`   ${label.padEnd(64)} ${cpuMs.toFixed(2).padStart(7)} ms CPU ${wallMs.toFixed(2).padStart(7)} ms wall  → ${[...statuses].join(",")}`);
+}
+
+async function forgedRequestCost(): Promise<void> {
+  console.log("\n4. CPU per forged request (mean of sequential requests; body streamed in 64 KiB chunks, Content-Length sent)");
+  const MiB = 1024 * 1024;
+  const padded = (size: number) => {
+    const head = Buffer.from('{"type":"batch.succeeded","pad":"');
+    return Buffer.concat([head, Buffer.alloc(size - head.length - 2, "x"), Buffer.from('"}')]);
+  };
+  const post = (receiver: ReturnType<typeof geminiWebhooks>, signature: string, body: Buffer, id = "msg_forged") =>
+    callMiddleware(receiver, {
+      headers: [["content-length", String(body.length)], ["webhook-id", id], ["webhook-timestamp", String(NOW_SECONDS)], ["webhook-signature", signature]],
+      body,
+      mode: "stream",
+      chunkSizes: Array.from({ length: Math.ceil(body.length / 65536) }, () => 65536),
+    });
+  const quiet = (receiver: ReturnType<typeof geminiWebhooks>) => receiver.onError(() => {});
+  const forgedV1 = `v1,${randomBytes(32).toString("base64")}`;
+  const oneMiB = padded(MiB);
+
+  const defaultReceiver = geminiWebhooks({ secret: SECRET, now: () => NOW_SECONDS * 1000 });
+  const oneMiBReceiver = geminiWebhooks({ secret: SECRET, now: () => NOW_SECONDS * 1000, maxBodyBytes: MiB });
+  quiet(defaultReceiver);
+  quiet(oneMiBReceiver);
+  const atDefaultLimit = padded(resolvedDefaultLimit());
+  await costOf(`v1 forged, 1 MiB body, maxBodyBytes 1 MiB`, 20, () => post(oneMiBReceiver, forgedV1, oneMiB));
+  await costOf(`same body, no v1 entry (reading only)`, 20, () => post(oneMiBReceiver, "v2,Zm9v", oneMiB));
+  await costOf(`v1 forged, body at the default limit (${atDefaultLimit.length} B)`, 20, () => post(defaultReceiver, forgedV1, atDefaultLimit));
+  await costOf(`v1 forged, 1 MiB body, default maxBodyBytes`, 20, () => post(defaultReceiver, forgedV1, oneMiB));
+  await costOf(`v1 forged, thin body (${BODY.length} B)`, 200, () => post(defaultReceiver, forgedV1, BODY));
+
+  const keys = Array.from({ length: 200 }, () => makeKey("EdDSA", null));
+  const bigSet = geminiWebhooks({
+    secret: SECRET,
+    jwks: { keys: keySet(...keys) as unknown as JSONWebKeySet, audience: "bounds", cooldownMs: 0 },
+    now: () => NOW_SECONDS * 1000,
+  });
+  quiet(bigSet);
+  const stranger = makeKey("EdDSA", null);
+  const forgedV1a = () => `v1a,${cryptoSign(null, Buffer.from(`msg_forged.${NOW_SECONDS}.other`), stranger.privateKey).toString("base64")}`;
+  const b64url = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64url");
+  const kidlessJwt = () => {
+    const input = `${b64url({ alg: "EdDSA" })}.${b64url({ aud: "bounds", iat: NOW_SECONDS, exp: NOW_SECONDS + 300, jti: "msg_forged" })}`;
+    return `${input}.${cryptoSign(null, Buffer.from(input), stranger.privateKey).toString("base64url")}`;
+  };
+  const v1a = forgedV1a();
+  await costOf(`v1a forged, thin body, 200 Ed25519 keys`, 10, () => post(bigSet, v1a, BODY));
+  const worst = [
+    ...Array.from({ length: 20 }, () => `v1,${randomBytes(32).toString("base64")}`),
+    ...Array.from({ length: 5 }, forgedV1a),
+    ...Array.from({ length: 3 }, kidlessJwt),
+  ].join(" ");
+  await costOf(`worst header (20 v1, 5 v1a, 3 kid-less JWTs), 200 keys, thin body`, 5, () => post(bigSet, worst, BODY));
+  await costOf(`same header, body at the default limit`, 5, () => post(bigSet, worst, atDefaultLimit));
+}
+
+/** The receiver's default body limit, as its options resolve it (whatever this version's default is). */
+function resolvedDefaultLimit(): number {
+  return resolveOptions({ secret: SECRET }).maxBodyBytes;
+}
+
 const started = process.hrtime.bigint();
-// The invalid flood first, so its baseline is not blurred by the full store of the valid one.
-const invalidOk = (await invalidFlood()) && (await invalidDynamicFlood());
-const validOk = await validFlood();
-console.log(`\n${validOk && invalidOk ? "OK" : "FAILED"}: bounded memory ${validOk ? "yes" : "NO"}, nothing left behind by invalid requests ${invalidOk ? "yes" : "NO"} (${(Number(process.hrtime.bigint() - started) / 1e9).toFixed(0)} s)`);
-process.exitCode = validOk && invalidOk ? 0 : 1;
+if (values.only === "cpu") {
+  await forgedRequestCost();
+} else {
+  // The invalid flood first, so its baseline is not blurred by the full store of the valid one.
+  const invalidOk = (await invalidFlood()) && (await invalidDynamicFlood());
+  const validOk = await validFlood();
+  await forgedRequestCost();
+  console.log(`\n${validOk && invalidOk ? "OK" : "FAILED"}: bounded memory ${validOk ? "yes" : "NO"}, nothing left behind by invalid requests ${invalidOk ? "yes" : "NO"} (${(Number(process.hrtime.bigint() - started) / 1e9).toFixed(0)} s)`);
+  process.exitCode = validOk && invalidOk ? 0 : 1;
+}

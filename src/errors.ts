@@ -52,6 +52,8 @@ export const ANSWERS = {
     connection: "keep",
     stage: "rejected",
   },
+  // Only the Web door (`webhooks.fetch`) answers this: Express passes other methods to next(), Fastify routes POST only.
+  method_not_allowed: { status: 405, message: "Webhook deliveries are POST requests.", connection: "keep", stage: "rejected" },
   body_timeout: { status: 408, message: "The request body did not arrive in time.", connection: "destroy", stage: "rejected" },
   delivery_in_progress: {
     status: 409,
@@ -122,6 +124,8 @@ export interface WebhookErrorDetails {
   cause?: unknown;
   /** Extra detail for logs (e.g. which limit); never sent in the response. */
   detail?: string;
+  /** `invalid_signature` only: the likely mistake behind a failed `v1` signature (e.g. a secret used as text). Never sent in the response. */
+  hint?: string;
 }
 
 // The documented webhook-id rule (1–256 printable ASCII, no spaces). Kept here too, so that no error can
@@ -135,6 +139,8 @@ export class WebhookError extends Error {
   readonly webhookId?: string;
   readonly eventType?: string;
   readonly detail?: string;
+  /** See `WebhookErrorDetails.hint`. */
+  readonly hint?: string;
 
   constructor(code: WebhookErrorCode, details: WebhookErrorDetails = {}) {
     const answer: AnswerRow = ANSWERS[code];
@@ -145,6 +151,7 @@ export class WebhookError extends Error {
     if (details.webhookId !== undefined && USABLE_ID.test(details.webhookId)) this.webhookId = details.webhookId;
     this.eventType = details.eventType;
     this.detail = details.detail;
+    this.hint = details.hint;
   }
 
   /** Seconds to put in `Retry-After`, for answers the sender should retry. */

@@ -1,21 +1,29 @@
 import type { EventHandler as Handler } from "./dispatch.js";
 import { HandlerRegistry, type AnyHandler } from "./dispatch.js";
 import type { EventFor, GeminiEventType, AnyGeminiEvent, UserMetadata } from "./events.js";
+import { attachCore } from "./door.js";
 import { createNodeMiddleware, type NodeMiddleware } from "./express.js";
 import type { LifecycleListener } from "./lifecycle.js";
 import { Listeners, type ErrorListener } from "./listeners.js";
 import { resolveOptions, type GeminiWebhooksOptions } from "./options.js";
 import { createPipeline } from "./pipeline.js";
+import { createFetchHandler, type FetchHandler } from "./web.js";
 
 export type { ErrorListener } from "./listeners.js";
 /** A handler for one or more event types. Throw (or reject) to answer 500 and have Gemini retry. */
 export type EventHandler<E> = Handler<E>;
 
 /**
- * The receiver: an Express middleware (`app.use(path, webhooks)`) with handler registration.
+ * The receiver: an Express middleware (`app.use(path, webhooks)`) and a Web handler (`webhooks.fetch`), with
+ * handler registration.
  * `M` types `event.user_metadata` in every handler (dynamic webhooks).
  */
 export interface GeminiWebhooks<M = UserMetadata> extends NodeMiddleware {
+  /**
+   * The same receiver for Web `Request`s: `export const POST = webhooks.fetch` (Next.js),
+   * `(c) => webhooks.fetch(c.req.raw)` (Hono), `Bun.serve({ fetch: webhooks.fetch })`. Works unbound.
+   */
+  readonly fetch: FetchHandler;
   /** Runs `handler` for deliveries of `type` (or any of several types). Unknown type names are allowed. */
   on<T extends GeminiEventType | (string & {})>(type: T | readonly T[], handler: EventHandler<EventFor<T, M>>): GeminiWebhooks<M>;
   /** Runs `handler` for every verified delivery, known type or not, after the type's own handlers. */
@@ -34,6 +42,9 @@ export function geminiWebhooks<M = UserMetadata>(options: GeminiWebhooksOptions)
   const pipeline = createPipeline(config, registry, listeners);
 
   const webhooks = createNodeMiddleware(pipeline, config) as GeminiWebhooks<M>;
+  // The doors: Express is the receiver itself, the Web door a property, other adapters open the core.
+  (webhooks as { fetch: FetchHandler }).fetch = createFetchHandler(pipeline, config);
+  attachCore(webhooks, { pipeline, limits: config });
   webhooks.on = (type, handler) => {
     for (const name of typeof type === "string" ? [type] : type) {
       if (typeof name !== "string" || name === "") throw new TypeError("webhooks.on(type, handler): type must be a non-empty string.");

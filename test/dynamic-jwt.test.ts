@@ -92,6 +92,25 @@ describe("valid JWT deliveries", () => {
     assert.equal(call.ctx.rawBody.length, 0);
   });
 
+  test('a "__proto__" claim stays an own property of the event from the claims, as JSON.parse keeps it in a body (issue 12)', async () => {
+    const event = { type: "batch.succeeded", version: "v1", data: { id: "batches/proto", output_file_uri: "gs://b/p.jsonl" } };
+    // JSON.parse makes "__proto__" an own property (an object literal would set the prototype instead).
+    const withProto = { ...event, ...JSON.parse('{"__proto__": {"injected": "yes"}}') };
+    assert.ok(JSON.stringify(withProto).includes('"__proto__":{"injected":"yes"}'));
+    const answer = await post(receiver.url, delivery(clock, signJwt(claims(clock, withProto), { key: p256 }), ""));
+    assert.equal(answer.status, 200);
+    const fromClaims = receiver.calls.at(-1)!.event;
+    assert.equal(fromClaims.injected, undefined, "the claim must not become the event's prototype");
+    assert.equal(Object.getPrototypeOf(fromClaims), Object.prototype);
+    assert.deepEqual(Object.getOwnPropertyDescriptor(fromClaims, "__proto__")?.value, { injected: "yes" });
+    // The JSON body path gives the same shape for the same event.
+    const body = JSON.stringify(withProto);
+    await post(receiver.url, delivery(clock, signJwt(claims(clock), { key: p256 }), body));
+    const fromBody = receiver.calls.at(-1)!.event;
+    assert.equal(fromBody.injected, undefined);
+    assert.deepEqual(Object.keys(fromClaims).sort(), Object.keys(fromBody).sort());
+  });
+
   test("a body matching the event the claims carry is accepted", async () => {
     const body = batchSucceeded();
     const answer = await post(receiver.url, delivery(clock, signJwt(claims(clock, body as Record<string, unknown>), { key: ed }), body));

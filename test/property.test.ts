@@ -284,8 +284,8 @@ for (const scheme of SCHEMES) {
               ? [500, "raw_body_unavailable"]
               : received.length > MAX_BODY_BYTES
                 ? [413, "payload_too_large"]
-                : !received.equals(body) || (scheme.utf8Only && !isUtf8(body))
-                  ? [401, "invalid_signature"] // other bytes than signed; v1 also refuses what is not UTF-8
+                : !received.equals(body)
+                  ? [401, "invalid_signature"] // other bytes than signed (every scheme signs bytes, UTF-8 or not)
                   : !isEvent(body)
                     ? [400, "invalid_payload"]
                     : [200, "received"];

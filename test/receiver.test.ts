@@ -206,10 +206,16 @@ for (const { name, express } of EXPRESS_VERSIONS) {
         await expectError(delivery, 400, "invalid_payload");
       });
 
-      it("413 payload_too_large past 1 MiB, without calling handlers", async () => {
-        const big = JSON.stringify({ ...batchSucceeded(), pad: "x".repeat(1024 * 1024) });
-        const answer = await expectError(signedDelivery(big, at()), 413, "payload_too_large");
+      it("413 payload_too_large past the default 64 KiB, without calling handlers; 64 KiB exactly is handled", async () => {
+        const padded = (size: number) => {
+          const json = JSON.stringify({ ...batchSucceeded(), pad: "" });
+          return json.replace('"pad":""', `"pad":"${"x".repeat(size - json.length)}"`);
+        };
+        const answer = await expectError(signedDelivery(padded(64 * 1024 + 1), at()), 413, "payload_too_large");
         assert.equal(answer.headers.get("connection"), "close");
+        const atLimit = padded(64 * 1024);
+        assert.equal(Buffer.byteLength(atLimit), 64 * 1024);
+        assert.deepEqual((await post(url(), signedDelivery(atLimit, at()))).json, { status: "received" });
       });
 
       it("a forged delivery never claims its id: the genuine one still runs afterwards", async () => {

@@ -100,3 +100,51 @@ describe("official vectors through the receiver (clock set to the vector's time)
     assert.deepEqual(seen, []);
   });
 });
+
+// The reference v1a signature (standard-webhooks pull request 308), with its public key as a JWK.
+const v1aVector: { publicJwk: Record<string, string>; id: string; timestamp: number; payload: string; signature: string } = JSON.parse(
+  readFileSync(new URL("./fixtures/standard-webhooks-v1a-vector.json", import.meta.url), "utf8"),
+);
+
+describe("the v1a known-answer vector through the receiver (a one-key local set, clock at the vector's time)", () => {
+  let server: RunningServer;
+  const seen: string[] = [];
+  before(async () => {
+    const webhooks = geminiWebhooks({ jwks: { keys: { keys: [v1aVector.publicJwk] } }, now: () => v1aVector.timestamp * 1000 + 1234 });
+    webhooks.onAny((_event, ctx) => void seen.push(ctx.webhookId));
+    webhooks.onError(() => {});
+    const app = express();
+    app.use("/v1a", webhooks);
+    server = await listen(app);
+  });
+  after(() => server.close());
+
+  const send = (id: string, timestamp: string, body: Buffer, signature: string) =>
+    post(`${server.url}/v1a`, { headers: { "webhook-id": id, "webhook-timestamp": timestamp, "webhook-signature": signature }, body });
+  const flipByte = (bytes: Buffer, at: number) => {
+    const copy = Buffer.from(bytes);
+    copy[at] = copy[at]! ^ 0x01;
+    return copy;
+  };
+
+  it("the reference signature verifies (its payload has no type: 400 invalid_payload, which comes after the signature)", async () => {
+    const answer = await send(v1aVector.id, String(v1aVector.timestamp), Buffer.from(v1aVector.payload), v1aVector.signature);
+    assert.deepEqual([answer.status, answer.json.error], [400, "invalid_payload"]);
+  });
+
+  it("its decoys do not: one byte flipped in the id, the timestamp, the body or the signature", async () => {
+    const { id, timestamp, payload, signature } = v1aVector;
+    const signatureBytes = Buffer.from(signature.slice("v1a,".length), "base64");
+    const decoys: Array<[string, string, string, Buffer, string]> = [
+      ["id", flipByte(Buffer.from(id), 5).toString(), String(timestamp), Buffer.from(payload), signature],
+      ["timestamp", id, flipByte(Buffer.from(String(timestamp)), 9).toString(), Buffer.from(payload), signature],
+      ["body", id, String(timestamp), flipByte(Buffer.from(payload), 3), signature],
+      ["signature", id, String(timestamp), Buffer.from(payload), `v1a,${flipByte(signatureBytes, 17).toString("base64")}`],
+    ];
+    for (const [what, decoyId, decoyTimestamp, body, decoySignature] of decoys) {
+      const answer = await send(decoyId, decoyTimestamp, body, decoySignature);
+      assert.deepEqual([answer.status, answer.json.error], [401, "invalid_signature"], what);
+    }
+    assert.deepEqual(seen, []);
+  });
+});

@@ -1,4 +1,4 @@
-// floor + HMAC via node:crypto (OpenSSL): what v1 verification would cost without standardwebhooks.
+// floor + HMAC via node:crypto (OpenSSL): the implementation the receiver uses for v1.
 import { createHmac } from "node:crypto";
 import { serveFloorWithHmac } from "./floor-hmac.js";
 import { readConfig } from "./serve.js";

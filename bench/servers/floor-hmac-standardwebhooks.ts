@@ -1,4 +1,5 @@
-// floor + HMAC via standardwebhooks (pure JS, fast-sha256): the implementation the receiver uses for v1.
+// floor + HMAC via standardwebhooks (pure JS, fast-sha256): the reference implementation, which the receiver
+// used for v1 until it moved to node:crypto (the docs' handler still uses it).
 import { Webhook } from "standardwebhooks";
 import { serveFloorWithHmac } from "./floor-hmac.js";
 import { readConfig } from "./serve.js";

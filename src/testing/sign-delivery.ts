@@ -1,6 +1,6 @@
-import { createHmac } from "node:crypto";
+import { Webhook } from "standardwebhooks";
 import { assertUsableSecret } from "../verify/hmac.js";
-import { deliveryHeaders, deliveryParts, signedContent, type DeliveryOptions, type SignedDelivery } from "./delivery.js";
+import { deliveryHeaders, deliveryParts, type DeliveryOptions, type SignedDelivery } from "./delivery.js";
 
 /** Options of `signDelivery`. */
 export interface SignDeliveryOptions extends DeliveryOptions {
@@ -21,8 +21,8 @@ export function signDelivery(event: unknown, options: SignDeliveryOptions): Sign
   if (options === null || typeof options !== "object") throw new TypeError("signDelivery(event, { secret }): options are required.");
   assertUsableSecret(options.secret, "secret");
   const parts = deliveryParts(event, options);
-  // Signed with node:crypto, independently of the receiver's standardwebhooks, so each checks the other.
-  const key = Buffer.from(options.secret.replace(/^whsec_/, ""), "base64");
-  const signature = createHmac("sha256", key).update(signedContent(parts)).digest("base64");
-  return { headers: deliveryHeaders(parts, `v1,${signature}`), body: parts.body };
+  // Signed with standardwebhooks, the reference implementation, independently of the receiver's node:crypto
+  // HMAC, so each checks the other. The body is text here, which is what standardwebhooks signs.
+  const signature = new Webhook(options.secret).sign(parts.id, new Date(parts.timestamp * 1000), parts.body);
+  return { headers: deliveryHeaders(parts, signature), body: parts.body };
 }

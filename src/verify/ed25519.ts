@@ -20,6 +20,13 @@ export type V1aVerifier = (
  * forged entries must not cost more. A sender rotating keys needs two.
  */
 export const MAX_V1A_ENTRIES = 3;
+/**
+ * Ed25519 verifications one request may cost against one version of the key set, whatever the set's
+ * size: entries tried × keys tried per entry. 9 covers Gemini's published set (three keys) against up to
+ * three entries, or one entry against up to nine keys. A refetch for an unknown key (at most once per
+ * `cooldownMs`, and only when the set changed) allows one more round against the new version.
+ */
+export const MAX_V1A_VERIFICATIONS = 9;
 const ED25519_SIGNATURE_BYTES = 64;
 
 /**
@@ -42,22 +49,50 @@ export function createV1aVerifier(source: KeySource): V1aVerifier {
   };
 }
 
-// Per key set, the key that verified last: the sender signs with one key at a time, so trying it
-// first makes a genuine delivery cost one verification instead of up to one per key.
-const lastMatched = new WeakMap<KeySet, number>();
+/**
+ * Per key set: the key that verified last (the sender signs with one key at a time, so trying it first makes
+ * a genuine delivery cost one verification), and, for a set larger than a request's budget, where the
+ * window of other keys to try starts: it moves on with each request, so a key beyond the budget is still
+ * reached within a few deliveries (Gemini retries a refused one) and is tried first once it verified.
+ */
+export interface KeyOrder {
+  lastMatched: number;
+  cursor: number;
+}
+const keyOrders = new WeakMap<KeySet, KeyOrder>();
+
+/** Indexes of the keys to try for one request: the last matched first, then up to `count - 1` others. */
+export function keysToTry(order: KeyOrder, keyCount: number, count: number): number[] {
+  const first = order.lastMatched < keyCount ? order.lastMatched : 0;
+  const indexes = [first];
+  if (count >= keyCount) {
+    for (let offset = 1; offset < keyCount; offset++) indexes.push((first + offset) % keyCount);
+    return indexes;
+  }
+  let next = order.cursor % keyCount;
+  while (indexes.length < count) {
+    if (next !== first) indexes.push(next);
+    next = (next + 1) % keyCount;
+  }
+  order.cursor = next;
+  return indexes;
+}
 
 // Verified on libuv's thread pool (crypto.verify with a callback), not on the event loop: one Ed25519 check
 // costs about as much CPU as a whole Express request, and measured over HTTP the async form serves ~1.6x the
 // deliveries per second (npm run bench -- --only receiver-v1a: 0.36x -> 0.55-0.60x floor) with a lower p99.
 async function match(keySet: KeySet, signatures: readonly Buffer[], message: Buffer): Promise<Ed25519Match | undefined> {
   const keys = keySet.ed25519;
-  const first = lastMatched.get(keySet) ?? 0;
+  if (keys.length === 0) return undefined;
+  let order = keyOrders.get(keySet);
+  if (!order) keyOrders.set(keySet, (order = { lastMatched: 0, cursor: 0 }));
+  const keysPerEntry = Math.max(1, Math.floor(MAX_V1A_VERIFICATIONS / signatures.length));
+  const indexes = keysToTry(order, keys.length, keysPerEntry);
   for (const signature of signatures) {
-    for (let offset = 0; offset < keys.length; offset++) {
-      const index = (first + offset) % keys.length;
+    for (const index of indexes) {
       const { key, keyId } = keys[index]!;
       if (await verifyOffLoop(message, key, signature)) {
-        if (index !== first) lastMatched.set(keySet, index);
+        order.lastMatched = index;
         return { keyId };
       }
     }

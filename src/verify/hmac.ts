@@ -1,36 +1,55 @@
-import { isUtf8 } from "node:buffer";
-import { timingSafeEqual } from "node:crypto";
-import { Webhook } from "standardwebhooks";
+import { createHmac, createSecretKey, timingSafeEqual, type KeyObject } from "node:crypto";
 import type { SignatureEntry } from "./signature-list.js";
 
 /** Checks `v1` (HMAC-SHA256) entries against each configured secret; returns the index of the secret that matched, or -1. */
 export type HmacVerifier = (entries: readonly SignatureEntry[], id: string, timestamp: number, body: Buffer) => number;
 
+const HMAC_SHA256_BYTES = 32;
+
 /**
- * One `standardwebhooks` Webhook per secret, built once. We use its `sign()` rather than `verify()`:
- * `verify()` checks the timestamp against the real clock with a fixed tolerance, which would make our
- * injectable clock and configurable tolerance meaningless.
+ * `v1` with node:crypto (OpenSSL) over the exact bytes received: each secret is decoded and turned
+ * into a KeyObject once, each request costs one HMAC per secret whatever the number of entries.
+ * (standardwebhooks, the reference implementation, hashes the body decoded as UTF-8 text, in pure JS:
+ * ~5x slower, and blind to invalid bytes. It stays as the reference the tests check this against.)
  */
 export function createHmacVerifier(secrets: readonly string[]): HmacVerifier {
-  const signers = secrets.map((secret) => new Webhook(secret));
+  const keys = secrets.map((secret) => createSecretKey(decodeSecret(secret)));
   return (entries, id, timestamp, body) => {
-    const candidates = entries.filter((entry) => entry.version === "v1");
-    if (candidates.length === 0) return -1;
-    // standardwebhooks hashes the body decoded as UTF-8: invalid bytes would all decode to U+FFFD, so
-    // different bodies would share a signature. Only valid UTF-8 decodes losslessly (JSON must be UTF-8).
-    if (!isUtf8(body)) return -1;
-    const date = new Date(timestamp * 1000);
-    const payload = body.toString("utf8");
-    for (let index = 0; index < signers.length; index++) {
-      const expected = Buffer.from(signers[index]!.sign(id, date, payload).slice(3)); // drop "v1,"
-      // Compare the base64 text, not decoded bytes: Buffer's base64 decoder is lenient, text is exact.
-      for (const entry of candidates) {
-        const given = Buffer.from(entry.value);
-        if (given.length === expected.length && timingSafeEqual(given, expected)) return index;
-      }
+    const given = decodeV1Signatures(entries);
+    if (given.length === 0) return -1;
+    const signedPrefix = `${id}.${timestamp}.`;
+    for (let index = 0; index < keys.length; index++) {
+      const expected = hmacSha256(keys[index]!, signedPrefix, body);
+      for (const signature of given) if (timingSafeEqual(signature, expected)) return index;
     }
     return -1;
   };
+}
+
+/** HMAC-SHA256 of `${id}.${timestamp}.` followed by the raw body bytes, as Standard Webhooks signs it. */
+export function hmacSha256(key: KeyObject | Buffer, signedPrefix: string, body: Buffer): Buffer {
+  return createHmac("sha256", key).update(signedPrefix).update(body).digest();
+}
+
+/**
+ * The `v1` entries' 32-byte signatures. Buffer's base64 decoder is lenient (it skips unknown characters,
+ * accepts base64url and missing padding, ignores the unused low bits of the last character), so an entry
+ * counts only if it is the canonical base64 of its bytes: one signature has exactly one accepted spelling.
+ */
+export function decodeV1Signatures(entries: readonly SignatureEntry[]): Buffer[] {
+  const signatures: Buffer[] = [];
+  for (const entry of entries) {
+    if (entry.version !== "v1") continue;
+    const signature = Buffer.from(entry.value, "base64");
+    if (signature.length !== HMAC_SHA256_BYTES || signature.toString("base64") !== entry.value) continue;
+    signatures.push(signature);
+  }
+  return signatures;
+}
+
+/** The HMAC key a secret stands for: the base64 after an optional `whsec_` prefix, decoded. */
+export function decodeSecret(secret: string): Buffer {
+  return Buffer.from(secret.startsWith("whsec_") ? secret.slice("whsec_".length) : secret, "base64");
 }
 
 /** Throws a TypeError naming the problem if `secret` cannot be a Standard Webhooks signing secret. */

@@ -1,5 +1,5 @@
 import type { JWTPayload } from "jose";
-import { WebhookError } from "../errors.js";
+import { WebhookError, isWebhookError } from "../errors.js";
 import type { AnyGeminiEvent } from "../events.js";
 import type { JwksConfig } from "./jwks-options.js";
 import { createV1aVerifier, type Ed25519Match } from "./ed25519.js";
@@ -7,6 +7,7 @@ import type { TokenOnlyHeaders, WebhookHeaders } from "./headers.js";
 import { createHmacVerifier } from "./hmac.js";
 import { createKeySource, type KeyFailureReporter } from "./jwks.js";
 import { createJwtVerifier, type JwtVerifier } from "./jwt.js";
+import { createSecretHinter, type SecretHinter } from "./secret-hint.js";
 import type { SignatureEntry } from "./signature-list.js";
 
 /** Which signature scheme verified a delivery. */
@@ -65,13 +66,15 @@ export function createSignatureVerifier(config: SignatureVerifierConfig): Signat
       ? createJwtVerifier({ source, jwks: config.jwks, toleranceSeconds: config.toleranceSeconds ?? 300, now })
       : undefined;
 
-  return (headers, entries, body) => {
-    const standard = hasStandardHeaders(headers);
-    if (hmac && standard) {
-      const secretIndex = hmac(entries, headers.id, headers.timestamp, body);
-      if (secretIndex >= 0) return { scheme: "v1", webhookId: headers.id, timestamp: headers.timestamp, secretIndex };
-    }
-    if (v1a && standard && entries.some((entry) => entry.version === "v1a")) {
+  // Diagnoses a failed v1 signature for onError (never loosens anything; rate-limited).
+  const hinter = hmac ? createSecretHinter(config.secrets, now) : undefined;
+
+  const verifyDynamic = (
+    headers: WebhookHeaders | TokenOnlyHeaders,
+    entries: readonly SignatureEntry[],
+    body: Buffer,
+  ): Verification | Promise<Verification> => {
+    if (v1a && hasStandardHeaders(headers) && entries.some((entry) => entry.version === "v1a")) {
       const matched = v1a(entries, headers, body);
       const onV1a = (match: Ed25519Match | undefined): Verification | Promise<Verification> =>
         match
@@ -81,6 +84,38 @@ export function createSignatureVerifier(config: SignatureVerifierConfig): Signat
     }
     return verifyTokens(jwt, entries, headers, body);
   };
+
+  return (headers, entries, body) => {
+    if (!hmac || !hinter || !hasStandardHeaders(headers)) return verifyDynamic(headers, entries, body);
+    const secretIndex = hmac(entries, headers.id, headers.timestamp, body);
+    if (secretIndex >= 0) return { scheme: "v1", webhookId: headers.id, timestamp: headers.timestamp, secretIndex };
+    if (!entries.some((entry) => entry.version === "v1")) return verifyDynamic(headers, entries, body);
+    // A v1 entry failed: if nothing else verifies either, say (to onError only) whether it matches a usual mistake.
+    const explain = (error: unknown): never => {
+      throw withSecretHint(error, hinter, headers, entries, body);
+    };
+    let result: Verification | Promise<Verification>;
+    try {
+      result = verifyDynamic(headers, entries, body);
+    } catch (error) {
+      return explain(error);
+    }
+    return result instanceof Promise ? result.catch(explain) : result;
+  };
+}
+
+/** The same `invalid_signature`, with a hint when the failed `v1` signature matches a usual mistake (rate-limited). */
+function withSecretHint(
+  error: unknown,
+  hinter: SecretHinter,
+  headers: WebhookHeaders,
+  entries: readonly SignatureEntry[],
+  body: Buffer,
+): unknown {
+  if (!isWebhookError(error) || error.code !== "invalid_signature") return error;
+  const hint = hinter(entries, headers.id, headers.timestamp, body);
+  if (hint === undefined) return error;
+  return new WebhookError("invalid_signature", { webhookId: error.webhookId, cause: error.cause, detail: error.detail, hint });
 }
 
 function verifyTokens(

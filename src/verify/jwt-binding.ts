@@ -49,9 +49,17 @@ export function checkBodyBinding(claims: JWTPayload, body: Buffer, webhookId: st
   return undefined;
 }
 
+/**
+ * The event the claims carry, shaped as JSON.parse would shape the same body: every claim an own data
+ * property. Assigning (`event[name] = value`) would run the `__proto__` setter for a `"__proto__"` claim
+ * and make the attacker's object the event's prototype; defining the property cannot.
+ */
 function eventFromClaims(claims: JWTPayload): AnyGeminiEvent {
   const event: Record<string, unknown> = {};
-  for (const [name, value] of Object.entries(claims)) if (!REGISTERED_CLAIMS.has(name)) event[name] = value;
+  for (const [name, value] of Object.entries(claims)) {
+    if (REGISTERED_CLAIMS.has(name)) continue;
+    Object.defineProperty(event, name, { value, enumerable: true, writable: true, configurable: true });
+  }
   return event as AnyGeminiEvent;
 }
 

@@ -113,13 +113,24 @@ async function verifyAgainstSource(
   }
 }
 
+/**
+ * Keys one JWT may be verified with when its `kid` does not single one out (no `kid`, or one shared by
+ * several keys): a token names its key precisely so that this is not needed, and a forged kid-less token
+ * must not cost one verification per key of a large set. 4 covers Gemini's three published keys during a
+ * rotation. With `MAX_JWT_ENTRIES` tokens per header, a request costs at most 2 × 4 JWT verifications.
+ */
+export const MAX_JWT_KEYS_PER_TOKEN = 4;
+
 async function verifyWithKeySet(keySet: KeySet, token: string, options: JWTVerifyOptions): Promise<JWTVerifyResult> {
   try {
     return await jwtVerify(token, keySet.jwt, options);
   } catch (error) {
     if (!(error instanceof errors.JWKSMultipleMatchingKeys)) throw error;
-    // No kid and several keys fit the algorithm (e.g. several Ed25519 keys): try each; jose imports each once per set.
+    // Several keys fit the token's alg (and kid, if any): try them in the set's order, up to the bound;
+    // jose imports each once per set.
+    let tried = 0;
     for await (const key of error) {
+      if (tried++ === MAX_JWT_KEYS_PER_TOKEN) break;
       try {
         return await jwtVerify(token, key, options);
       } catch (keyError) {

@@ -91,8 +91,6 @@ export interface SchemeUnderTest {
   signWithWrongKey(id: string, timestamp: string, body: Buffer): string | Promise<string>;
   /** Whether the signature covers the body (a scheme that does not must say what it binds instead). */
   bindsBody: boolean;
-  /** Bodies that are not valid UTF-8 are refused (401) before verifying (`v1`: the HMAC library hashes decoded text). */
-  utf8Only: boolean;
   /**
    * Generic mutations this scheme's signature does not cover (by name), with the reason. They are
    * "inert": refused, or handled with the handler seeing only signed values (id, timestamp, body).
@@ -111,7 +109,6 @@ export const V1_SCHEME: SchemeUnderTest = {
   sign: (id, timestamp, body) => hmacSignature(SECRET, id, timestamp, body),
   signWithWrongKey: (id, timestamp, body) => hmacSignature(WRONG_SECRET, id, timestamp, body),
   bindsBody: true,
-  utf8Only: true,
 };
 
 // Dynamic webhooks: keys are made once per test process and given to the receiver as a local key set.
@@ -134,7 +131,6 @@ export const V1A_SCHEME: SchemeUnderTest = {
   sign: (id, timestamp, body) => v1aSign(ED25519_KEY, id, timestamp, body),
   signWithWrongKey: (id, timestamp, body) => v1aSign(WRONG_ED25519_KEY, id, timestamp, body),
   bindsBody: true,
-  utf8Only: false,
 };
 
 /** The claims a genuine JWT delivery carries in these tests: audience, issuer, times, the id as `jti`, a body digest. */
@@ -157,7 +153,6 @@ export const JWT_SCHEME: SchemeUnderTest = {
   sign: (id, timestamp, body) => signJwt(jwtClaims(id, timestamp, body), { key: RSA_KEY }),
   signWithWrongKey: (id, timestamp, body) => signJwt(jwtClaims(id, timestamp, body), { key: WRONG_RSA_KEY }),
   bindsBody: true, // through the body_sha256 claim
-  utf8Only: false,
   unsignedMutation: (name) => {
     if (name.startsWith("webhook-timestamp")) {
       return "a JWT does not cover webhook-timestamp: its iat/exp are the signed times, and ctx.timestamp is the token's iat";
