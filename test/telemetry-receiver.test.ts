@@ -274,6 +274,19 @@ describe("telemetry through the receiver", () => {
     }
   });
 
+  it("the Web door (webhooks.fetch: Hono, Next.js) traces the same way, handler spans included", async () => {
+    const webhooks = geminiWebhooks({ secret: SECRET });
+    webhooks.on("batch.succeeded", () => userTracer.startActiveSpan("web.handler", (span) => span.end()));
+    const delivery = signedDelivery(batchSucceeded("batches/web"));
+    const response = await webhooks.fetch(new Request("http://localhost/webhooks", { method: "POST", headers: delivery.headers, body: delivery.body }));
+    assert.equal(response.status, 200);
+    const [span] = await receiveSpans(1);
+    assert.equal(span!.attributes["messaging.message.id"], delivery.headers["webhook-id"]);
+    assert.equal(span!.attributes["gemini.webhooks.outcome"], "handled");
+    const child = sdk.spans().find((candidate) => candidate.name === "web.handler")!;
+    assert.equal(child.parentSpanContext?.spanId, span!.spanContext().spanId);
+  });
+
   it("telemetry: false: no span, no metric point, the delivery handled as before", async () => {
     const app = express();
     const quiet = geminiWebhooks({ secret: SECRET, telemetry: false });
