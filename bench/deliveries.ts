@@ -1,5 +1,7 @@
-// Client side of the benchmark: keys, and signed deliveries made with node:crypto (independent of the code under test).
-import { createHmac, generateKeyPairSync, randomBytes, sign, type KeyObject } from "node:crypto";
+// Client side of the benchmark: keys, and deliveries signed by the tests' independent signer (node:crypto,
+// nothing from the code under test).
+import { generateKeyPairSync, randomBytes, type KeyObject } from "node:crypto";
+import { hmacSignature, signJwt as signToken, v1aSignature } from "../test/support/signer.js";
 import type { BenchConfig } from "./servers/serve.js";
 
 export interface Delivery {
@@ -67,33 +69,20 @@ function headersFor(id: string, timestamp: number, signature: string): Record<st
 /** `v1`: HMAC-SHA256 with the static secret. */
 export function signV1(secret: string, id = freshId(), timestamp = nowSeconds()): Delivery {
   const body = eventBody(id);
-  const key = Buffer.from(secret.replace(/^whsec_/, ""), "base64");
-  const mac = createHmac("sha256", key).update(`${id}.${timestamp}.${body}`).digest("base64");
-  return { body, headers: headersFor(id, timestamp, `v1,${mac}`) };
+  return { body, headers: headersFor(id, timestamp, `v1,${hmacSignature(secret, id, timestamp, body)}`) };
 }
 
 /** `v1a`: Ed25519 over the same content as v1. */
 export function signV1a(key: KeyObject, id = freshId(), timestamp = nowSeconds()): Delivery {
   const body = eventBody(id);
-  const signature = sign(null, Buffer.from(`${id}.${timestamp}.${body}`), key).toString("base64");
-  return { body, headers: headersFor(id, timestamp, `v1a,${signature}`) };
-}
-
-function base64url(value: unknown): string {
-  return Buffer.from(JSON.stringify(value)).toString("base64url");
+  return { body, headers: headersFor(id, timestamp, `v1a,${v1aSignature(key, id, timestamp, body)}`) };
 }
 
 /** A compact RS256 JWT in `webhook-signature`, for `audience`, valid for an hour. */
 export function signJwt(key: KeyObject, audience: string, id = freshId(), timestamp = nowSeconds()): Delivery {
   const body = eventBody(id);
-  const input = `${base64url({ alg: "RS256", typ: "JWT", kid: RSA_KID })}.${base64url({
-    iss: "https://generativelanguage.googleapis.com",
-    aud: audience,
-    iat: timestamp,
-    exp: timestamp + 3600,
-    webhook_id: id,
-  })}`;
-  const token = `${input}.${sign("sha256", Buffer.from(input), key).toString("base64url")}`;
+  const claims = { iss: "https://generativelanguage.googleapis.com", aud: audience, iat: timestamp, exp: timestamp + 3600, webhook_id: id };
+  const token = signToken(claims, { key: { alg: "RS256", kid: RSA_KID, privateKey: key } });
   return { body, headers: headersFor(id, timestamp, token) };
 }
 

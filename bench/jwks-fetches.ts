@@ -15,7 +15,7 @@ function listen(server: Server): Promise<string> {
   return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`)));
 }
 
-const jwksServer = createServer((req, res) => {
+const jwksServer = createServer((_req, res) => {
   fetches++;
   // A little latency, as a real endpoint has: concurrent deliveries must share the one fetch in flight.
   setTimeout(() => {

@@ -10,7 +10,7 @@ interface DemoCase {
   event: string;
   scheme: SignatureScheme;
   /** What is special about it ("" for a plain delivery). */
-  note: "" | "duplicate" | "stale timestamp" | "forged signature" | "unknown type";
+  note: "" | "duplicate" | "stale timestamp" | "forged signature" | "unknown type" | "ping (guessed type)";
   delivery: SignedDelivery;
   expected: { status: number; answer: string; handlerCalled: boolean };
 }
@@ -96,6 +96,10 @@ async function buildCases({ secret, keys, schemes }: DemoOptions): Promise<DemoC
   }
   const future = { type: "model.tuned", version: "v1", timestamp: new Date().toISOString(), data: { id: "tunedModels/demo-1" } };
   cases.push({ event: future.type, scheme: "v1", note: "unknown type", delivery: signDelivery(future, { secret }), expected: handled });
+  // What `webhooks.ping(id)` delivers is unpublished (type name and body): "ping" is a stand-in. Whatever
+  // Gemini sends, it is verified, reaches onAny and is acknowledged like any other unknown type.
+  const ping = { type: "ping", version: "v1", timestamp: new Date().toISOString(), data: {} };
+  cases.push({ event: ping.type, scheme: "v1", note: "ping (guessed type)", delivery: signDelivery(ping, { secret }), expected: handled });
   return cases;
 }
 
@@ -117,6 +121,6 @@ function summarize(cases: readonly DemoCase[], schemes: readonly SignatureScheme
   return (
     `${cases.length} deliveries: ${GEMINI_EVENT_TYPES.length} event types × ${schemes.length} scheme${schemes.length > 1 ? "s" : ""} (${schemes.join(", ")}) verified and handled; ` +
     `${count("duplicate")} duplicate dropped; ${count("stale timestamp")} stale timestamp refused; ` +
-    `${count("forged signature")} forged signature${count("forged signature") > 1 ? "s" : ""} refused; ${count("unknown type")} unknown type acknowledged.`
+    `${count("forged signature")} forged signature${count("forged signature") > 1 ? "s" : ""} refused; ${count("unknown type")} unknown type and ${count("ping (guessed type)")} ping (its real type name is unpublished) acknowledged.`
   );
 }

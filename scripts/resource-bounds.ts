@@ -13,13 +13,12 @@
 //
 // The middleware is called with fake req/res objects (test/fake-http.ts): no sockets, so what is
 // measured is the receiver's own state.
-import { createHmac, randomBytes, sign as cryptoSign } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { parseArgs } from "node:util";
-import type { JSONWebKeySet } from "jose";
 import { geminiWebhooks, memoryStore, type DedupeStore } from "../src/index.js";
 import { resolveOptions } from "../src/options.js";
 import { callMiddleware, type BodyMode } from "../test/support/fake-http.js";
-import { keySet, makeKey } from "../test/support/jwks-server.js";
+import { hmacSignature, keySet, makeKey, signJwt, v1aSignature } from "../test/support/signer.js";
 
 const { values } = parseArgs({
   options: {
@@ -35,7 +34,6 @@ const INVALID_REQUESTS = Number(values.invalid);
 const INVALID_DYNAMIC = Number(values.dynamic);
 const STORE_MAX = 100_000;
 const SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
-const KEY = Buffer.from(SECRET.slice("whsec_".length), "base64");
 const NOW_SECONDS = 1_800_000_000;
 const BODY = Buffer.from(JSON.stringify({ type: "batch.succeeded", version: "v1", data: { id: "batches/123", output_file_uri: "gs://b/r.jsonl" } }));
 
@@ -53,7 +51,7 @@ function heapMiB(): number {
 const mib = (value: number) => `${value.toFixed(1)} MiB`;
 
 function sign(id: string, timestamp: number, body: Buffer): string {
-  return `v1,${createHmac("sha256", KEY).update(`${id}.${timestamp}.`).update(body).digest("base64")}`;
+  return `v1,${hmacSignature(SECRET, id, timestamp, body)}`;
 }
 
 /** Counts claims that were never completed or released (a leak would show here first). */
@@ -172,23 +170,19 @@ async function invalidDynamicFlood(): Promise<boolean> {
   const stranger = makeKey("RS256", "rsa-1");
   const memory = watched(memoryStore({ max: STORE_MAX }));
   const receiver = geminiWebhooks({
-    jwks: { keys: keySet(ed, rsa) as unknown as JSONWebKeySet, audience: "bounds", cooldownMs: 0 },
+    jwks: { keys: keySet(ed, rsa), audience: "bounds", cooldownMs: 0 },
     dedupe: memory.store,
     now: () => NOW_SECONDS * 1000,
   });
   let runs = 0;
   receiver.onAny(() => void runs++);
   receiver.onError(() => {});
-  const b64url = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64url");
-  const jwt = (key: typeof rsa, kid: string, id: string) => {
-    const input = `${b64url({ alg: "RS256", kid })}.${b64url({ aud: "bounds", iat: NOW_SECONDS, exp: NOW_SECONDS + 300, jti: id })}`;
-    return `${input}.${cryptoSign("sha256", Buffer.from(input), key.privateKey).toString("base64url")}`;
-  };
+  const jwt = (key: typeof rsa, kid: string, id: string) => signJwt({ aud: "bounds", iat: NOW_SECONDS, exp: NOW_SECONDS + 300, jti: id }, { key, kid });
   const strangerToken = jwt(stranger, "rsa-1", "msg_fixed");
   const unknownKid = jwt(stranger, "rsa-unknown", "msg_fixed");
   const kinds: Array<(i: number) => Array<[string, string]>> = [
     (i) => [["webhook-id", `msg_${i}`], ["webhook-timestamp", String(NOW_SECONDS)], ["webhook-signature", `v1a,${randomBytes(64).toString("base64")}`]],
-    (i) => [["webhook-id", `msg_${i}`], ["webhook-timestamp", String(NOW_SECONDS)], ["webhook-signature", `v1a,${cryptoSign(null, Buffer.from(`msg_${i}.${NOW_SECONDS}.other`), ed.privateKey).toString("base64")}`]],
+    (i) => [["webhook-id", `msg_${i}`], ["webhook-timestamp", String(NOW_SECONDS)], ["webhook-signature", `v1a,${v1aSignature(ed.privateKey, `msg_${i}`, NOW_SECONDS, "other")}`]],
     () => [["webhook-id", "msg_fixed"], ["webhook-timestamp", String(NOW_SECONDS)], ["webhook-signature", strangerToken]],
     () => [["webhook-signature", unknownKid]],
   ];
@@ -269,17 +263,13 @@ async function forgedRequestCost(): Promise<void> {
   const keys = Array.from({ length: 200 }, () => makeKey("EdDSA", null));
   const bigSet = geminiWebhooks({
     secret: SECRET,
-    jwks: { keys: keySet(...keys) as unknown as JSONWebKeySet, audience: "bounds", cooldownMs: 0 },
+    jwks: { keys: keySet(...keys), audience: "bounds", cooldownMs: 0 },
     now: () => NOW_SECONDS * 1000,
   });
   quiet(bigSet);
   const stranger = makeKey("EdDSA", null);
-  const forgedV1a = () => `v1a,${cryptoSign(null, Buffer.from(`msg_forged.${NOW_SECONDS}.other`), stranger.privateKey).toString("base64")}`;
-  const b64url = (value: unknown) => Buffer.from(JSON.stringify(value)).toString("base64url");
-  const kidlessJwt = () => {
-    const input = `${b64url({ alg: "EdDSA" })}.${b64url({ aud: "bounds", iat: NOW_SECONDS, exp: NOW_SECONDS + 300, jti: "msg_forged" })}`;
-    return `${input}.${cryptoSign(null, Buffer.from(input), stranger.privateKey).toString("base64url")}`;
-  };
+  const forgedV1a = () => `v1a,${v1aSignature(stranger.privateKey, "msg_forged", NOW_SECONDS, "other")}`;
+  const kidlessJwt = () => signJwt({ aud: "bounds", iat: NOW_SECONDS, exp: NOW_SECONDS + 300, jti: "msg_forged" }, { key: stranger });
   const v1a = forgedV1a();
   await costOf(`v1a forged, thin body, 200 Ed25519 keys`, 10, () => post(bigSet, v1a, BODY));
   const worst = [

@@ -24,6 +24,11 @@ export class HandlerRegistry {
     this.any.push(handler);
   }
 
+  /** The types given to `add`, in the order first registered (read-only: for tools like the CLI). */
+  types(): string[] {
+    return [...this.byType.keys()];
+  }
+
   /** The handlers a delivery of `type` runs: its own (and its documented type's, for an alias), then catch-alls. */
   handlersFor(type: string): AnyHandler[] {
     const canonical = canonicalEventType(type);

@@ -2,16 +2,15 @@ export { geminiWebhooks } from "./receiver.js";
 export type { GeminiWebhooks, EventHandler, ErrorListener } from "./receiver.js";
 export type { GeminiWebhooksOptions, JwksOptions } from "./options.js";
 export { GEMINI_JWKS_URL, DEFAULT_JWT_ALGORITHMS } from "./options.js";
-export { BODY_DIGEST_CLAIMS, BOUND_EVENT_FIELDS } from "./verify/jwt-binding.js";
 export type { JWK, JSONWebKeySet, JWTPayload } from "jose";
 export type { DeliveryContext } from "./context.js";
 export type { DeliveryLifecycleEvent, DeliveryStage, LifecycleListener } from "./lifecycle.js";
 export { captureRawBody } from "./raw-body.js";
-export { WebhookError, isWebhookError, ANSWERS } from "./errors.js";
+export { WebhookError, ANSWERS } from "./errors.js";
 export type { WebhookErrorCode, WebhookErrorDetails } from "./errors.js";
 export { memoryStore } from "./dedupe/memory.js";
 export type { MemoryStoreOptions } from "./dedupe/memory.js";
-export type { DedupeStore, ClaimResult, MaybePromise } from "./dedupe/store.js";
+export type { DedupeStore, ClaimResult } from "./dedupe/store.js";
 export { canonicalEventType, isEventType, EVENT_TYPE_ALIASES, GEMINI_EVENT_TYPES } from "./events.js";
 export type {
   AnyGeminiEvent,

@@ -1,22 +1,41 @@
-// Checks shared by every option resolver: each throws a TypeError that names the option.
+// The checks every option resolver shares (geminiWebhooks, memoryStore, redisStore, the CLI). Each throws
+// a TypeError naming the caller and the option, e.g. `memoryStore: option "max" must be ...`, so a
+// mistake is found at start-up, where it was made.
 
-export function positive(value: unknown, name: string): number {
-  if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) {
-    throw new TypeError(`geminiWebhooks: option "${name}" must be a positive number, got ${String(value)}.`);
+/** `caller` is the name the user called (`"geminiWebhooks"`, `"memoryStore"`, ...); `names` the options it takes. */
+export function rejectUnknownOptions(options: object, names: ReadonlySet<string>, caller: string, prefix = ""): void {
+  for (const name of Object.keys(options)) {
+    if (!names.has(name)) {
+      const known = [...names].map((known) => prefix + known).join(", ");
+      throw new TypeError(`${caller}: unknown option "${prefix}${name}" (the options are: ${known}).`);
+    }
   }
+}
+
+export function positive(value: unknown, name: string, caller: string): number {
+  if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) fail(caller, name, "a positive number", value);
   return value;
 }
 
-export function nonNegative(value: unknown, name: string): number {
-  if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
-    throw new TypeError(`geminiWebhooks: option "${name}" must be a number >= 0, got ${String(value)}.`);
-  }
+export function nonNegative(value: unknown, name: string, caller: string): number {
+  if (typeof value !== "number" || !Number.isFinite(value) || value < 0) fail(caller, name, "a number >= 0", value);
   return value;
 }
 
-export function positiveInteger(value: unknown, name: string): number {
-  if (!Number.isSafeInteger(value) || (value as number) <= 0) {
-    throw new TypeError(`geminiWebhooks: option "${name}" must be a positive whole number, got ${String(value)}.`);
-  }
-  return value as number;
+export function positiveInteger(value: unknown, name: string, caller: string): number {
+  if (typeof value !== "number" || !Number.isSafeInteger(value) || value <= 0) fail(caller, name, "a positive whole number", value);
+  return value;
+}
+
+function fail(caller: string, name: string, expected: string, value: unknown): never {
+  throw new TypeError(`${caller}: option "${name}" must be ${expected}, got ${describe(value)}.`);
+}
+
+// Strings quoted (so "100" is not mistaken for 100) and cut short; objects named, not stringified.
+function describe(value: unknown): string {
+  if (typeof value === "string") return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
+  if (Array.isArray(value)) return "an array";
+  if (value !== null && typeof value === "object") return "an object";
+  if (typeof value === "function") return "a function";
+  return String(value);
 }

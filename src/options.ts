@@ -3,7 +3,7 @@ import type { DedupeStore } from "./dedupe/store.js";
 import type { DeliveryQueue } from "./queue/queue.js";
 import { resolveTelemetry } from "./telemetry/otel.js";
 import type { Telemetry } from "./telemetry/telemetry.js";
-import { positive } from "./option-checks.js";
+import { positive, rejectUnknownOptions } from "./option-checks.js";
 import { assertUsableSecret } from "./verify/hmac.js";
 import { resolveJwks, type JwksConfig, type JwksOptions } from "./verify/jwks-options.js";
 
@@ -67,16 +67,14 @@ export function resolveOptions(options: GeminiWebhooksOptions | undefined): Rece
   if (options === null || typeof options !== "object") {
     throw new TypeError("geminiWebhooks(options): options must be an object, e.g. { secret: process.env.GEMINI_WEBHOOK_SECRET }.");
   }
-  for (const name of Object.keys(options)) {
-    if (!KNOWN_OPTIONS.has(name)) throw new TypeError(`geminiWebhooks: unknown option "${name}".`);
-  }
+  rejectUnknownOptions(options, KNOWN_OPTIONS, "geminiWebhooks");
   const jwks = resolveJwks(options.jwks);
   return Object.freeze({
     secrets: resolveSecrets(options.secret, jwks !== undefined),
     jwks,
-    toleranceSeconds: positive(options.toleranceSeconds ?? 300, "toleranceSeconds"),
-    maxBodyBytes: positive(options.maxBodyBytes ?? 64 * 1024, "maxBodyBytes"),
-    bodyTimeoutMs: positive(options.bodyTimeoutMs ?? 10_000, "bodyTimeoutMs"),
+    toleranceSeconds: positive(options.toleranceSeconds ?? 300, "toleranceSeconds", "geminiWebhooks"),
+    maxBodyBytes: positive(options.maxBodyBytes ?? 64 * 1024, "maxBodyBytes", "geminiWebhooks"),
+    bodyTimeoutMs: positive(options.bodyTimeoutMs ?? 10_000, "bodyTimeoutMs", "geminiWebhooks"),
     dedupe: resolveDedupe(options.dedupe),
     queue: resolveQueue(options.queue),
     telemetry: resolveTelemetryOption(options.telemetry),

@@ -8,6 +8,7 @@ import { WebhookError, isWebhookError } from "./errors.js";
 import { DeliveryRecord, type Listeners } from "./listeners.js";
 import type { ReceiverConfig } from "./options.js";
 import { parseEvent } from "./parse.js";
+import { normalizeUserMetadata } from "./user-metadata.js";
 import { handOff } from "./queue/handoff.js";
 import { readWebhookHeaders } from "./verify/headers.js";
 import { createSignatureVerifier, type Verification } from "./verify/index.js";
@@ -73,7 +74,8 @@ export function createPipeline(config: ReceiverConfig, registry: HandlerRegistry
       if (claim === "in-flight") throw new WebhookError("delivery_in_progress", { webhookId: id });
     }
     try {
-      const event = verification.event ?? parseEvent(body, id);
+      // user_metadata in one place (top level), wherever the delivery carried it.
+      const event = normalizeUserMetadata(verification.event ?? parseEvent(body, id));
       delivery.type = event.type;
       const status = queue
         ? await handOff(queue, event, verification, body, delivery.trace, config.now())

@@ -32,6 +32,8 @@ export interface GeminiWebhooks<M = UserMetadata> extends NodeMiddleware {
   onError(listener: ErrorListener): GeminiWebhooks<M>;
   /** Reports each stage of each delivery: `received`, `verified`, `rejected`, `duplicate`, `handled`, `failed`, `queued`. */
   onLifecycle(listener: LifecycleListener): GeminiWebhooks<M>;
+  /** The types registered with `on()`, as given, in registration order (`onAny` adds none). Read-only. */
+  registeredTypes(): string[];
 }
 
 /** Creates the receiver. Options are checked now: a bad one throws a TypeError naming it. */
@@ -64,6 +66,7 @@ export function geminiWebhooks<M = UserMetadata>(options: GeminiWebhooksOptions)
     listeners.lifecycle.push(checkFunction(listener));
     return webhooks;
   };
+  webhooks.registeredTypes = () => registry.types();
   return webhooks;
 }
 

@@ -2,4 +2,4 @@
 // so that apps with one instance never load it.
 export { redisStore, RedisCommandTimeoutError } from "./dedupe/redis.js";
 export type { RedisDedupeStore, RedisStoreOptions, SendCommand } from "./dedupe/redis.js";
-export type { DedupeStore, ClaimResult, MaybePromise } from "./dedupe/store.js";
+export type { DedupeStore, ClaimResult } from "./dedupe/store.js";

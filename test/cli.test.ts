@@ -140,6 +140,8 @@ describe("gemini-webhooks CLI", () => {
       [["send", url, "-t", "batch.succeeded", "--scheme", "v1a"], /--scheme v1a needs --keys <file>/],
       [["send", url, "-t", "batch.succeeded", "--secret", secret, "--data", "{oops"], /--data is not valid JSON/],
       [["send", url, "-t", "batch.succeeded", "--secret", secret, "--bogus"], /Unknown option '--bogus'/],
+      [["send", url, "-t", "batch.succeeded", "--secret", secret, "--repeat", "0"], /option "--repeat" must be a positive whole number, got 0\./],
+      [["send", url, "-t", "batch.succeeded", "--secret", secret, "--timeout", "1e3"], /option "--timeout" must be a positive whole number, got "1e3"\./],
     ];
     const runs = await Promise.all(cases.map(([args]) => cli(args)));
     runs.forEach((run, index) => {

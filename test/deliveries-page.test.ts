@@ -277,16 +277,17 @@ describe("delivery page in Chromium", { timeout: 60_000 }, () => {
     });
     assert.equal(ok, true, "the demo's deliveries behaved as expected");
     const sent = example.deliveries!.rows().length;
-    assert.equal(sent, 33, "27 handled (9 types × 3 schemes), a duplicate, a stale, 3 forged, an unknown type");
+    assert.equal(sent, 34, "27 handled (9 types × 3 schemes), a duplicate, a stale, 3 forged, an unknown type, a ping");
     await page.waitForFunction(([selector, count]) => document.querySelectorAll(selector).length >= count, [SHOWN, sent] as const);
 
     assert.equal(await page.evaluate(() => window.stayed), true, "no reload");
     const rows = await shownRows();
     assert.equal(rows.length, sent);
-    // The demo sends the special cases last: unknown type, forged jwt, v1a, v1, stale, duplicate (newest on top).
+    // The demo sends the special cases last: ping, unknown type, forged jwt, v1a, v1, stale, duplicate (newest on top).
     assert.deepEqual(
-      rows.slice(0, 6).map((row) => [row.outcome, row.status, row.tone]),
+      rows.slice(0, 7).map((row) => [row.outcome, row.status, row.tone]),
       [
+        ["handled", "200", "ok"],
         ["handled", "200", "ok"],
         ["rejected invalid_signature", "401", "warn"],
         ["rejected invalid_signature", "401", "warn"],
@@ -295,9 +296,10 @@ describe("delivery page in Chromium", { timeout: 60_000 }, () => {
         ["duplicate", "200", "dup"],
       ],
     );
-    assert.equal(rows[0]!.type, "model.tuned");
-    assert.equal(rows[4]!.scheme, "v1", "the stale delivery verified before its timestamp was refused");
-    assert.ok(rows.slice(6).every((row) => row.outcome === "handled" && row.status === "200" && /^msg_/.test(row.id)), "then the 27 handled ones");
+    assert.equal(rows[0]!.type, "ping");
+    assert.equal(rows[1]!.type, "model.tuned");
+    assert.equal(rows[5]!.scheme, "v1", "the stale delivery verified before its timestamp was refused");
+    assert.ok(rows.slice(7).every((row) => row.outcome === "handled" && row.status === "200" && /^msg_/.test(row.id)), "then the 27 handled ones");
     // Newest first: the same order as the feed, reversed.
     assert.deepEqual(
       rows.map((row) => row.id),

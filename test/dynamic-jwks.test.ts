@@ -1,10 +1,10 @@
 // The key source: one fetch for many deliveries, cooldown on unknown keys, stale-if-error, outages, timeouts.
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { batchSucceeded, freshId, post } from "./support/helpers.js";
+import { batchSucceeded, freshId, jwtDelivery, post, v1aDelivery } from "./support/helpers.js";
 import { clockAt, startReceiver, type Clock, type TestReceiver } from "./support/dynamic-harness.js";
-import { jwtDelivery, signJwt, v1aDelivery } from "./support/dynamic-signing.js";
-import { keySet, makeKey, startJwksServer, type JwksServer, type TestKey } from "./support/jwks-server.js";
+import { startFlakyJwksServer, type FlakyJwksServer } from "./support/flaky-jwks-server.js";
+import { keySet, makeKey, signJwt, type TestKey } from "./support/signer.js";
 import { createKeySource } from "../src/verify/jwks.js";
 import { resolveOptions, type JwksOptions } from "../src/options.js";
 import type { WebhookError } from "../src/index.js";
@@ -23,11 +23,11 @@ const v1aFor = (clock: Clock, key: TestKey = ed) => v1aDelivery(batchSucceeded()
 /** A JWKS server and a receiver using it, torn down after `body`. */
 async function withSetup(
   jwks: Omit<JwksOptions, "url">,
-  body: (ctx: { server: JwksServer; receiver: TestReceiver; clock: Clock }) => Promise<void>,
+  body: (ctx: { server: FlakyJwksServer; receiver: TestReceiver; clock: Clock }) => Promise<void>,
   keys: TestKey[] = [rsa, ed],
 ) {
   const clock = clockAt();
-  const server = await startJwksServer(keySet(...keys));
+  const server = await startFlakyJwksServer(keySet(...keys));
   const receiver = await startReceiver({ jwks: { url: server.url, audience: AUDIENCE, ...jwks } }, clock);
   try {
     await body({ server, receiver, clock });
@@ -197,7 +197,7 @@ describe("key set contents", () => {
   });
 
   test("keys are imported once per key-set version: a refresh with the same keys keeps the version", async () => {
-    const server = await startJwksServer(keySet(rsa, ed));
+    const server = await startFlakyJwksServer(keySet(rsa, ed));
     try {
       const clock = clockAt();
       const config = resolveOptions({ jwks: { url: server.url, cacheMaxAgeMs: 1_000, cooldownMs: 0 } }).jwks!;

@@ -2,10 +2,10 @@
 import { after, before, describe, mock, test } from "node:test";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { SECRET, batchSucceeded, freshId, post } from "./support/helpers.js";
+import { SECRET, batchSucceeded, freshId, jwtDelivery, post } from "./support/helpers.js";
 import { clockAt, startReceiver, type Clock, type TestReceiver } from "./support/dynamic-harness.js";
-import { jwtDelivery, signJwt } from "./support/dynamic-signing.js";
-import { keySet, makeKey, startJwksServer, type JwksServer, type TestKey } from "./support/jwks-server.js";
+import { keySet, makeKey, signJwt, type TestKey } from "./support/signer.js";
+import { startJwksServer, type JwksServer } from "../src/testing/index.js";
 
 const rsa = makeKey("RS256");
 const p256 = makeKey("ES256");
@@ -66,7 +66,7 @@ describe("valid JWT deliveries", () => {
   });
 
   test("the key set was fetched once for all of them", () => {
-    assert.equal(jwks.requests, 1);
+    assert.equal(jwks.requestCount, 1);
   });
 
   test("a token-only delivery (no webhook-id / webhook-timestamp) uses jti as the id and iat for freshness", async () => {
@@ -206,7 +206,7 @@ describe("attacks on JWT deliveries are refused with the right code and no handl
 
   test("the handler never ran and the key set was fetched once", () => {
     assert.equal(receiver.calls.length, 0);
-    assert.ok(jwks.requests >= 1);
+    assert.ok(jwks.requestCount >= 1);
   });
 });
 
@@ -332,12 +332,12 @@ describe("JWT key rotation", () => {
     const deliver = (key: TestKey) => post(receiver.url, delivery(clock, signJwt(claims(clock), { key })));
     try {
       assert.equal((await deliver(current)).status, 200);
-      server.serve(keySet(current, next));
+      server.setKeys(keySet(current, next));
       clock.advance(31_000);
       assert.equal((await deliver(next)).status, 200);
-      assert.equal(server.requests, 2);
+      assert.equal(server.requestCount, 2);
       assert.equal((await deliver(current)).status, 200);
-      assert.equal(server.requests, 2);
+      assert.equal(server.requestCount, 2);
     } finally {
       await receiver.close();
       await server.close();

@@ -2,10 +2,10 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { SECRET, batchSucceeded, freshId, hmacSignature, post, signedDelivery } from "./support/helpers.js";
+import { SECRET, batchSucceeded, freshId, post, signedDelivery, v1aDelivery } from "./support/helpers.js";
 import { clockAt, startReceiver, type TestReceiver } from "./support/dynamic-harness.js";
-import { v1aDelivery, v1aSignature } from "./support/dynamic-signing.js";
-import { keySet, makeKey, startJwksServer, type JwksServer } from "./support/jwks-server.js";
+import { hmacSignature, keySet, makeKey, v1aSignature } from "./support/signer.js";
+import { startJwksServer, type JwksServer } from "../src/testing/index.js";
 
 // Gemini reportedly publishes three Ed25519 keys without key ids.
 const published = [makeKey("EdDSA", null), makeKey("EdDSA", null), makeKey("EdDSA", null)];
@@ -48,7 +48,7 @@ describe("v1a deliveries", () => {
       published.map((key) => thumbprint(key.jwk)),
     );
     assert.equal(calls[0]!.ctx.secretIndex, undefined);
-    assert.equal(jwks.requests, 1, "the key set is fetched once and cached");
+    assert.equal(jwks.requestCount, 1, "the key set is fetched once and cached");
   });
 
   test("a key's kid names it when the set gives one", async () => {
@@ -154,7 +154,7 @@ describe("only configured schemes are accepted", () => {
       assert.equal(answer.status, 401);
       assert.equal(answer.json.error, "invalid_signature");
       assert.equal(receiver.calls.length, 0);
-      assert.equal(server.requests, 0);
+      assert.equal(server.requestCount, 0);
     } finally {
       await receiver.close();
       await server.close();
@@ -170,7 +170,7 @@ describe("only configured schemes are accepted", () => {
       assert.equal(answer.status, 401);
       assert.equal(answer.json.error, "invalid_signature");
       assert.equal(receiver.calls.length, 0);
-      assert.equal(server.requests, 0);
+      assert.equal(server.requestCount, 0);
       const v1a = await post(receiver.url, v1aDelivery(batchSucceeded(), published[0]!, { id: freshId(), timestamp: clock.seconds }));
       assert.equal(v1a.status, 200);
     } finally {
@@ -203,25 +203,25 @@ describe("v1a key rotation", () => {
       post(receiver.url, v1aDelivery(batchSucceeded(), key, { id: freshId(), timestamp: clock.seconds }));
     try {
       assert.equal((await deliver(oldKey)).status, 200);
-      assert.equal(server.requests, 1);
+      assert.equal(server.requestCount, 1);
 
-      server.serve(keySet(oldKey, newKey)); // Gemini publishes the next key
+      server.setKeys(keySet(oldKey, newKey)); // Gemini publishes the next key
       clock.advance(10_000);
       const early = await deliver(newKey);
       assert.equal(early.status, 401, "inside the cooldown the set is not refetched");
-      assert.equal(server.requests, 1);
+      assert.equal(server.requestCount, 1);
 
       clock.advance(25_000);
       const later = await deliver(newKey);
       assert.equal(later.status, 200, "past the cooldown, an unverifiable v1a refetches the set once");
-      assert.equal(server.requests, 2);
+      assert.equal(server.requestCount, 2);
       assert.equal((await deliver(oldKey)).status, 200, "both keys verify during the overlap");
 
-      server.serve(keySet(newKey)); // the old key is retired
+      server.setKeys(keySet(newKey)); // the old key is retired
       clock.advance(600_000);
       assert.equal((await deliver(oldKey)).status, 401, "once the cache expires, the retired key no longer verifies");
       assert.equal((await deliver(newKey)).status, 200);
-      assert.equal(server.requests, 3);
+      assert.equal(server.requestCount, 3);
     } finally {
       await receiver.close();
       await server.close();

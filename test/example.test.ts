@@ -53,7 +53,8 @@ describe("example app demo", () => {
       schemes.map((scheme) => [scheme, "401", "invalid_signature", "(not called)", "ok"]),
     );
     assert.deepEqual(special("unknown type"), [["v1", "200", "received", "a type this app has no handler for", "ok"]]);
-    assert.equal(rows.length, GEMINI_EVENT_TYPES.length * schemes.length + 3 + schemes.length); // + duplicate, stale, unknown, a forgery per scheme
+    assert.deepEqual(special("ping (guessed type)"), [["v1", "200", "received", "a type this app has no handler for", "ok"]]);
+    assert.equal(rows.length, GEMINI_EVENT_TYPES.length * schemes.length + 4 + schemes.length); // + duplicate, stale, unknown, ping, a forgery per scheme
     assert.match(output, /Rejections counted by reason \(onLifecycle\): .*invalid_signature × \d/);
     assert.match(output, /Everything behaved as expected\.\n$/);
   });

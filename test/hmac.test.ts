@@ -11,7 +11,7 @@ import { geminiWebhooks } from "../src/index.js";
 import { createHmacVerifier } from "../src/verify/hmac.js";
 import { parseSignatureHeader } from "../src/verify/signature-list.js";
 import { callMiddleware } from "./support/fake-http.js";
-import { hmacSignature } from "./support/helpers.js";
+import { hmacSignature } from "./support/signer.js";
 
 const vectors = JSON.parse(readFileSync(new URL("./fixtures/standard-webhooks-vectors.json", import.meta.url), "utf8"));
 const official = vectors.official[0] as { secret: string; id: string; timestamp: number; payload: string; expected_signature: string };

@@ -19,11 +19,11 @@ import {
   wireOf,
   type Mutation,
   type SchemeUnderTest,
-  type SignedDelivery,
+  type GenuineDelivery,
   type Target,
   type WireRequest,
 } from "./support/adversary.js";
-import { signJwt } from "./support/dynamic-signing.js";
+import { signJwt } from "./support/signer.js";
 
 const ID = "webhook-id";
 const TS = "webhook-timestamp";
@@ -32,7 +32,7 @@ const NAMES = [ID, TS, SIG] as const;
 
 type Lines = WireRequest["headers"];
 
-function edit(d: SignedDelivery, change: (lines: Lines) => Lines, body = d.body): WireRequest {
+function edit(d: GenuineDelivery, change: (lines: Lines) => Lines, body = d.body): WireRequest {
   return { headers: change(wireOf(d).headers), body };
 }
 const without = (name: string) => (lines: Lines) => lines.filter(([n]) => n !== name);
@@ -40,10 +40,10 @@ const replaced = (name: string, value: string) => (lines: Lines) => lines.map(([
 const renamed = (name: string, to: string) => (lines: Lines) => lines.map(([n, v]): [string, string] => [n === name ? to : n, v]);
 const repeated = (name: string, value: string) => (lines: Lines) => [...lines, [name, value] as [string, string]];
 
-function valueOf(d: SignedDelivery, scheme: SchemeUnderTest): string {
+function valueOf(d: GenuineDelivery, scheme: SchemeUnderTest): string {
   return d.signature.slice(scheme.prefix.length);
 }
-function withSignature(d: SignedDelivery, signature: string, body = d.body): WireRequest {
+function withSignature(d: GenuineDelivery, signature: string, body = d.body): WireRequest {
   return edit(d, replaced(SIG, signature), body);
 }
 /** A different character at `index` that keeps the string in the same alphabet class where possible. */
@@ -126,7 +126,7 @@ function headerMutations(): Mutation[] {
   return list;
 }
 
-function idMutations(sample: SignedDelivery): Mutation[] {
+function idMutations(sample: GenuineDelivery): Mutation[] {
   const list: Mutation[] = [];
   for (let index = 0; index < sample.id.length; index++) {
     list.push({ name: `${ID} char ${index} changed`, legit: false, apply: (d) => edit(d, replaced(ID, changeCharAt(d.id, index))) });
@@ -141,7 +141,7 @@ function idMutations(sample: SignedDelivery): Mutation[] {
   return list;
 }
 
-function timestampMutations(sample: SignedDelivery): Mutation[] {
+function timestampMutations(sample: GenuineDelivery): Mutation[] {
   const list: Mutation[] = [];
   for (let index = 0; index < sample.timestamp.length; index++) {
     list.push({ name: `${TS} digit ${index} changed`, legit: false, apply: (d) => edit(d, replaced(TS, changeCharAt(d.timestamp, index))) });
@@ -184,7 +184,7 @@ function signatureMutations(): Mutation[] {
     { name: "signature of another timestamp", legit: false, apply: async (d, s) => withSignature(d, s.prefix + (await s.sign(d.id, String(Number(d.timestamp) - 1), d.body))) },
     { name: "signature of another body", legit: false, apply: async (d, s) => withSignature(d, s.prefix + (await s.sign(d.id, d.timestamp, Buffer.from('{"type":"batch.failed"}')))) },
     { name: "signature: decoys only", legit: false, apply: (d, s) => withSignature(d, `${decoy(s)} v2,Zm9v ${decoy(s)}`) },
-    { name: "signature entries glued with a comma, no space", legit: false, apply: (d, s) => withSignature(d, `v2,Zm9v,${d.signature}`) },
+    { name: "signature entries glued with a comma, no space", legit: false, apply: (d) => withSignature(d, `v2,Zm9v,${d.signature}`) },
     {
       name: "signature: decoy entry before the genuine one",
       legit: true,
@@ -227,7 +227,7 @@ function signatureMutations(): Mutation[] {
 }
 
 /** The time the delivery's signature vouches for: `webhook-timestamp`, or what the scheme signs instead. */
-function signedTime(scheme: SchemeUnderTest, wire: WireRequest, d: SignedDelivery): number {
+function signedTime(scheme: SchemeUnderTest, wire: WireRequest, d: GenuineDelivery): number {
   const signature = wire.headers.filter(([n]) => n.toLowerCase() === SIG).map(([, v]) => v).join(" ");
   return scheme.signedTimestamp?.(signature) ?? Number(d.timestamp);
 }
@@ -240,7 +240,7 @@ function swapCase(text: string): string {
   return [...text].map((c) => (c === c.toUpperCase() ? c.toLowerCase() : c.toUpperCase())).join("");
 }
 
-function bodyMutations(sample: SignedDelivery): Mutation[] {
+function bodyMutations(sample: GenuineDelivery): Mutation[] {
   const text = sample.body.toString("utf8");
   const positions: Array<[string, number]> = [
     ["first", 0],
@@ -250,7 +250,7 @@ function bodyMutations(sample: SignedDelivery): Mutation[] {
   const list: Mutation[] = positions.map(([label, index]) => ({
     name: `body: ${label} byte flipped`,
     legit: false,
-    apply: (d: SignedDelivery) => edit(d, (l) => l, flipByte(d.body, index)),
+    apply: (d: GenuineDelivery) => edit(d, (l) => l, flipByte(d.body, index)),
   }));
   const changes: Array<[string, (body: Buffer) => Buffer]> = [
     ["newline appended", (b) => Buffer.concat([b, Buffer.from("\n")])],
@@ -340,8 +340,8 @@ function jwtMutations(): Mutation[] {
       });
     }
   }
-  const token = (d: SignedDelivery, options: Parameters<typeof signJwt>[1]) => signJwt(jwtClaims(d.id, d.timestamp, d.body), options);
-  const headerChanges: Array<[string, (d: SignedDelivery) => string]> = [
+  const token = (d: GenuineDelivery, options: Parameters<typeof signJwt>[1]) => signJwt(jwtClaims(d.id, d.timestamp, d.body), options);
+  const headerChanges: Array<[string, (d: GenuineDelivery) => string]> = [
     ['alg "none", no signature', (d) => token(d, { alg: "none", kid: RSA_KEY.kid })],
     ["alg HS256 keyed with the trusted public key (key confusion)", (d) => token(d, { alg: "HS256", kid: RSA_KEY.kid, hmacSecret: RSA_KEY.publicKey.export({ type: "spki", format: "pem" }) as string })],
     ["alg RS512 declared, not allow-listed", (d) => token(d, { key: RSA_KEY, header: { alg: "RS512" } })],
@@ -384,7 +384,7 @@ function jwtMutations(): Mutation[] {
 }
 
 /** Every mutation for `scheme`, the control (the genuine delivery itself) first. */
-function mutationsFor(scheme: SchemeUnderTest, sample: SignedDelivery): Mutation[] {
+function mutationsFor(scheme: SchemeUnderTest, sample: GenuineDelivery): Mutation[] {
   const control: Mutation = { name: "control: the genuine delivery, unchanged", legit: true, why: "it is genuine", apply: (d) => wireOf(d) };
   const extra = scheme === JWT_SCHEME ? jwtMutations() : [];
   const all = [control, ...headerMutations(), ...idMutations(sample), ...timestampMutations(sample), ...signatureMutations(), ...extra];

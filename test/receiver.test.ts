@@ -8,12 +8,12 @@ import {
   SECRET,
   batchSucceeded,
   freshId,
-  hmacSignature,
   listen,
   post,
   signedDelivery,
   type RunningServer,
 } from "./support/helpers.js";
+import { hmacSignature } from "./support/signer.js";
 
 const NOW_S = 1_800_000_000;
 const now = () => NOW_S * 1000;

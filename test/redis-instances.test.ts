@@ -5,7 +5,7 @@ import { fork, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { fileURLToPath } from "node:url";
 import { after, before, describe, test } from "node:test";
-import { batchSucceeded, freshId, post, signedDelivery, type Answer } from "./support/helpers.js";
+import { batchSucceeded, freshId, post, signedDelivery, tally } from "./support/helpers.js";
 import { deleteKeysUnder, freshPrefix, REDIS_URL, SKIP_WITHOUT_REDIS } from "./support/redis-helpers.js";
 import { startInstance, type HandlerRun, type RunningInstance } from "./support/redis-instance.js";
 
@@ -93,13 +93,4 @@ async function inBatches<T>(count: number, width: number, call: (index: number) 
     }),
   );
   return results;
-}
-
-function tally(answers: Answer[]): Record<string, number> {
-  const counts: Record<string, number> = {};
-  for (const { status, json } of answers) {
-    const key = `${status} ${json?.status ?? json?.error}`;
-    counts[key] = (counts[key] ?? 0) + 1;
-  }
-  return counts;
 }

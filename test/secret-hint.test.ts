@@ -2,7 +2,7 @@
 // onError receives; the answer stays 401 invalid_signature, nothing is accepted, and the hint never reaches
 // the response. Hints are rate-limited so forged floods cannot turn them into CPU.
 import assert from "node:assert/strict";
-import { createHmac, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { after, before, describe, test } from "node:test";
 import express from "express";
 import { geminiWebhooks, type WebhookError } from "../src/index.js";
@@ -10,6 +10,7 @@ import { ANSWERS } from "../src/errors.js";
 import { HINT_BURST, HINTS_PER_SECOND } from "../src/verify/secret-hint.js";
 import { callMiddleware } from "./support/fake-http.js";
 import { SECRET, listen, post, type RunningServer } from "./support/helpers.js";
+import { hmacSignatureWithKey } from "./support/signer.js";
 
 const NOW = 1_800_000_000;
 const BODY = Buffer.from(JSON.stringify({ type: "batch.succeeded", data: { id: "batches/1", output_file_uri: "gs://b/r" } }));
@@ -17,7 +18,7 @@ const ENCODED = SECRET.slice("whsec_".length);
 
 /** A v1 entry made with `key` (whatever the sender derived from the secret). */
 function signWith(key: Buffer, id: string, body = BODY): string {
-  return `v1,${createHmac("sha256", key).update(`${id}.${NOW}.`).update(body).digest("base64")}`;
+  return `v1,${hmacSignatureWithKey(key, id, NOW, body)}`;
 }
 
 /** A receiver on a controllable clock that records what onError receives and what handlers see. */
@@ -121,7 +122,7 @@ describe("secret hints on a failed v1 signature", () => {
     test("status, headers and body are the plain invalid_signature answer", async () => {
       const id = "msg_hint_http";
       const timestamp = Math.floor(Date.now() / 1000);
-      const signature = `v1,${createHmac("sha256", Buffer.from(SECRET, "utf8")).update(`${id}.${timestamp}.`).update(BODY).digest("base64")}`;
+      const signature = `v1,${hmacSignatureWithKey(Buffer.from(SECRET, "utf8"), id, timestamp, BODY)}`;
       const answer = await post(`${server.url}/hooks`, {
         headers: { "content-type": "application/json", "webhook-id": id, "webhook-timestamp": String(timestamp), "webhook-signature": signature },
         body: BODY,

@@ -6,21 +6,12 @@ import { Agent } from "node:http";
 import { after, describe, test } from "node:test";
 import express from "express";
 import { geminiWebhooks, memoryStore } from "../src/index.js";
-import { NOW_SECONDS, SCHEMES, countingStore, genuine, sampleEventWithText, sendWire, startTarget, wireOf, type WireAnswer } from "./support/adversary.js";
-import { listen } from "./support/helpers.js";
+import { NOW_SECONDS, SCHEMES, countingStore, genuine, sampleEventWithText, sendWire, startTarget, wireOf } from "./support/adversary.js";
+import { listen, tally } from "./support/helpers.js";
 
 const COPIES = 500;
 const agent = new Agent({ keepAlive: true, maxSockets: COPIES });
 after(() => agent.destroy());
-
-function tally(answers: WireAnswer[]): Record<string, number> {
-  const counts: Record<string, number> = {};
-  for (const { status, json } of answers) {
-    const key = `${status} ${json?.status ?? json?.error}`;
-    counts[key] = (counts[key] ?? 0) + 1;
-  }
-  return counts;
-}
 
 /** Resolves once `count` copies were answered 409, so the handler can be held until the storm has hit. */
 function inFlightRejections(receiver: { onLifecycle(listener: (e: { code?: string }) => void): unknown }, count: number) {

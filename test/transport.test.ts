@@ -6,7 +6,7 @@ import { gzipSync } from "node:zlib";
 import { describe, test } from "node:test";
 import express from "express";
 import { captureRawBody, geminiWebhooks } from "../src/index.js";
-import { NOW_SECONDS, SCHEMES, countingStore, genuine, sampleEventWithText, sendWire, startTarget, wireOf, type SignedDelivery, type Target } from "./support/adversary.js";
+import { NOW_SECONDS, SCHEMES, countingStore, genuine, sampleEventWithText, sendWire, startTarget, wireOf, type GenuineDelivery, type Target } from "./support/adversary.js";
 import { listen } from "./support/helpers.js";
 
 interface RawAnswer {
@@ -68,7 +68,7 @@ function parseAnswer(bytes: Buffer): RawAnswer | undefined {
 }
 
 /** The request head of `d` (path, Host, webhook headers, and the framing the test chooses). */
-function head(url: string, d: SignedDelivery, framing: Record<string, string | number>): string {
+function head(url: string, d: GenuineDelivery, framing: Record<string, string | number>): string {
   const { host, pathname } = new URL(url);
   const lines = [`POST ${pathname} HTTP/1.1`, `Host: ${host}`, `webhook-id: ${d.id}`, `webhook-timestamp: ${d.timestamp}`, `webhook-signature: ${d.signature}`];
   for (const [name, value] of Object.entries(framing)) lines.push(`${name}: ${value}`);
@@ -85,7 +85,7 @@ function nextRejection(target: Target, code: string): Promise<void> {
   return new Promise((resolve) => target.receiver.onLifecycle((event) => event.code === code && resolve()));
 }
 
-async function assertNothingLeftBehind(target: Target, delivery: SignedDelivery): Promise<void> {
+async function assertNothingLeftBehind(target: Target, delivery: GenuineDelivery): Promise<void> {
   assert.deepEqual(target.runs, [], "a handler ran");
   assert.equal(target.store.outstanding.size, 0, "a claim was left behind");
   // The id was not burned: the same delivery, sent properly, is handled.
@@ -237,7 +237,7 @@ for (const scheme of SCHEMES) {
     });
 
     describe("content-encoding: compressed bodies are refused with 415 unsupported_encoding", () => {
-      async function sendCompressed(target: Target, delivery: SignedDelivery, body: Buffer, encoding: string) {
+      async function sendCompressed(target: Target, delivery: GenuineDelivery, body: Buffer, encoding: string) {
         return sendWire(target.url, { headers: [...wireOf(delivery).headers, ["content-encoding", encoding]], body });
       }
 

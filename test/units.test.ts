@@ -1,7 +1,8 @@
 // The small pure steps of the pipeline, one by one.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { memoryStore } from "../src/index.js";
+import { geminiWebhooks, memoryStore } from "../src/index.js";
+import { redisStore } from "../src/redis.js";
 import { parseEvent } from "../src/parse.js";
 import { readWebhookHeaders } from "../src/verify/headers.js";
 import { parseSignatureHeader } from "../src/verify/signature-list.js";
@@ -95,5 +96,32 @@ describe("memory store", () => {
   it("rejects bad options", () => {
     assert.throws(() => memoryStore({ max: 0 }), /max/);
     assert.throws(() => memoryStore({ ttlMs: -1 }), /ttlMs/);
+    assert.throws(() => memoryStore({ now: 5 as never }), /memoryStore: option "now" must be a function/);
+    assert.throws(() => memoryStore(null as never), /memoryStore\(options\): options must be an object/);
   });
+  it("rejects unknown options, such as a misspelt TTL that would silently keep the default", () => {
+    assert.throws(() => memoryStore({ ttl: 5_000 } as never), {
+      name: "TypeError",
+      message: 'memoryStore: unknown option "ttl" (the options are: max, ttlMs, inFlightTtlMs, now).',
+    });
+  });
+});
+
+describe("option checks name the function that was called and the option", () => {
+  const SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+  const sendCommand = async () => null;
+  const cases: Array<[string, () => unknown, string]> = [
+    ["geminiWebhooks", () => geminiWebhooks({ secret: SECRET, maxBodyBytes: 0 }), 'geminiWebhooks: option "maxBodyBytes" must be a positive number, got 0.'],
+    [
+      "geminiWebhooks jwks",
+      () => geminiWebhooks({ jwks: { audience: "a", timeoutMs: 1.5 } }),
+      'geminiWebhooks: option "jwks.timeoutMs" must be a positive whole number, got 1.5.',
+    ],
+    ["geminiWebhooks jwks", () => geminiWebhooks({ jwks: { audience: "a", cooldownMs: -1 } }), 'geminiWebhooks: option "jwks.cooldownMs" must be a number >= 0, got -1.'],
+    ["memoryStore", () => memoryStore({ max: "10" as never }), 'memoryStore: option "max" must be a positive whole number, got "10".'],
+    ["redisStore", () => redisStore({ sendCommand, ttlMs: {} as never }), 'redisStore: option "ttlMs" must be a positive whole number, got an object.'],
+  ];
+  for (const [caller, call, message] of cases) {
+    it(`${caller}: ${message}`, () => assert.throws(call, { name: "TypeError", message }));
+  }
 });

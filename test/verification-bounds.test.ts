@@ -1,17 +1,15 @@
 // What one unauthenticated request may cost, whatever the key set's size and however many entries its
 // header carries (issue 12 finding 6): public-key verifications are counted at node:crypto / WebCrypto.
 import assert from "node:assert/strict";
-import crypto, { sign as cryptoSign } from "node:crypto";
+import crypto from "node:crypto";
 import { syncBuiltinESMExports } from "node:module";
 import { after, before, describe, mock, test } from "node:test";
-import type { JSONWebKeySet } from "jose";
 import { geminiWebhooks } from "../src/index.js";
 import { MAX_V1A_ENTRIES, MAX_V1A_VERIFICATIONS } from "../src/verify/ed25519.js";
 import { MAX_JWT_ENTRIES } from "../src/verify/index.js";
 import { MAX_JWT_KEYS_PER_TOKEN } from "../src/verify/jwt.js";
 import { callMiddleware } from "./support/fake-http.js";
-import { signJwt } from "./support/dynamic-signing.js";
-import { keySet, makeKey, type TestKey } from "./support/jwks-server.js";
+import { keySet, makeKey, signJwt, v1aSignature, type TestKey } from "./support/signer.js";
 
 const NOW = 1_800_000_000;
 const AUDIENCE = "bounds";
@@ -48,7 +46,7 @@ async function checksFor(send: () => Promise<{ status: number }>): Promise<{ sta
 
 function receiverWith(keys: TestKey[]) {
   const receiver = geminiWebhooks({
-    jwks: { keys: keySet(...keys) as unknown as JSONWebKeySet, audience: AUDIENCE, cooldownMs: 0 },
+    jwks: { keys: keySet(...keys), audience: AUDIENCE, cooldownMs: 0 },
     now: () => NOW * 1000,
   });
   const handled: string[] = [];
@@ -63,8 +61,7 @@ function receiverWith(keys: TestKey[]) {
   return { send, handled };
 }
 
-const v1a = (key: TestKey, id: string, body = BODY) =>
-  `v1a,${cryptoSign(null, Buffer.concat([Buffer.from(`${id}.${NOW}.`), body]), key.privateKey).toString("base64")}`;
+const v1a = (key: TestKey, id: string, body = BODY) => `v1a,${v1aSignature(key.privateKey, id, NOW, body)}`;
 
 describe(`a set of ${KEY_COUNT} Ed25519 keys`, () => {
   const keys = Array.from({ length: KEY_COUNT }, () => makeKey("EdDSA", null));

@@ -6,7 +6,7 @@ import { sampleEvent } from "../testing/sample-event.js";
 import { signDelivery } from "../testing/sign-delivery.js";
 import { assertUsableSecret } from "../verify/hmac.js";
 import { importTestKeys, type TestJwtAlgorithm, type TestKeys } from "../testing/test-keys.js";
-import { UsageError, USAGE } from "./usage.js";
+import { positiveIntegerFlag, UsageError, USAGE } from "./usage.js";
 
 type Scheme = "v1" | "v1a" | "jwt";
 type Signer = (event: unknown, options: { id?: string; timestamp?: number }) => SignedDelivery | Promise<SignedDelivery>;
@@ -76,6 +76,7 @@ function planSend(args: string[], io: Io): SendPlan | "help" {
       algorithm: { type: "string", default: "RS256" },
       audience: { type: "string" },
       data: { type: "string", short: "d" },
+      "user-metadata": { type: "string" },
       repeat: { type: "string", short: "n", default: "1" },
       duplicate: { type: "boolean", default: false },
       id: { type: "string" },
@@ -90,7 +91,7 @@ function planSend(args: string[], io: Io): SendPlan | "help" {
   if (!values.type) throw new UsageError(`--type is required, e.g. --type batch.succeeded (documented: ${GEMINI_EVENT_TYPES.join(", ")}).`, "send");
   const scheme = values.scheme as Scheme;
   if (!SCHEMES.includes(scheme)) throw new UsageError(`--scheme must be v1, v1a or jwt, got "${values.scheme}".`, "send");
-  const repeat = positiveInteger(values.repeat!, "--repeat");
+  const repeat = positiveIntegerFlag(values.repeat!, "--repeat", "send");
   if (values.id !== undefined && repeat > 1) {
     throw new UsageError("--id cannot be combined with --repeat: each repeated delivery gets its own id (use --duplicate to resend one id).", "send");
   }
@@ -98,13 +99,13 @@ function planSend(args: string[], io: Io): SendPlan | "help" {
     url,
     type: values.type,
     scheme,
-    event: buildEvent(values.type, values.data),
+    event: withUserMetadata(buildEvent(values.type, values.data), values["user-metadata"]),
     sign: signerFor(scheme, values, io.env),
     repeat,
     duplicate: values.duplicate === true,
     id: values.id,
     timestamp: values.timestamp === undefined ? undefined : unixSeconds(values.timestamp),
-    timeoutMs: positiveInteger(values.timeout!, "--timeout"),
+    timeoutMs: positiveIntegerFlag(values.timeout!, "--timeout", "send"),
   };
 }
 
@@ -137,6 +138,21 @@ function buildEvent(type: string, dataText: string | undefined): unknown {
     return { ...sample, type };
   }
   return { type, version: "v1", timestamp: new Date().toISOString(), data: data ?? {} };
+}
+
+/** `--user-metadata '{json}'`: a dynamic webhook's metadata, at the payload's top level (where the receiver presents it). */
+function withUserMetadata(event: unknown, text: string | undefined): unknown {
+  if (text === undefined) return event;
+  let metadata: unknown;
+  try {
+    metadata = JSON.parse(text);
+  } catch {
+    throw new UsageError(`--user-metadata is not valid JSON: ${text}`, "send");
+  }
+  if (metadata === null || typeof metadata !== "object" || Array.isArray(metadata)) {
+    throw new UsageError('--user-metadata must be a JSON object, e.g. \'{"job_group":"nightly-eval"}\'.', "send");
+  }
+  return { ...(event as object), user_metadata: metadata };
 }
 
 function signerFor(scheme: Scheme, values: { secret?: string; keys?: string; algorithm?: string; audience?: string }, env: NodeJS.ProcessEnv): Signer {
@@ -226,17 +242,14 @@ function networkReason(error: unknown, timeoutMs: number): string {
 function describe(plan: SendPlan): string {
   const count = plan.repeat === 1 ? "1 delivery" : `${plan.repeat} deliveries`;
   const typeNote = isKnown(plan.type) ? "" : " (not a documented type: sent with --data as its data)";
-  return `${count} of ${plan.type}${typeNote}, scheme ${plan.scheme}${plan.duplicate ? ", each sent twice with the same webhook-id" : ""},`;
+  const metadataNote = (plan.event as { user_metadata?: unknown }).user_metadata !== undefined ? " with user_metadata" : "";
+  return `${count} of ${plan.type}${typeNote}${metadataNote}, scheme ${plan.scheme}${plan.duplicate ? ", each sent twice with the same webhook-id" : ""},`;
 }
 
 function isKnown(type: string): boolean {
   return GEMINI_EVENT_TYPES.includes(canonicalEventType(type) as GeminiEventType);
 }
 
-function positiveInteger(text: string, name: string): number {
-  if (!/^\d+$/.test(text) || Number(text) < 1) throw new UsageError(`${name} must be a positive whole number, got "${text}".`, "send");
-  return Number(text);
-}
 
 function unixSeconds(text: string): number {
   if (!/^\d{1,11}$/.test(text)) throw new UsageError(`--timestamp must be Unix seconds (e.g. ${Math.floor(Date.now() / 1000)}), got "${text}".`, "send");

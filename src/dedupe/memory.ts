@@ -1,4 +1,5 @@
 import { LRUCache } from "lru-cache";
+import { positiveInteger, rejectUnknownOptions } from "../option-checks.js";
 import type { ClaimResult, DedupeStore } from "./store.js";
 
 const HOUR_MS = 60 * 60 * 1000;
@@ -16,14 +17,21 @@ export interface MemoryStoreOptions {
 
 type State = "in-flight" | "done";
 
+const KNOWN_OPTIONS = new Set<string>(["max", "ttlMs", "inFlightTtlMs", "now"]);
+
 /**
  * The default store: one process's memory, bounded by `max`. It forgets on restart and is not shared
  * between instances; use the Redis store behind a load balancer.
  */
 export function memoryStore(options: MemoryStoreOptions = {}): DedupeStore {
-  const max = positiveInteger(options.max ?? 100_000, "max");
-  const ttlMs = positiveInteger(options.ttlMs ?? 25 * HOUR_MS, "ttlMs");
-  const inFlightTtlMs = positiveInteger(options.inFlightTtlMs ?? 60_000, "inFlightTtlMs");
+  if (options === null || typeof options !== "object") {
+    throw new TypeError("memoryStore(options): options must be an object, e.g. { max: 100_000 }, or left out.");
+  }
+  // A misspelt option (e.g. "ttl") would otherwise be ignored, silently keeping the default.
+  rejectUnknownOptions(options, KNOWN_OPTIONS, "memoryStore");
+  const max = positiveInteger(options.max ?? 100_000, "max", "memoryStore");
+  const ttlMs = positiveInteger(options.ttlMs ?? 25 * HOUR_MS, "ttlMs", "memoryStore");
+  const inFlightTtlMs = positiveInteger(options.inFlightTtlMs ?? 60_000, "inFlightTtlMs", "memoryStore");
   // No ttlAutopurge: expired entries are dropped lazily on read or by LRU eviction (a timer per entry is costly).
   const clock = options.now === undefined ? undefined : checkClock(options.now);
   // An injected clock is read on every check: lru-cache's default 1 ms time cache would hide a jump.
@@ -48,13 +56,6 @@ export function memoryStore(options: MemoryStoreOptions = {}): DedupeStore {
 }
 
 function checkClock(now: unknown): () => number {
-  if (typeof now !== "function") throw new TypeError("memoryStore: now must be a function returning ms.");
+  if (typeof now !== "function") throw new TypeError('memoryStore: option "now" must be a function returning ms.');
   return now as () => number;
-}
-
-function positiveInteger(value: number, name: string): number {
-  if (!Number.isSafeInteger(value) || value <= 0) {
-    throw new TypeError(`memoryStore: ${name} must be a positive integer, got ${String(value)}.`);
-  }
-  return value;
 }

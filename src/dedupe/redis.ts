@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { positiveInteger, rejectUnknownOptions } from "../option-checks.js";
 import type { ClaimResult, DedupeStore } from "./store.js";
 
 const HOUR_MS = 60 * 60 * 1000;
@@ -71,9 +72,7 @@ export function redisStore(options: RedisStoreOptions): RedisDedupeStore {
   if (options === null || typeof options !== "object") {
     throw new TypeError("redisStore(options): options must be an object, e.g. { sendCommand: (...args) => redis.call(...args) }.");
   }
-  for (const name of Object.keys(options)) {
-    if (!KNOWN_OPTIONS.has(name)) throw new TypeError(`redisStore: unknown option "${name}".`);
-  }
+  rejectUnknownOptions(options, KNOWN_OPTIONS, "redisStore");
   const { sendCommand } = options;
   if (typeof sendCommand !== "function") {
     throw new TypeError(
@@ -83,9 +82,9 @@ export function redisStore(options: RedisStoreOptions): RedisDedupeStore {
   }
   const prefix = options.prefix ?? "gemini-webhooks:";
   if (typeof prefix !== "string") throw new TypeError('redisStore: option "prefix" must be a string.');
-  const ttlMs = positiveInteger(options.ttlMs ?? 25 * HOUR_MS, "ttlMs");
-  const inFlightTtlMs = positiveInteger(options.inFlightTtlMs ?? 60_000, "inFlightTtlMs");
-  const commandTimeoutMs = positiveInteger(options.commandTimeoutMs ?? 2_000, "commandTimeoutMs");
+  const ttlMs = positiveInteger(options.ttlMs ?? 25 * HOUR_MS, "ttlMs", "redisStore");
+  const inFlightTtlMs = positiveInteger(options.inFlightTtlMs ?? 60_000, "inFlightTtlMs", "redisStore");
+  const commandTimeoutMs = positiveInteger(options.commandTimeoutMs ?? 2_000, "commandTimeoutMs", "redisStore");
   const ttl = String(ttlMs);
   const inFlightTtl = String(inFlightTtlMs);
 
@@ -177,11 +176,4 @@ function text(reply: unknown): string | null {
   if (typeof reply === "string") return reply;
   if (reply instanceof Uint8Array) return Buffer.from(reply).toString("utf8");
   return String(reply);
-}
-
-function positiveInteger(value: number, name: string): number {
-  if (!Number.isSafeInteger(value) || value <= 0) {
-    throw new TypeError(`redisStore: ${name} must be a positive integer (ms), got ${String(value)}.`);
-  }
-  return value;
 }

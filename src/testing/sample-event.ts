@@ -2,11 +2,16 @@ import type { GeminiEvent, GeminiEventDataMap, GeminiEventType } from "../events
 import { GEMINI_EVENT_TYPES } from "../events.js";
 
 /** What may be changed in a sample: top-level fields, and any `data` fields (merged over the sample's). */
-export interface SampleEventOverrides<T extends GeminiEventType> {
+export interface SampleEventOverrides<T extends GeminiEventType, M extends Record<string, unknown> = Record<string, unknown>> {
   version?: string;
   /** When the event happened (RFC 3339). */
   timestamp?: string;
   data?: Partial<GeminiEventDataMap[T]> & Record<string, unknown>;
+  /**
+   * The `user_metadata` of a dynamic webhook (`webhook_config.user_metadata`), set at the payload's top
+   * level, where the receiver presents it (`event.user_metadata`). Absent by default, as on static webhooks.
+   */
+  user_metadata?: M;
 }
 
 // Realistic values in the shapes the Gemini docs publish (thin payloads: ids and URIs, no results).
@@ -24,16 +29,25 @@ const SAMPLE_DATA: { [T in GeminiEventType]: GeminiEventDataMap[T] } = {
 
 /**
  * A realistic payload for a documented event type, typed as the handler will receive it:
- * `sampleEvent("batch.failed", { data: { error_code: "DEADLINE_EXCEEDED" } })`.
+ * `sampleEvent("batch.failed", { data: { error_code: "DEADLINE_EXCEEDED" } })`, and with a dynamic webhook's
+ * metadata: `sampleEvent("batch.succeeded", { user_metadata: { job_group: "nightly-eval" } })`.
  */
-export function sampleEvent<T extends GeminiEventType>(type: T, overrides: SampleEventOverrides<T> = {}): GeminiEvent<T> {
+export function sampleEvent<T extends GeminiEventType, M extends Record<string, unknown> = Record<string, unknown>>(
+  type: T,
+  overrides: SampleEventOverrides<T, M> = {},
+): GeminiEvent<T, M> {
   if (!GEMINI_EVENT_TYPES.includes(type)) {
     throw new TypeError(`sampleEvent: unknown event type "${String(type)}"; expected one of ${GEMINI_EVENT_TYPES.join(", ")}.`);
+  }
+  const { user_metadata } = overrides;
+  if (user_metadata !== undefined && (typeof user_metadata !== "object" || user_metadata === null || Array.isArray(user_metadata))) {
+    throw new TypeError("sampleEvent: user_metadata must be an object, e.g. { job_group: \"nightly-eval\" }.");
   }
   return {
     type,
     version: overrides.version ?? "v1",
     timestamp: overrides.timestamp ?? "2026-01-22T12:00:00Z",
     data: { ...SAMPLE_DATA[type], ...overrides.data },
-  } as GeminiEvent<T>;
+    ...(user_metadata !== undefined && { user_metadata }),
+  } as GeminiEvent<T, M>;
 }

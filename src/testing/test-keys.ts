@@ -18,7 +18,7 @@ export interface CreateTestKeysOptions {
   issuer?: string;
 }
 
-/** Options of `signJwt`, besides the delivery's id and timestamp. */
+/** Options of `keys.signJwt`, besides the delivery's id and timestamp. */
 export interface SignJwtOptions extends DeliveryOptions {
   /** Which key signs. Default `"RS256"` (what the Gemini docs describe). */
   algorithm?: TestJwtAlgorithm;
@@ -85,21 +85,6 @@ export function importTestKeys(json: TestKeysJson): TestKeys {
   }
   if (!found.EdDSA || !found.RS256 || !found.ES256) throw new TypeError("importTestKeys: expected an Ed25519, an RSA and a P-256 key.");
   return buildTestKeys(found as Record<TestJwtAlgorithm, KeyObject>, json.audience, json.issuer);
-}
-
-/** Signs `event` as a `v1a` delivery with `keys` (same as `keys.signV1a(event, options)`). */
-export function signV1a(event: unknown, options: DeliveryOptions & { keys: TestKeys }): SignedDelivery {
-  return requireKeys(options, "signV1a").signV1a(event, options);
-}
-
-/** Signs `event` as a JWT delivery with `keys` (same as `keys.signJwt(event, options)`). */
-export function signJwt(event: unknown, options: SignJwtOptions & { keys: TestKeys }): Promise<SignedDelivery> {
-  return requireKeys(options, "signJwt").signJwt(event, options);
-}
-
-function requireKeys(options: { keys?: TestKeys } | undefined, name: string): TestKeys {
-  if (typeof options?.keys?.signV1a !== "function") throw new TypeError(`${name}(event, { keys }): keys must come from createTestKeys().`);
-  return options.keys;
 }
 
 function algorithmOf(key: KeyObject): TestJwtAlgorithm {

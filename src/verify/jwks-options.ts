@@ -1,5 +1,5 @@
 import type { JSONWebKeySet, JWK, JWTPayload } from "jose";
-import { nonNegative, positive, positiveInteger } from "../option-checks.js";
+import { nonNegative, positive, positiveInteger, rejectUnknownOptions } from "../option-checks.js";
 
 /** Gemini's published key set for dynamic (per-request) webhooks. */
 export const GEMINI_JWKS_URL = "https://generativelanguage.googleapis.com/.well-known/jwks.json";
@@ -83,9 +83,7 @@ export function resolveJwks(jwks: JwksOptions | undefined): JwksConfig | undefin
   if (jwks === null || typeof jwks !== "object" || Array.isArray(jwks)) {
     throw new TypeError('geminiWebhooks: option "jwks" must be an object, e.g. { audience: "my-service" }.');
   }
-  for (const name of Object.keys(jwks)) {
-    if (!KNOWN_JWKS_OPTIONS.has(name)) throw new TypeError(`geminiWebhooks: unknown option "jwks.${name}".`);
-  }
+  rejectUnknownOptions(jwks, KNOWN_JWKS_OPTIONS, "geminiWebhooks", "jwks.");
   if (jwks.url !== undefined && jwks.keys !== undefined) {
     throw new TypeError('geminiWebhooks: options "jwks.url" and "jwks.keys" exclude each other: give a URL or a key set.');
   }
@@ -99,10 +97,10 @@ export function resolveJwks(jwks: JwksOptions | undefined): JwksConfig | undefin
     keys,
     issuer: stringList(jwks.issuer, "jwks.issuer"),
     algorithms: resolveAlgorithms(jwks.algorithms),
-    cacheMaxAgeMs: positive(jwks.cacheMaxAgeMs ?? 600_000, "jwks.cacheMaxAgeMs"),
-    cooldownMs: nonNegative(jwks.cooldownMs ?? 30_000, "jwks.cooldownMs"),
-    timeoutMs: positiveInteger(jwks.timeoutMs ?? 5_000, "jwks.timeoutMs"),
-    staleIfErrorMs: nonNegative(jwks.staleIfErrorMs ?? 24 * 60 * 60 * 1000, "jwks.staleIfErrorMs"),
+    cacheMaxAgeMs: positive(jwks.cacheMaxAgeMs ?? 600_000, "jwks.cacheMaxAgeMs", "geminiWebhooks"),
+    cooldownMs: nonNegative(jwks.cooldownMs ?? 30_000, "jwks.cooldownMs", "geminiWebhooks"),
+    timeoutMs: positiveInteger(jwks.timeoutMs ?? 5_000, "jwks.timeoutMs", "geminiWebhooks"),
+    staleIfErrorMs: nonNegative(jwks.staleIfErrorMs ?? 24 * 60 * 60 * 1000, "jwks.staleIfErrorMs", "geminiWebhooks"),
     verifyClaims: jwks.verifyClaims,
   });
 }

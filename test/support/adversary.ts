@@ -1,13 +1,11 @@
 // Tools for the adversarial suites: a wire-level HTTP client (duplicate headers, exact header-name case,
 // chunked or trickled bodies), the schemes under test as table entries, and a store that counts claims.
-import { createHash, sign as cryptoSign } from "node:crypto";
+import { createHash } from "node:crypto";
 import { Agent, request } from "node:http";
 import express from "express";
-import type { JSONWebKeySet } from "jose";
 import { geminiWebhooks, memoryStore, type DedupeStore, type GeminiWebhooks, type GeminiWebhooksOptions } from "../../src/index.js";
-import { signJwt } from "./dynamic-signing.js";
-import { SECRET, hmacSignature, listen, type RunningServer } from "./helpers.js";
-import { keySet, makeKey, type TestKey } from "./jwks-server.js";
+import { OTHER_SECRET, SECRET, listen, type RunningServer } from "./helpers.js";
+import { hmacSignature, keySet, makeKey, signJwt, v1aSignature } from "./signer.js";
 
 /** A fixed "now" for every adversarial test (Unix seconds): signatures, tolerance and replays are exact. */
 export const NOW_SECONDS = 1_800_000_000;
@@ -53,7 +51,7 @@ export function sendWire(url: string, wire: WireRequest, agent: Agent = keepAliv
 }
 
 /** A delivery as the sender made it, before any mutation. */
-export interface SignedDelivery {
+export interface GenuineDelivery {
   id: string;
   /** `webhook-timestamp` as sent. */
   timestamp: string;
@@ -63,7 +61,7 @@ export interface SignedDelivery {
 }
 
 /** The three headers plus content-type, in the order a sender writes them. */
-export function wireOf(d: SignedDelivery): WireRequest {
+export function wireOf(d: GenuineDelivery): WireRequest {
   return {
     headers: [
       ["content-type", "application/json"],
@@ -100,14 +98,12 @@ export interface SchemeUnderTest {
   signedTimestamp?: (signature: string) => number | undefined;
 }
 
-export const WRONG_SECRET = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD";
-
 export const V1_SCHEME: SchemeUnderTest = {
   name: "v1 (HMAC-SHA256, static secret)",
   receiverOptions: { secret: SECRET },
   prefix: "v1,",
   sign: (id, timestamp, body) => hmacSignature(SECRET, id, timestamp, body),
-  signWithWrongKey: (id, timestamp, body) => hmacSignature(WRONG_SECRET, id, timestamp, body),
+  signWithWrongKey: (id, timestamp, body) => hmacSignature(OTHER_SECRET, id, timestamp, body),
   bindsBody: true,
 };
 
@@ -120,16 +116,12 @@ export const WRONG_RSA_KEY = makeKey("RS256", "gemini-rsa-1");
 export const JWT_AUDIENCE = "https://hooks.example.com/gemini";
 export const JWT_ISSUER = "https://generativelanguage.googleapis.com";
 
-function v1aSign(key: TestKey, id: string, timestamp: string, body: Buffer): string {
-  return cryptoSign(null, Buffer.concat([Buffer.from(`${id}.${timestamp}.`), body]), key.privateKey).toString("base64");
-}
-
 export const V1A_SCHEME: SchemeUnderTest = {
   name: "v1a (Ed25519, JWKS)",
-  receiverOptions: { jwks: { keys: keySet(ED25519_KEY) as unknown as JSONWebKeySet } },
+  receiverOptions: { jwks: { keys: keySet(ED25519_KEY) } },
   prefix: "v1a,",
-  sign: (id, timestamp, body) => v1aSign(ED25519_KEY, id, timestamp, body),
-  signWithWrongKey: (id, timestamp, body) => v1aSign(WRONG_ED25519_KEY, id, timestamp, body),
+  sign: (id, timestamp, body) => v1aSignature(ED25519_KEY.privateKey, id, timestamp, body),
+  signWithWrongKey: (id, timestamp, body) => v1aSignature(WRONG_ED25519_KEY.privateKey, id, timestamp, body),
   bindsBody: true,
 };
 
@@ -148,7 +140,7 @@ export function jwtClaims(id: string, timestamp: string, body: Buffer): Record<s
 
 export const JWT_SCHEME: SchemeUnderTest = {
   name: "JWT (RS256, JWKS)",
-  receiverOptions: { jwks: { keys: keySet(RSA_KEY) as unknown as JSONWebKeySet, audience: JWT_AUDIENCE, issuer: JWT_ISSUER } },
+  receiverOptions: { jwks: { keys: keySet(RSA_KEY), audience: JWT_AUDIENCE, issuer: JWT_ISSUER } },
   prefix: "",
   sign: (id, timestamp, body) => signJwt(jwtClaims(id, timestamp, body), { key: RSA_KEY }),
   signWithWrongKey: (id, timestamp, body) => signJwt(jwtClaims(id, timestamp, body), { key: WRONG_RSA_KEY }),
@@ -184,7 +176,7 @@ export interface Mutation {
   legit: boolean;
   /** Why a legit variation is legit (printed in the report). */
   why?: string;
-  apply(d: SignedDelivery, scheme: SchemeUnderTest): WireRequest | Promise<WireRequest>;
+  apply(d: GenuineDelivery, scheme: SchemeUnderTest): WireRequest | Promise<WireRequest>;
 }
 
 let sequence = 0;
@@ -199,7 +191,7 @@ export async function genuine(
   scheme: SchemeUnderTest,
   event: unknown,
   { id = nextId(), timestamp = String(NOW_SECONDS) }: { id?: string; timestamp?: string } = {},
-): Promise<SignedDelivery> {
+): Promise<GenuineDelivery> {
   const body = Buffer.isBuffer(event) ? event : Buffer.from(typeof event === "string" ? event : JSON.stringify(event), "utf8");
   return { id, timestamp, body, signature: `${scheme.prefix}${await scheme.sign(id, timestamp, body)}` };
 }

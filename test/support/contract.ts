@@ -4,9 +4,8 @@ import assert from "node:assert/strict";
 import { request as httpRequest, Agent } from "node:http";
 import { after, before, describe, it } from "node:test";
 import { geminiWebhooks, type DeliveryContext, type GeminiWebhooks, type WebhookError } from "../../src/index.js";
-import { jwtDelivery, signJwt, v1aDelivery } from "./dynamic-signing.js";
-import { OTHER_SECRET, SECRET, batchSucceeded, freshId, signedDelivery, type Delivery } from "./helpers.js";
-import { keySet, makeKey } from "./jwks-server.js";
+import { OTHER_SECRET, SECRET, batchSucceeded, freshId, jwtDelivery, signedDelivery, v1aDelivery, type Delivery } from "./helpers.js";
+import { keySet, makeKey, signJwt } from "./signer.js";
 
 export interface DoorRequest {
   method?: string;

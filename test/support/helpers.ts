@@ -1,9 +1,9 @@
-// Shared test utilities: real servers on loopback and deliveries signed by independent code (node:crypto).
-import { createHmac } from "node:crypto";
+// Shared test utilities: real servers on loopback, and deliveries signed by the independent signer (./signer.ts).
 import type { AddressInfo } from "node:net";
 import { createServer, type RequestListener, type Server } from "node:http";
 import express5 from "express";
 import express4 from "express4";
+import { hmacSignature, v1aSignature, type TestKey } from "./signer.js";
 
 export const SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 export const OTHER_SECRET = "whsec_C2FVsBQIhrscChlQIMV+b5sSYspob7oD";
@@ -40,12 +40,6 @@ export function listen(app: RequestListener): Promise<RunningServer> {
   });
 }
 
-/** base64(HMAC-SHA256(key, `${id}.${timestamp}.${body}`)), key = base64-decode(secret without whsec_). */
-export function hmacSignature(secret: string, id: string, timestamp: number | string, body: string | Buffer): string {
-  const key = Buffer.from(secret.replace(/^whsec_/, ""), "base64");
-  return createHmac("sha256", key).update(`${id}.${timestamp}.`).update(body).digest("base64");
-}
-
 let counter = 0;
 export function freshId(): string {
   return `msg_test_${process.pid}_${Date.now()}_${++counter}`;
@@ -78,6 +72,19 @@ export function signedDelivery(
   return standardDelivery(event, id, timestamp, (body) => `v1,${hmacSignature(secret, id, timestamp, body)}`);
 }
 
+/** A `v1a`-signed delivery. */
+export function v1aDelivery(event: unknown, key: TestKey, { id, timestamp }: { id: string; timestamp: number }): Delivery {
+  return standardDelivery(event, id, timestamp, (body) => `v1a,${v1aSignature(key.privateKey, id, timestamp, body)}`);
+}
+
+/** A delivery whose webhook-signature is `token`; webhook-id / webhook-timestamp only when given. */
+export function jwtDelivery(token: string, body: unknown, { id, timestamp }: { id?: string; timestamp?: number } = {}): Delivery {
+  const headers: Record<string, string> = { "content-type": "application/json", "webhook-signature": token };
+  if (id !== undefined) headers["webhook-id"] = id;
+  if (timestamp !== undefined) headers["webhook-timestamp"] = String(timestamp);
+  return { body: typeof body === "string" ? body : JSON.stringify(body), headers };
+}
+
 export function batchSucceeded(id = "batches/123"): object {
   return {
     type: "batch.succeeded",
@@ -104,4 +111,14 @@ export async function post(url: string, delivery: Delivery | { headers: Record<s
     json = text;
   }
   return { status: response.status, headers: response.headers, json };
+}
+
+/** How many answers there were of each kind, e.g. `{ "200 received": 1, "200 duplicate": 499 }`. */
+export function tally(answers: ReadonlyArray<{ status: number; json: any }>): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const { status, json } of answers) {
+    const key = `${status} ${json?.status ?? json?.error}`;
+    counts[key] = (counts[key] ?? 0) + 1;
+  }
+  return counts;
 }

@@ -48,6 +48,7 @@ webhooks.onAny((event: AnyGeminiEvent) => {
     const uri: string = narrowed.data.output_file_uri;
     return uri;
   }
+  return undefined;
 });
 
 webhooks.onError((error) => {

@@ -1,40 +1,10 @@
-// A JWKS endpoint on loopback for the dynamic-webhook tests: serves a key set it can swap, counts
-// requests, and can be switched off (503), made slow, or made to serve garbage.
+// A JWKS endpoint on loopback that the key-set tests can break: switched off (503), made slow, made to
+// serve garbage or any body at all (private keys, secret keys). The public startJwksServer
+// (src/testing/jwks-server.ts) serves well-formed public key sets only, which is what the other suites use.
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { generateKeyPairSync, type KeyObject } from "node:crypto";
 
-export interface TestKey {
-  /** The JWT alg this key signs with (Ed25519 keys also sign v1a). */
-  alg: "RS256" | "ES256" | "EdDSA";
-  kid: string | undefined;
-  privateKey: KeyObject;
-  publicKey: KeyObject;
-  /** The public JWK as published (with `kid` when the key has one). */
-  jwk: Record<string, unknown>;
-}
-
-let serial = 0;
-
-/** A fresh key pair. `kid: null` publishes it without a key id (as Gemini reportedly does for Ed25519). */
-export function makeKey(alg: TestKey["alg"], kidOrNull: string | null = `${alg.toLowerCase()}-${++serial}`): TestKey {
-  const kid = kidOrNull ?? undefined;
-  const pair =
-    alg === "RS256"
-      ? generateKeyPairSync("rsa", { modulusLength: 2048 })
-      : alg === "ES256"
-        ? generateKeyPairSync("ec", { namedCurve: "P-256" })
-        : generateKeyPairSync("ed25519");
-  const jwk: Record<string, unknown> = { ...pair.publicKey.export({ format: "jwk" }), use: "sig" };
-  if (kid !== undefined) jwk.kid = kid;
-  return { alg, kid, privateKey: pair.privateKey, publicKey: pair.publicKey, jwk };
-}
-
-export function keySet(...keys: TestKey[]): { keys: Record<string, unknown>[] } {
-  return { keys: keys.map((key) => key.jwk) };
-}
-
-export interface JwksServer {
+export interface FlakyJwksServer {
   url: string;
   /** GET requests received so far. */
   readonly requests: number;
@@ -46,12 +16,12 @@ export interface JwksServer {
   close(): Promise<void>;
 }
 
-export function startJwksServer(initial: unknown): Promise<JwksServer> {
+export function startFlakyJwksServer(initial: unknown): Promise<FlakyJwksServer> {
   let body = JSON.stringify(initial);
   let requests = 0;
   const timers = new Set<NodeJS.Timeout>();
-  const state = { mode: "up" as JwksServer["mode"], slowMs: 2_000 };
-  const server: Server = createServer((req, res) => {
+  const state = { mode: "up" as FlakyJwksServer["mode"], slowMs: 2_000 };
+  const server: Server = createServer((_req, res) => {
     requests++;
     const answer = () => {
       if (state.mode === "down") {

@@ -1,0 +1,186 @@
+// A local stand-in for the Gemini WebhookService REST API, speaking the shapes @google/genai sends and
+// reads (test/fixtures/gemini-webhook-api.json), with webhooks kept in memory and every request recorded,
+// so CLI tests can point the real SDK at it (GOOGLE_GEMINI_BASE_URL) and check what was sent.
+import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { listen, type RunningServer } from "./helpers.js";
+
+interface ApiShapes {
+  apiVersion: string;
+  exampleWebhook: StoredWebhook;
+  errors: Record<"invalidKey" | "notFound" | "invalidArgument", { error: { code: number; message: string; status: string } }>;
+}
+
+export const API_SHAPES = JSON.parse(readFileSync(new URL("../fixtures/gemini-webhook-api.json", import.meta.url), "utf8")) as ApiShapes;
+
+export interface StoredWebhook {
+  id: string;
+  name?: string;
+  uri: string;
+  subscribed_events: string[];
+  state: string;
+  signing_secrets: Array<{ truncated_secret: string; expire_time?: string }>;
+  create_time?: string;
+  update_time?: string;
+}
+
+export interface RecordedRequest {
+  method: string;
+  /** Path without the query, decoded: `/v1/webhooks/abc:ping`. */
+  path: string;
+  query: Record<string, string>;
+  /** The `x-goog-api-key` header as received. */
+  apiKey: string | undefined;
+  contentType: string | undefined;
+  /** The JSON body, parsed (undefined when there was none). */
+  body: unknown;
+}
+
+export interface FakeGeminiApiOptions {
+  /** The only key accepted. */
+  apiKey: string;
+  /** Webhooks per list page (small values exercise paging). Default 50. */
+  pageSize?: number;
+  /** Misbehave: echo the received key in error messages (to prove the CLI never prints it). */
+  echoKeyInErrors?: boolean;
+}
+
+export interface FakeGeminiApi {
+  /** The base URL to give the SDK (GOOGLE_GEMINI_BASE_URL). */
+  url: string;
+  requests: RecordedRequest[];
+  webhooks: Map<string, StoredWebhook>;
+  /** Full secrets by webhook id, newest last (the API only ever shows them truncated, after creation). */
+  secrets: Map<string, string[]>;
+  pings: string[];
+  add(webhook: Partial<StoredWebhook> & { id: string }): StoredWebhook;
+  close(): Promise<void>;
+}
+
+function newSecret(): string {
+  return `whsec_${randomBytes(24).toString("base64")}`;
+}
+
+function truncated(secret: string): string {
+  return `whsec_...${secret.slice(-4)}`;
+}
+
+export async function startFakeGeminiApi(options: FakeGeminiApiOptions): Promise<FakeGeminiApi> {
+  const { apiKey, pageSize = 50, echoKeyInErrors = false } = options;
+  const version = API_SHAPES.apiVersion;
+  const requests: RecordedRequest[] = [];
+  const webhooks = new Map<string, StoredWebhook>();
+  const secrets = new Map<string, string[]>();
+  const pings: string[] = [];
+  let created = 0;
+
+  function add(webhook: Partial<StoredWebhook> & { id: string }): StoredWebhook {
+    const stored: StoredWebhook = { ...structuredClone(API_SHAPES.exampleWebhook), ...webhook };
+    webhooks.set(stored.id, stored);
+    return stored;
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const text = Buffer.concat(chunks).toString("utf8");
+    const url = new URL(req.url ?? "/", "http://fake");
+    const received = req.headers["x-goog-api-key"];
+    const recorded: RecordedRequest = {
+      method: req.method ?? "",
+      path: decodeURIComponent(url.pathname),
+      query: Object.fromEntries(url.searchParams),
+      apiKey: typeof received === "string" ? received : undefined,
+      contentType: req.headers["content-type"],
+      body: text === "" ? undefined : JSON.parse(text),
+    };
+    requests.push(recorded);
+    const send = (status: number, body: unknown) => {
+      res.writeHead(status, { "content-type": "application/json; charset=UTF-8" });
+      res.end(JSON.stringify(body));
+    };
+    const error = (kind: keyof ApiShapes["errors"], extra = "") => {
+      const body = structuredClone(API_SHAPES.errors[kind]);
+      if (extra) body.error.message += ` ${extra}`;
+      send(body.error.code, body);
+    };
+
+    if (recorded.apiKey !== apiKey) return error("invalidKey", echoKeyInErrors ? `(received key: ${recorded.apiKey})` : "");
+    const prefix = `/${version}/webhooks`;
+    if (!recorded.path.startsWith(prefix)) return error("notFound", echoKeyInErrors ? `(key ${recorded.apiKey})` : "");
+    const rest = recorded.path.slice(prefix.length);
+    const body = (recorded.body ?? {}) as Record<string, unknown>;
+
+    if (rest === "" && recorded.method === "POST") {
+      const events = body.subscribed_events;
+      if (typeof body.uri !== "string" || !Array.isArray(events) || events.length === 0 || !events.every((e) => typeof e === "string")) {
+        return error("invalidArgument");
+      }
+      const id = `wh-${++created}-${randomBytes(3).toString("hex")}`;
+      const secret = newSecret();
+      secrets.set(id, [secret]);
+      const now = new Date().toISOString();
+      const webhook: StoredWebhook = {
+        id,
+        ...(typeof body.name === "string" && { name: body.name }),
+        uri: body.uri,
+        subscribed_events: events as string[],
+        state: "enabled",
+        signing_secrets: [{ truncated_secret: truncated(secret) }],
+        create_time: now,
+        update_time: now,
+      };
+      webhooks.set(id, webhook);
+      return send(200, { ...webhook, new_signing_secret: secret });
+    }
+    if (rest === "" && recorded.method === "GET") {
+      const all = [...webhooks.values()];
+      const start = recorded.query.page_token ? Number(recorded.query.page_token) : 0;
+      const size = Math.min(pageSize, recorded.query.page_size ? Number(recorded.query.page_size) : pageSize);
+      const page = all.slice(start, start + size);
+      const next = start + size < all.length ? { next_page_token: String(start + size) } : {};
+      return send(200, { webhooks: page, ...next });
+    }
+    const match = /^\/([^/:]+)(?::(ping|rotateSigningSecret))?$/.exec(rest);
+    const webhook = match ? webhooks.get(match[1]!) : undefined;
+    if (!match || !webhook) return error("notFound");
+    const [, id, verb] = match as unknown as [string, string, string | undefined];
+    if (verb === undefined && recorded.method === "GET") return send(200, webhook);
+    if (verb === undefined && recorded.method === "PATCH") {
+      const mask = recorded.query.update_mask?.split(",") ?? Object.keys(body);
+      for (const field of mask) {
+        if (field === "state") {
+          if (typeof body.state !== "string" || !["enabled", "disabled"].includes(body.state)) return error("invalidArgument");
+          webhook.state = body.state;
+        } else if (field === "uri" || field === "name") webhook[field] = String(body[field]);
+        else if (field === "subscribed_events") webhook.subscribed_events = body.subscribed_events as string[];
+        else return error("invalidArgument");
+      }
+      webhook.update_time = new Date().toISOString();
+      return send(200, webhook);
+    }
+    if (verb === "ping" && recorded.method === "POST") {
+      pings.push(id);
+      return send(200, {});
+    }
+    if (verb === "rotateSigningSecret" && recorded.method === "POST") {
+      const behavior = body.revocation_behavior ?? "revoke_previous_secrets_after_h24";
+      if (behavior !== "revoke_previous_secrets_after_h24" && behavior !== "revoke_previous_secrets_immediately") return error("invalidArgument");
+      const secret = newSecret();
+      const expires = new Date(Date.now() + 24 * 3600 * 1000).toISOString();
+      const previous = behavior === "revoke_previous_secrets_immediately" ? [] : webhook.signing_secrets.map((s) => ({ ...s, expire_time: s.expire_time ?? expires }));
+      webhook.signing_secrets = [{ truncated_secret: truncated(secret) }, ...previous];
+      secrets.set(id, behavior === "revoke_previous_secrets_immediately" ? [secret] : [...(secrets.get(id) ?? []), secret]);
+      return send(200, { secret });
+    }
+    return error("notFound");
+  }
+
+  const server: RunningServer = await listen((req, res) => {
+    handle(req, res).catch(() => {
+      if (!res.headersSent) res.writeHead(500).end();
+    });
+  });
+  return { url: server.url, requests, webhooks, secrets, pings, add, close: () => server.close() };
+}
