@@ -26,9 +26,7 @@ async function receiveSpans(count: number): Promise<ReadableSpan[]> {
 
 /** Metric points as `name {attributes}` → value (a counter's value, a histogram's count). */
 function summarize(points: MetricPoint[]): Record<string, number> {
-  return Object.fromEntries(
-    points.map((point) => [`${point.name} ${JSON.stringify(point.attributes)}`, point.value ?? point.count ?? Number.NaN]),
-  );
+  return Object.fromEntries(points.map((point) => [`${point.name} ${JSON.stringify(point.attributes)}`, point.value ?? point.count ?? Number.NaN]));
 }
 
 const RECEIVE_BASE = { "messaging.system.name": "gemini", "messaging.operation.name": "receive", "messaging.operation.type": "process" };
@@ -263,7 +261,10 @@ describe("telemetry through the receiver", () => {
 
       createOtelTelemetry(api).startProcess(job, 1).end("handled");
       const process = sdk.spans().find((span) => span.name === "gemini.webhooks.process")!;
-      assert.deepEqual(process.links.map((link) => link.context.spanId), [spanId]);
+      assert.deepEqual(
+        process.links.map((link) => link.context.spanId),
+        [spanId],
+      );
       assert.equal(process.attributes["messaging.message.id"], delivery.headers["webhook-id"]);
       assert.deepEqual(summarize(await sdk.points()), {
         'gemini.webhooks.deliveries {"gemini.webhooks.outcome":"queued"}': 1,

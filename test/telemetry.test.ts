@@ -95,7 +95,9 @@ describe("telemetry: the receive span", () => {
   });
 
   it("a 5xx answer marks the span as an error, with the code as its message", () => {
-    createOtelTelemetry(api).startDelivery().end({ ...handled, outcome: "failed", status: 500, code: "handler_failed" });
+    createOtelTelemetry(api)
+      .startDelivery()
+      .end({ ...handled, outcome: "failed", status: 500, code: "handler_failed" });
     const [span] = sdk.spans();
     assert.deepEqual(span!.status, { code: api.SpanStatusCode.ERROR, message: "handler_failed" });
     assert.equal(span!.attributes["error.type"], "handler_failed");
@@ -247,7 +249,10 @@ describe("telemetry: a failing backend", () => {
       assert.equal(await trace.run(async () => "handler result"), "handler result");
       assert.doesNotThrow(() => trace.end(handled));
       const attempt = telemetry.startProcess(queuedDelivery(), 1);
-      assert.equal(attempt.run(() => 7), 7);
+      assert.equal(
+        attempt.run(() => 7),
+        7,
+      );
       assert.doesNotThrow(() => attempt.end("failed", new Error("x")));
     });
   }
@@ -255,10 +260,17 @@ describe("telemetry: a failing backend", () => {
   it("run() passes the handler's own error through unchanged", async () => {
     const trace = createOtelTelemetry(api).startDelivery();
     const failure = new Error("handler failed");
-    await assert.rejects(trace.run(async () => Promise.reject(failure)), (error) => error === failure);
-    assert.throws(() => trace.run(() => {
-      throw failure;
-    }), (error) => error === failure);
+    await assert.rejects(
+      trace.run(async () => Promise.reject(failure)),
+      (error) => error === failure,
+    );
+    assert.throws(
+      () =>
+        trace.run(() => {
+          throw failure;
+        }),
+      (error) => error === failure,
+    );
     trace.end(handled);
   });
 });
