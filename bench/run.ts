@@ -1,4 +1,5 @@
 // `npm run bench [-- --quick] [-- --rounds N --duration S --connections C --only a,b --profile variant]`
+// With REDIS_URL set, also the queued receiver (BullMQ) beside its floor, and the answer time with a 5 s handler.
 //
 // Each server variant runs in its own child process on 127.0.0.1; autocannon drives it from this process.
 // All servers start (and warm up) first; then the load visits them in turn, round after round, in an order
@@ -87,6 +88,13 @@ const VARIANTS: Variant[] = [
   // References: the floor plus only a v1 HMAC check, with each implementation (what the HMAC alone costs).
   { name: "floor+hmac-standardwebhooks", server: "servers/floor-hmac-standardwebhooks.ts", pool: v1(), resignEachRound: true },
   { name: "floor+hmac-node-crypto", server: "servers/floor-hmac-node-crypto.ts", pool: v1(), resignEachRound: true },
+  // With REDIS_URL: the BullMQ hand-off (verify, dedupe, enqueue, 202), and its floor (Express + one Redis SET).
+  ...(process.env.REDIS_URL
+    ? [
+        { name: "receiver-v1-queued", server: "servers/receiver-v1-queued.ts", pool: v1(), resignEachRound: true },
+        { name: "floor+redis-set", server: "servers/floor-redis-set.ts", pool: v1(), resignEachRound: true },
+      ]
+    : []),
 ].filter((variant) => !settings.only || settings.only.has(variant.name) || ["floor", "docs-handler"].includes(variant.name));
 // Extra servers for experiments: --server name=servers/file.ts (fed v1 deliveries).
 for (const [name, server] of settings.extraServers) VARIANTS.push({ name, server, pool: v1(), resignEachRound: true });
@@ -273,6 +281,7 @@ async function main(): Promise<void> {
   const jwks = await runScript("jwks-fetches.ts");
   const heap = await runScript("memory-heap.ts", ["--expose-gc"]);
   const hmac = await runScript("hmac-micro.ts");
+  const slow = process.env.REDIS_URL ? await runScript("slow-handler.ts") : { error: "REDIS_URL is not set" };
 
   // Ratios are paired within each round, then the median is taken over rounds.
   const floor = samples.get("floor") ?? [];
@@ -318,6 +327,7 @@ async function main(): Promise<void> {
   lines.push(`JWKS fetches for 200 concurrent cold deliveries: ${formatJwks(jwks)}`);
   lines.push(`Memory store heap: ${formatHeap(heap)}`);
   lines.push(`v1 HMAC alone, in-process: ${formatHmac(hmac)}`);
+  lines.push(`Time to answer with a 5 s handler: ${formatSlow(slow)}`);
 
   const byName = new Map(rows.map((row) => [row.name, row]));
   const check = (label: string, value: number | undefined, ok: (v: number) => boolean, shown: string): string => {
@@ -335,6 +345,15 @@ async function main(): Promise<void> {
   lines.push(check("receiver-v1a ≥ 0.80× floor", v1a?.vsFloor, (v) => v >= 0.8, `${fmt(v1a?.vsFloor, 2)}×`));
   lines.push(check("receiver-jwt ≥ 0.80× floor", jwt?.vsFloor, (v) => v >= 0.8, `${fmt(jwt?.vsFloor, 2)}×`));
   lines.push(`- receiver-v1-duplicates (reported): ${fmt(dup?.vsFloor, 2)}× floor, ${fmt(dup?.vsDocs, 2)}× docs-handler`);
+  const queued = byName.get("receiver-v1-queued");
+  const redisFloor = byName.get("floor+redis-set");
+  const queuedVsRedisFloor = paired("receiver-v1-queued", samples.get("floor+redis-set") ?? [], (s, b) => s.rps / b.rps);
+  if (queued) {
+    lines.push(
+      `- receiver-v1-queued (reported): ${fmt(queuedVsRedisFloor, 2)}× floor+redis-set (${fmt(redisFloor?.rps, 0)} req/s), ` +
+        `${fmt(queued.vsFloor, 2)}× floor; p99 ${fmt(queued.p99, 2)} ms`,
+    );
+  }
   lines.push(check("receiver-v1 p99 within 1 ms of floor", v1?.p99OverFloor, (v) => v <= 1, `+${fmt(v1?.p99OverFloor, 2)} ms`));
   const fetches = typeof jwks.fetches === "number" ? jwks.fetches : undefined;
   lines.push(check("1 JWKS fetch per cold key", fetches, (v) => v === 1, `${fetches ?? "—"} fetch(es)`));
@@ -358,6 +377,12 @@ async function main(): Promise<void> {
 function formatJwks(result: Record<string, unknown>): string {
   if (typeof result.error === "string") return `FAILED (${result.error})`;
   return `${result.fetches} fetch(es), ${result.accepted}/${result.deliveries} accepted`;
+}
+
+function formatSlow(result: Record<string, unknown>): string {
+  if (typeof result.error === "string") return `n/a (${result.error})`;
+  const { inlineMs, queuedMs, deliveries } = result as Record<string, number>;
+  return `inline ${inlineMs!.toFixed(0)} ms, queued ${queuedMs!.toFixed(1)} ms (median of ${deliveries} deliveries sent at once)`;
 }
 
 function formatHmac(result: Record<string, unknown>): string {

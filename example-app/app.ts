@@ -2,6 +2,8 @@ import express from "express";
 import { canonicalEventType, GEMINI_EVENT_TYPES } from "gemini-webhooks-express";
 import type { DeliveryContext, GeminiEventType, GeminiWebhooks, SignatureScheme } from "gemini-webhooks-express";
 import type { TestKeys } from "gemini-webhooks-express/testing";
+import type { DeliveryQueue } from "gemini-webhooks-express/bullmq";
+import { setTimeout as delay } from "node:timers/promises";
 import { deliveryFeed, type DeliveryFeed } from "./deliveries.js";
 import { consoleLogger, countRejections, logDeliveries, type RejectionCounts } from "./observability.js";
 import { createReceiver } from "./receiver.js";
@@ -12,6 +14,8 @@ export interface HandlerCall {
   type: string;
   scheme: SignatureScheme;
   summary: string;
+  /** When the handler finished, ms since the epoch. */
+  at: number;
 }
 
 export interface ExampleApp {
@@ -33,6 +37,10 @@ export interface ExampleAppOptions {
   log?: (line: string) => void;
   /** Serve the live delivery page at DELIVERIES_PATH. Off by default: it shows every caller's ids and types. */
   deliveries?: boolean;
+  /** Hand deliveries to this queue (202 at once; `webhooks.work()` runs the handlers). Default: inline. */
+  queue?: DeliveryQueue;
+  /** Make the batch.succeeded handler take this long, as a results download would. Default 0. */
+  slowHandlerMs?: number;
 }
 
 /** The path Gemini is configured to call. */
@@ -41,17 +49,20 @@ export const CALLBACK_PATH = "/gemini-callback";
 export const DELIVERIES_PATH = "/deliveries";
 
 /** An Express app with a handler for every Gemini event type, each logging what it received. */
-export function createExampleApp({ secret, keys, log = console.log, deliveries = false }: ExampleAppOptions): ExampleApp {
-  const { webhooks, schemes } = createReceiver(secret, keys);
+export function createExampleApp({ secret, keys, log = console.log, deliveries = false, queue, slowHandlerMs = 0 }: ExampleAppOptions): ExampleApp {
+  const { webhooks, schemes } = createReceiver(secret, keys, queue);
   const calls: HandlerCall[] = [];
 
   const saw = (event: { type: string }, ctx: DeliveryContext, summary: string) => {
-    calls.push({ webhookId: ctx.webhookId, type: event.type, scheme: ctx.scheme, summary });
+    calls.push({ webhookId: ctx.webhookId, type: event.type, scheme: ctx.scheme, summary, at: Date.now() });
     log(`[handler] ${event.type} via ${ctx.scheme} (${ctx.webhookId}): ${summary}`);
   };
 
   // event.data is typed per event type: the editor knows output_file_uri exists on batch.succeeded only.
-  webhooks.on("batch.succeeded", (event, ctx) => saw(event, ctx, `${event.data.id}: results at ${event.data.output_file_uri}`));
+  webhooks.on("batch.succeeded", async (event, ctx) => {
+    if (slowHandlerMs > 0) await delay(slowHandlerMs); // "downloading" event.data.output_file_uri
+    saw(event, ctx, `${event.data.id}: results at ${event.data.output_file_uri}`);
+  });
   webhooks.on("batch.failed", (event, ctx) => saw(event, ctx, `${event.data.id}: failed: ${event.data.error_code} ${event.data.error_message}`));
   webhooks.on("batch.cancelled", (event, ctx) => saw(event, ctx, `${event.data.id}: was cancelled`));
   webhooks.on("batch.expired", (event, ctx) => saw(event, ctx, `${event.data.id}: expired unfinished`));

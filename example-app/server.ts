@@ -3,12 +3,14 @@
  * `npm run example -- --demo`) starts it, sends it every kind of delivery, prints what happened and exits.
  * `npm run example -- --deliveries` also serves the live delivery page at /deliveries (never served without it);
  * with `--demo --deliveries` the app keeps running after the demo, so the page shows the demo's deliveries.
+ * `--queue` hands deliveries to a BullMQ queue on REDIS_URL and runs a worker in this process (example-app/queue.ts).
  *
  * Environment (all optional):
  *   GEMINI_WEBHOOK_SECRET     your static signing secret (default: a new one, printed)
  *   GEMINI_WEBHOOK_TEST_KEYS  a test key set file for dynamic deliveries: read if it exists, else written
  *                             (default: a temporary file, removed on exit)
  *   PORT                      port on 127.0.0.1 (default 3000; the demo always picks a free one)
+ *   REDIS_URL                 with --queue: the Redis for the queue, e.g. redis://127.0.0.1:6379
  */
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import type { Server } from "node:http";
@@ -18,17 +20,31 @@ import { join } from "node:path";
 import { createTestKeys, generateSecret, importTestKeys, type TestKeys } from "gemini-webhooks-express/testing";
 import { CALLBACK_PATH, createExampleApp, DELIVERIES_PATH, type ExampleApp } from "./app.js";
 import { runDemo } from "./demo.js";
+import { exampleQueue, SLOW_HANDLER_MS } from "./queue.js";
+import type { BullmqDeliveryQueue, QueueWorker } from "gemini-webhooks-express/bullmq";
 
 const demoMode = process.argv.slice(2).includes("--demo");
 const deliveriesPage = process.argv.slice(2).includes("--deliveries");
+const queueMode = process.argv.slice(2).includes("--queue");
 const secretFromEnv = process.env.GEMINI_WEBHOOK_SECRET || undefined;
 const secret = secretFromEnv ?? generateSecret();
 const keysFile = process.env.GEMINI_WEBHOOK_TEST_KEYS || (demoMode ? undefined : join(tmpdir(), `gemini-webhooks-example-${process.pid}.keys.json`));
 const keys = loadOrCreateKeys(keysFile);
 
 let example: ExampleApp;
+let queue: BullmqDeliveryQueue | undefined;
+let worker: QueueWorker | undefined;
 try {
-  example = createExampleApp({ secret, keys, log: demoMode ? () => {} : console.log, deliveries: deliveriesPage });
+  queue = queueMode ? exampleQueue(process.env.REDIS_URL, demoMode) : undefined;
+  example = createExampleApp({
+    secret,
+    keys,
+    log: demoMode ? () => {} : console.log,
+    deliveries: deliveriesPage,
+    ...(queue ? { queue, slowHandlerMs: SLOW_HANDLER_MS } : {}),
+  });
+  // The worker: in this process here; in production it may as well be another one (same module, same handlers).
+  worker = queue ? example.webhooks.work({ concurrency: 8 }) : undefined;
 } catch (error) {
   // A malformed GEMINI_WEBHOOK_SECRET is the likely cause; the message names the problem, never the secret.
   console.error(`Cannot start: ${(error as Error).message}${secretFromEnv ? " (check GEMINI_WEBHOOK_SECRET)" : ""}`);
@@ -43,7 +59,8 @@ const server = example.app.listen(port, "127.0.0.1", () => {
   const url = `${origin}${CALLBACK_PATH}`;
   const deliveriesUrl = deliveriesPage ? `${origin}${DELIVERIES_PATH}` : undefined;
   if (demoMode) {
-    runDemo({ url, secret, keys, schemes: example.schemes, calls: example.calls, rejections: example.rejections, out: console.log }).then(
+    const queued = queue ? { slowHandlerMs: SLOW_HANDLER_MS } : undefined;
+    runDemo({ url, secret, keys, schemes: example.schemes, calls: example.calls, rejections: example.rejections, out: console.log, queued }).then(
       (ok) => {
         if (!deliveriesUrl) return stop(server, ok ? 0 : 1);
         console.log(`\nThe demo's deliveries, on the live page: ${deliveriesUrl}\nStop with Ctrl+C.`);
@@ -85,6 +102,7 @@ function printBanner(url: string, deliveriesUrl: string | undefined): void {
   console.log(`  npm run cli -- send ${url} --type video.generated --scheme jwt --keys ${keysFile}`);
   console.log("Or see every event type, scheme, duplicate and forgery at once: npm run demo");
   console.log(deliveriesUrl ? `Watch deliveries live: ${deliveriesUrl}` : "Add -- --deliveries to watch deliveries live in a browser.");
+  if (queue) console.log(`Queue: BullMQ "${queue.name}" on REDIS_URL, a worker in this process; batch.succeeded takes ${SLOW_HANDLER_MS} ms and is still answered at once.`);
   console.log("Stop with Ctrl+C.");
 }
 
@@ -94,5 +112,13 @@ function stop(running: Server, status: number): void {
   running.closeAllConnections();
   running.close(() => {
     process.exitCode = status;
+    void closeQueue();
   });
+}
+
+async function closeQueue(): Promise<void> {
+  await worker?.close(); // graceful: running handlers finish
+  // The demo's queue is its own (see queue.ts): emptied, so nothing is left in Redis.
+  if (queue && demoMode) await queue.queue().obliterate({ force: true }).catch(() => {});
+  await queue?.close();
 }

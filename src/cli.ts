@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 /**
  * `gemini-webhooks`: the package's command line. Signs and sends deliveries to a receiver
- * (`send`), makes development secrets (`secret`), manages webhooks through the Gemini API (`webhooks`).
- * Run `gemini-webhooks --help`.
+ * (`send`), makes development secrets (`secret`), manages webhooks through the Gemini API (`webhooks`),
+ * lists and retries failed queued deliveries (`queue`). Run `gemini-webhooks --help`.
  */
 import type { Io } from "./cli/send.js";
 import { isCommand, UsageError, USAGE, type Command } from "./cli/usage.js";
@@ -29,6 +29,8 @@ async function run(command: Command, args: string[], io: Io): Promise<number> {
       return (await import("./cli/send.js")).sendCommand(args, io);
     case "secret":
       return (await import("./cli/secret.js")).secretCommand(args, io.out);
+    case "queue":
+      return (await import("./cli/queue.js")).queueCommand(args, io);
     case "webhooks":
       // Loads @google/genai only now: without it, every other command still works.
       return (await import("./cli/webhooks.js")).webhooksCommand(args, io);

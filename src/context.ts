@@ -42,6 +42,8 @@ export interface DeliveryContext extends VerifiedContext {
    * Absent inline, where Gemini's own retries are not numbered.
    */
   attempt?: number;
+  /** Queue workers only: how many attempts will be made in all (`attempt === maxAttempts` is the last). */
+  maxAttempts?: number;
 }
 
 /** The serializable part of a verification (everything but the event it may carry). */

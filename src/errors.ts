@@ -77,8 +77,9 @@ export const ANSWERS = {
   raw_body_unavailable: {
     status: 500,
     message:
-      "The request body was consumed by a body parser before the webhook receiver ran and no raw copy was kept. " +
-      "Mount the receiver before express.json(), or use express.json({ verify: captureRawBody }).",
+      "The request body was consumed before the webhook receiver ran and no raw copy was kept. " +
+      "Express: mount the receiver before express.json(), or use express.json({ verify: captureRawBody }). " +
+      "Web Request: pass it to webhooks.fetch before anything reads its body.",
     connection: "keep",
     stage: "rejected",
   },

@@ -11,12 +11,19 @@ export type DeliveryStage =
   | "rejected"
   /** Already handled (200 `duplicate`) or being handled by another request (409 `delivery_in_progress`). */
   | "duplicate"
-  /** Handlers succeeded (or none was registered): answered 200. */
+  /** Handlers succeeded (or none was registered): answered 200, or, in a queue worker, the job completed. */
   | "handled"
-  /** A handler threw: answered 500 and the claim was released, so Gemini's retry runs. */
+  /**
+   * A handler threw: answered 500 and the claim was released, so Gemini's retry runs. In a queue worker:
+   * the last attempt failed, and the delivery stays in the queue's failed set.
+   */
   | "failed"
   /** Stored durably in the queue (answered 202); a worker runs the handlers. */
-  | "queued";
+  | "queued"
+  /** Queue workers: an attempt at a queued delivery began (`attempt` says which). */
+  | "started"
+  /** Queue workers: an attempt failed and another will follow after the backoff. */
+  | "retrying";
 
 /** One lifecycle report, shaped for a log line or a metric. */
 export interface DeliveryLifecycleEvent {
@@ -29,8 +36,10 @@ export interface DeliveryLifecycleEvent {
   /** The event `type`, once the body was parsed. */
   type?: string;
   scheme?: SignatureScheme;
-  /** Milliseconds since the delivery was received. */
+  /** Milliseconds since the delivery was received (in a queue worker: since this attempt started). */
   durationMs: number;
+  /** Queue workers only: the attempt, 1-based. */
+  attempt?: number;
 }
 
 /** May be async: a throw or a rejection is ignored and never changes an answer. */

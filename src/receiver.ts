@@ -7,6 +7,9 @@ import type { LifecycleListener } from "./lifecycle.js";
 import { Listeners, type ErrorListener } from "./listeners.js";
 import { resolveOptions, type GeminiWebhooksOptions } from "./options.js";
 import { createPipeline } from "./pipeline.js";
+import { WebhookError } from "./errors.js";
+import { createProcessor } from "./queue/process.js";
+import type { QueueWorker } from "./queue/queue.js";
 import { createFetchHandler, type FetchHandler } from "./web.js";
 
 export type { ErrorListener } from "./listeners.js";
@@ -32,6 +35,12 @@ export interface GeminiWebhooks<M = UserMetadata> extends NodeMiddleware {
   onError(listener: ErrorListener): GeminiWebhooks<M>;
   /** Reports each stage of each delivery: `received`, `verified`, `rejected`, `duplicate`, `handled`, `failed`, `queued`. */
   onLifecycle(listener: LifecycleListener): GeminiWebhooks<M>;
+  /**
+   * Starts a queue worker in this process: it runs the handlers registered here for the deliveries the
+   * `queue` option stores, with retries. `options` go to the queue's worker (BullMQ: `concurrency`,
+   * `lockDuration`, ...). `close()` is graceful. A TypeError when no `queue` is configured.
+   */
+  work(options?: object): QueueWorker;
   /** The types registered with `on()`, as given, in registration order (`onAny` adds none). Read-only. */
   registeredTypes(): string[];
 }
@@ -65,6 +74,20 @@ export function geminiWebhooks<M = UserMetadata>(options: GeminiWebhooksOptions)
   webhooks.onLifecycle = (listener) => {
     listeners.lifecycle.push(checkFunction(listener));
     return webhooks;
+  };
+  webhooks.work = (workerOptions) => {
+    const { queue } = config;
+    if (!queue) {
+      throw new TypeError(
+        "webhooks.work(): no queue is configured, so there is nothing to work on (handlers run inline). Pass one: " +
+          'geminiWebhooks({ secret, queue: bullmqQueue({ connection }) }), with bullmqQueue from "gemini-webhooks-express/bullmq".',
+      );
+    }
+    const processDelivery = createProcessor(registry, listeners, config.telemetry);
+    // The worker's own trouble (Redis unreachable, a lock it could not renew) belongs to no delivery.
+    const onError = (cause: unknown) =>
+      listeners.reportError(new WebhookError("queue_unavailable", { cause, detail: "in a queue worker" }));
+    return queue.work(processDelivery, workerOptions, { onError });
   };
   webhooks.registeredTypes = () => registry.types();
   return webhooks;

@@ -16,13 +16,17 @@ export function readConfig(): BenchConfig {
   return JSON.parse(raw) as BenchConfig;
 }
 
-export function serve(app: RequestListener): void {
+/** `cleanUp` runs before the server exits (e.g. to empty a bench queue in Redis). */
+export function serve(app: RequestListener, cleanUp?: () => Promise<void>): void {
   const server = createServer(app);
   server.listen(0, "127.0.0.1", () => {
     process.send!({ port: (server.address() as AddressInfo).port });
   });
   // The runner disconnects after each round (a normal exit lets --cpu-prof write its profile).
-  process.on("disconnect", () => process.exit(0));
+  process.on("disconnect", () => {
+    if (!cleanUp) process.exit(0);
+    cleanUp().finally(() => process.exit(0));
+  });
   // CPU time this process spends during the measured run: a steadier cost than req/s on a shared machine.
   let start: NodeJS.CpuUsage | undefined;
   process.on("message", (message) => {

@@ -12,6 +12,7 @@ Commands:
   secret       Print a new random signing secret (whsec_...)
   webhooks     Create, list, ping, re-enable webhooks and rotate their secrets (Gemini API;
                needs @google/genai and GEMINI_API_KEY)
+  queue        List and retry queued deliveries whose attempts are exhausted (BullMQ)
   help [cmd]   Show help for a command
 
 Run "gemini-webhooks <command> --help" for a command's options.
@@ -55,6 +56,28 @@ In production, use the secret Gemini returned when you created the webhook.
 
 Options:
   -h, --help   Show this help
+`,
+  queue: `Usage: gemini-webhooks queue failed [options]
+       gemini-webhooks queue retry <webhook-id>... | --all [options]
+
+Inspects the BullMQ queue of bullmqQueue() (gemini-webhooks-express/bullmq): "failed" lists the
+deliveries whose attempts are exhausted, with their last error; "retry" moves them back to the queue,
+with all their attempts again. Needs the bullmq and ioredis packages.
+
+Options:
+      --redis <url>     Redis URL (default: $REDIS_URL)
+      --name <name>     Queue name given to bullmqQueue() (default gemini-webhooks)
+      --prefix <p>      BullMQ key prefix given to bullmqQueue() (default bull)
+      --limit <n>       failed: how many to list (default 100)
+      --all             retry: every failed delivery
+      --json            failed: print JSON
+  -h, --help            Show this help
+
+Exit status: 0 on success, 1 when a delivery to retry was not found or had not failed, 2 for a usage error.
+
+Examples:
+  gemini-webhooks queue failed --redis redis://127.0.0.1:6379
+  gemini-webhooks queue retry msg_2abc3def --redis redis://127.0.0.1:6379
 `,
   webhooks: `Usage: gemini-webhooks webhooks <action> [options]
 

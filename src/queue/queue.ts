@@ -31,6 +31,11 @@ export interface AttemptInfo {
 /** Runs the handlers for one queued delivery; rejects to have the queue retry it (with backoff). */
 export type ProcessDelivery = (delivery: QueuedDelivery, attempt: AttemptInfo) => Promise<void>;
 
+/** What a worker reports outside any one delivery (its connection failing, a lock it could not renew). */
+export interface WorkerHooks {
+  onError?(error: unknown): void;
+}
+
 /** A running worker. `close()` is graceful: it waits for the handlers already running. */
 export interface QueueWorker {
   close(): Promise<void>;
@@ -44,5 +49,5 @@ export interface DeliveryQueue {
    */
   enqueue(delivery: QueuedDelivery): Promise<"queued" | "duplicate">;
   /** Starts a worker that runs `process` for each job; `options` are the adapter's worker options. */
-  work(process: ProcessDelivery, options?: object): QueueWorker;
+  work(process: ProcessDelivery, options?: object, hooks?: WorkerHooks): QueueWorker;
 }

@@ -1,0 +1,205 @@
+import { randomUUID } from "node:crypto";
+import { Queue, UnrecoverableError, Worker, type Job, type WorkerOptions } from "bullmq";
+import { resolveBullmqOptions, type BullmqQueueOptions } from "./bullmq-options.js";
+import { producerClient, workerClient, type OwnedClient } from "./connections.js";
+import { jobIdFor, webhookIdOf } from "./job-id.js";
+import type { DeliveryQueue, ProcessDelivery, QueuedDelivery, QueueWorker, WorkerHooks } from "./queue.js";
+import { withTimeout } from "./timeout.js";
+
+/** A job's data: the delivery, plus the token of the `enqueue` call that stored it. */
+interface StoredDelivery extends QueuedDelivery {
+  enqueueToken: string;
+}
+
+/** A delivery whose attempts are exhausted, as `failed()` lists it. */
+export interface FailedDelivery {
+  webhookId: string;
+  /** The BullMQ job id (`wh-` + the encoded `webhook-id`), for Bull Board and BullMQ's own API. */
+  jobId: string;
+  type: string;
+  /** How many attempts were made. */
+  attemptsMade: number;
+  /** The last attempt's error message, as BullMQ recorded it. */
+  failedReason: string;
+  /** When the last attempt failed, ms since the epoch. */
+  failedAt?: number;
+  /** When the web process accepted the delivery, ms since the epoch. */
+  receivedAt: number;
+}
+
+/** What `retry()` found: `retried` (it is waiting for a worker again), no such delivery, or one that has not failed. */
+export type RetryResult = "retried" | "not_found" | "not_failed";
+
+/** Worker options: BullMQ's `WorkerOptions`, except what the adapter sets itself. */
+export type BullmqWorkerOptions = Omit<WorkerOptions, "connection" | "prefix" | "autorun">;
+
+/** A running BullMQ worker. */
+export interface BullmqQueueWorker extends QueueWorker {
+  /** The BullMQ `Worker`, for its events and API. */
+  readonly worker: Worker;
+}
+
+export interface BullmqDeliveryQueue extends DeliveryQueue {
+  readonly name: string;
+  work(process: ProcessDelivery, options?: BullmqWorkerOptions, hooks?: WorkerHooks): BullmqQueueWorker;
+  /** The BullMQ `Queue` this adapter adds to (created on first use), for Bull Board or your own tooling. */
+  queue(): Queue;
+  /** Deliveries whose attempts are exhausted, most recently failed first. */
+  failed(options?: { offset?: number; limit?: number }): Promise<FailedDelivery[]>;
+  /** Moves a failed delivery back to the queue, with all its attempts again. */
+  retry(webhookId: string): Promise<RetryResult>;
+  /** Closes the web process's connection (workers are closed by their own `close()`). */
+  close(): Promise<void>;
+}
+
+/**
+ * A durable queue for verified deliveries, on BullMQ. The receiver enqueues (and answers 202 once Redis
+ * acknowledged the job); workers, in this process or others, run the handlers with retries.
+ *
+ * One job per delivery: the job id is derived from `webhook-id`, and BullMQ keeps a completed job for
+ * `keepCompletedMs` (≥ 25 h), so every copy and retry of a delivery finds it and adds nothing.
+ */
+export function bullmqQueue(options: BullmqQueueOptions): BullmqDeliveryQueue {
+  const config = resolveBullmqOptions(options);
+  const jobOptions = {
+    attempts: config.attempts,
+    backoff: config.backoff,
+    removeOnComplete: { age: Math.ceil(config.keepCompletedMs / 1000) },
+    removeOnFail: { age: Math.ceil(config.keepFailedMs / 1000) },
+  };
+  let producer: { queue: Queue; connection: OwnedClient } | undefined;
+
+  function queue(): Queue {
+    if (producer) return producer.queue;
+    const connection = producerClient(config.connection);
+    const created = new Queue(config.name, { connection: connection.client, prefix: config.prefix, defaultJobOptions: jobOptions });
+    // Connection errors reach callers as rejected operations (enqueue → 503); the event itself must not crash.
+    created.on("error", () => {});
+    const current = { queue: created, connection };
+    // A Queue whose start-up failed (its connection ended, its version check failed) stays failed:
+    // drop it, so the next enqueue starts a fresh one instead of failing until a restart.
+    created.waitUntilReady().catch(() => {
+      if (producer === current) producer = undefined;
+      void shutDown(current);
+    });
+    producer = current;
+    return created;
+  }
+
+  async function store(delivery: QueuedDelivery): Promise<"queued" | "duplicate"> {
+    const target = queue();
+    const jobId = jobIdFor(delivery.context.webhookId);
+    const enqueueToken = randomUUID();
+    const data: StoredDelivery = { ...delivery, enqueueToken };
+    // BullMQ's add is atomic (one Lua script) and, for an id that exists, a silent no-op that still
+    // resolves. Which call created the job is read back from the job itself: its data holds the token
+    // of the call that stored it, and only that one call (in any process) can find its own token there.
+    await target.add(delivery.event.type, data, { jobId });
+    const job = (await target.getJob(jobId)) as Job<StoredDelivery> | undefined;
+    // Gone already: a job was stored under this id (ours or an earlier copy's) and has since been removed,
+    // which only a user's clean-up does. It was stored, so acknowledging is safe.
+    if (job === undefined) return "queued";
+    return job.data?.enqueueToken === enqueueToken ? "queued" : "duplicate";
+  }
+
+  return {
+    name: config.name,
+
+    enqueue(delivery) {
+      return withTimeout(store(delivery), config.enqueueTimeoutMs, "the job");
+    },
+
+    work(process, workerOptions = {}, hooks = {}) {
+      const connection = workerClient(config.connection);
+      const worker = new Worker<StoredDelivery>(
+        config.name,
+        async (job) => {
+          if (!isStoredDelivery(job.data)) {
+            // Not a delivery this package added (someone else's job in our queue): retrying cannot help.
+            throw new UnrecoverableError("gemini-webhooks: this job's data is not a queued delivery.");
+          }
+          const { enqueueToken: _token, ...delivery } = job.data;
+          await process(delivery, { attempt: job.attemptsMade + 1, maxAttempts: job.opts.attempts ?? 1 });
+        },
+        { ...workerOptions, connection: connection.client, prefix: config.prefix, autorun: true },
+      );
+      // Without a listener, an 'error' event (Redis unreachable, a failed lock renewal) would crash the
+      // process. While Redis is down, errors repeat at every reconnect attempt (of each of the worker's
+      // connections): only the first is reported, until the connection is ready again.
+      let outage = false;
+      let lastReported: string | undefined;
+      connection.client.on("ready", () => {
+        outage = false;
+        lastReported = undefined;
+      });
+      worker.on("error", (error) => {
+        if (outage || error?.message === lastReported) return;
+        outage = connection.client.status !== "ready";
+        lastReported = error?.message;
+        try {
+          hooks.onError?.(error);
+        } catch {
+          /* a listener's failure must not stop the worker */
+        }
+      });
+      return {
+        worker,
+        async close() {
+          await worker.close();
+          connection.client.disconnect();
+        },
+      };
+    },
+
+    queue,
+
+    async failed({ offset = 0, limit = 100 } = {}) {
+      const jobs = (await queue().getFailed(offset, offset + limit - 1)) as Job<StoredDelivery>[];
+      return jobs.filter((job) => job !== undefined && webhookIdOf(job.id) !== undefined).map(describeFailed);
+    },
+
+    async retry(webhookId) {
+      const job = await queue().getJob(jobIdFor(webhookId));
+      if (!job) return "not_found";
+      if ((await job.getState()) !== "failed") return "not_failed";
+      await job.retry("failed", { resetAttemptsMade: true, resetAttemptsStarted: true });
+      return "retried";
+    },
+
+    async close() {
+      const closing = producer;
+      producer = undefined;
+      if (closing) await shutDown(closing);
+    },
+  };
+}
+
+/** Closes a Queue and, if the adapter made it, its client: at once, even when Redis is unreachable. */
+async function shutDown({ queue, connection }: { queue: Queue; connection: OwnedClient }): Promise<void> {
+  if (connection.owned) connection.client.disconnect();
+  await queue.close().catch(() => {});
+}
+
+function describeFailed(job: Job<StoredDelivery>): FailedDelivery {
+  return {
+    webhookId: webhookIdOf(job.id)!,
+    jobId: job.id!,
+    type: job.data?.event?.type ?? job.name,
+    attemptsMade: job.attemptsMade,
+    failedReason: job.failedReason,
+    failedAt: job.finishedOn,
+    receivedAt: job.data?.receivedAt ?? job.timestamp,
+  };
+}
+
+function isStoredDelivery(data: unknown): data is StoredDelivery {
+  const candidate = data as Partial<StoredDelivery> | null;
+  return (
+    typeof candidate === "object" &&
+    candidate !== null &&
+    typeof candidate.event?.type === "string" &&
+    typeof candidate.context?.webhookId === "string" &&
+    typeof candidate.rawBody === "string" &&
+    typeof candidate.enqueueToken === "string"
+  );
+}

@@ -1,0 +1,83 @@
+import { performance } from "node:perf_hooks";
+import type { DeliveryContext } from "../context.js";
+import { runHandlers, type HandlerRegistry } from "../dispatch.js";
+import { WebhookError } from "../errors.js";
+import type { DeliveryLifecycleEvent, DeliveryStage } from "../lifecycle.js";
+import { callSafely, type Listeners } from "../listeners.js";
+import type { ProcessTrace, Telemetry } from "../telemetry/telemetry.js";
+import type { ProcessDelivery, QueuedDelivery } from "./queue.js";
+
+/**
+ * What a queue worker runs for each job: the receiver's own handlers (registered once, for the web
+ * process and the workers alike), with a `ctx` of what the signature proved, the verified bytes and the
+ * attempt; no `request` (it is long gone).
+ *
+ * Reports, in the worker's process: `started`, then `handled`, `retrying` (another attempt will follow)
+ * or `failed` (attempts exhausted); each failed attempt also reaches `onError` as `handler_failed`.
+ * Rejects with the handler's own error, so the queue records its message and retries.
+ */
+export function createProcessor(registry: HandlerRegistry, listeners: Listeners, telemetry: Telemetry | undefined): ProcessDelivery {
+  return async function processDelivery(delivery, { attempt, maxAttempts }) {
+    const { event, context } = delivery;
+    const started = performance.now();
+    const report = (stage: DeliveryStage, code?: WebhookError["code"]) => {
+      if (listeners.lifecycle.length === 0) return;
+      const lifecycleEvent: DeliveryLifecycleEvent = {
+        stage,
+        code,
+        webhookId: context.webhookId,
+        type: event.type,
+        scheme: context.scheme,
+        durationMs: performance.now() - started,
+        attempt,
+      };
+      for (const listener of listeners.lifecycle) callSafely(listener, lifecycleEvent);
+    };
+    const trace = startTrace(telemetry, delivery, attempt);
+    report("started");
+
+    // Unknown types are queued too (the web process may register no handlers at all): with none here,
+    // the job completes, as inline mode answers `unhandled`.
+    const handlers = registry.handlersFor(event.type);
+    const ctx: DeliveryContext = { ...context, rawBody: Buffer.from(delivery.rawBody, "base64"), attempt, maxAttempts };
+    try {
+      const running = () => runHandlers(handlers, event, ctx);
+      const pending = trace ? trace.run(running) : running();
+      if (pending) await pending;
+    } catch (cause) {
+      // BullMQ's UnrecoverableError (a handler's way to say "never retry this") ends the job at once.
+      const last = attempt >= maxAttempts || (cause as Error | undefined)?.name === "UnrecoverableError";
+      listeners.reportError(
+        new WebhookError("handler_failed", {
+          webhookId: context.webhookId,
+          eventType: event.type,
+          cause,
+          detail: last ? `attempt ${attempt} of ${maxAttempts}, the last: left in the failed set` : `attempt ${attempt} of ${maxAttempts}, will be retried`,
+        }),
+      );
+      report(last ? "failed" : "retrying", "handler_failed");
+      endTrace(trace, last ? "failed" : "retrying", cause);
+      // The queue records an Error's message as the job's failedReason.
+      throw cause instanceof Error ? cause : new Error(String(cause));
+    }
+    report("handled");
+    endTrace(trace, "handled");
+  };
+}
+
+function startTrace(telemetry: Telemetry | undefined, delivery: QueuedDelivery, attempt: number): ProcessTrace | undefined {
+  if (!telemetry) return undefined;
+  try {
+    return telemetry.startProcess(delivery, attempt);
+  } catch {
+    return undefined; // a telemetry backend's failure must not fail a delivery
+  }
+}
+
+function endTrace(trace: ProcessTrace | undefined, outcome: "handled" | "retrying" | "failed", error?: unknown): void {
+  try {
+    trace?.end(outcome, error);
+  } catch {
+    /* a telemetry backend's failure must not change the outcome */
+  }
+}
