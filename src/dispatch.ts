@@ -2,7 +2,6 @@ import type { DeliveryContext } from "./context.js";
 import { isThenable } from "./dedupe/store.js";
 import { WebhookError } from "./errors.js";
 import { canonicalEventType, type AnyGeminiEvent } from "./events.js";
-import type { DeliveryTrace } from "./telemetry/telemetry.js";
 
 /** A handler for one or more event types. Throw (or reject) to answer 500 and have Gemini retry. */
 export type EventHandler<E> = (event: E, ctx: DeliveryContext) => unknown;
@@ -63,18 +62,17 @@ async function continueAsync(
 
 /**
  * Runs the handlers registered for `event` in the request (the default, without a queue): `received` when
- * they succeeded, `unhandled` when there were none. Inside the trace's context, so the spans a handler
- * creates are children of the delivery's span. A failure is `handler_failed` (500, Gemini retries).
+ * they succeeded, `unhandled` when there were none. (The pipeline runs in the delivery's trace context, so
+ * the spans a handler creates are children of the delivery's span.) A failure is `handler_failed` (500).
  */
 export async function dispatchInline(
   handlers: readonly AnyHandler[],
   event: AnyGeminiEvent,
   ctx: DeliveryContext,
-  trace: DeliveryTrace | undefined,
 ): Promise<"received" | "unhandled"> {
   if (handlers.length === 0) return "unhandled";
   try {
-    const pending = trace ? trace.run(() => runHandlers(handlers, event, ctx)) : runHandlers(handlers, event, ctx);
+    const pending = runHandlers(handlers, event, ctx);
     if (pending) await pending;
   } catch (cause) {
     throw new WebhookError("handler_failed", { webhookId: ctx.webhookId, eventType: event.type, cause });

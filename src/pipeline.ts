@@ -79,7 +79,7 @@ export function createPipeline(config: ReceiverConfig, registry: HandlerRegistry
       delivery.type = event.type;
       const status = queue
         ? await handOff(queue, event, verification, body, delivery.trace, config.now())
-        : await dispatchInline(registry.handlersFor(event.type), event, contextOf(verification, body, input), delivery.trace);
+        : await dispatchInline(registry.handlersFor(event.type), event, contextOf(verification, body, input));
       // Handled, or durably queued (by us or, for a queue duplicate, by another instance): done either way.
       const completing = claims?.complete(id);
       if (completing) await completing;

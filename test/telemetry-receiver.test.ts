@@ -151,6 +151,11 @@ describe("telemetry through the receiver", () => {
       "gemini.webhooks.secret_index": 1,
     });
     assert.deepEqual(span!.status, { code: api.SpanStatusCode.ERROR, message: "handler_failed" });
+    // The handler's own error, as the exception event (the HTTP answer never carries it).
+    assert.deepEqual(
+      span!.events.map((event) => [event.name, event.attributes?.["exception.message"]]),
+      [["exception", "database down"]],
+    );
     const child = sdk.spans().find((candidate) => candidate.name === "db.insert")!;
     assert.equal(child.parentSpanContext?.spanId, span!.spanContext().spanId);
     assert.deepEqual(summarize(await sdk.points()), {

@@ -97,7 +97,10 @@ export function createOtelTelemetry(api: OtelApiModule): Telemetry {
     if (span.isRecording()) {
       span.setAttributes(receiveAttributes(facts));
       // 4xx answers are the receiver doing its job (as for HTTP server spans): only a 5xx marks the span as failed.
-      if (facts.status >= 500) span.setStatus({ code: api.SpanStatusCode.ERROR, message: facts.code });
+      if (facts.status >= 500) {
+        span.setStatus({ code: api.SpanStatusCode.ERROR, message: facts.code });
+        if (facts.error !== undefined) span.recordException(facts.error instanceof Error ? facts.error : String(facts.error));
+      }
     }
     span.end();
   }
