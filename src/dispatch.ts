@@ -2,7 +2,6 @@ import type { DeliveryContext } from "./context.js";
 import { isThenable } from "./dedupe/store.js";
 import { WebhookError } from "./errors.js";
 import { canonicalEventType, type AnyGeminiEvent } from "./events.js";
-import type { DeliveryTrace } from "./telemetry/telemetry.js";
 
 /** A handler for one or more event types. Throw (or reject) to answer 500 and have Gemini retry. */
 export type EventHandler<E> = (event: E, ctx: DeliveryContext) => unknown;
@@ -63,20 +62,19 @@ async function continueAsync(
 
 /**
  * Runs the handlers registered for `event` in the request (the default, without a queue): `received` when
- * they succeeded, `unhandled` when there were none. Inside the trace's context, so the spans a handler
- * creates are children of the delivery's span. A failure is `handler_failed` (500, Gemini retries).
+ * they succeeded, `unhandled` when there were none. (The pipeline runs in the delivery's trace context, so
+ * the spans a handler creates are children of the delivery's span.) A failure is `handler_failed` (500).
  * Not async: with synchronous handlers (the usual case) the answer is ready without a promise or a hop.
  */
 export function dispatchInline(
   handlers: readonly AnyHandler[],
   event: AnyGeminiEvent,
   ctx: DeliveryContext,
-  trace: DeliveryTrace | undefined,
 ): "received" | "unhandled" | Promise<"received"> {
   if (handlers.length === 0) return "unhandled";
   let pending: void | Promise<void>;
   try {
-    pending = trace ? trace.run(() => runHandlers(handlers, event, ctx)) : runHandlers(handlers, event, ctx);
+    pending = runHandlers(handlers, event, ctx);
   } catch (cause) {
     throw handlerFailed(ctx, event, cause);
   }

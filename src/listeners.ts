@@ -85,7 +85,7 @@ export class DeliveryRecord {
   }
 
   /** The final report: lifecycle stage, trace end. */
-  finish(outcome: DeliveryOutcome, status: number, code?: WebhookError["code"]): void {
+  finish(outcome: DeliveryOutcome, status: number, code?: WebhookError["code"], error?: unknown): void {
     this.report(outcome, status, code);
     if (this.trace) {
       const trace = this.trace;
@@ -99,6 +99,7 @@ export class DeliveryRecord {
         secretIndex: this.secretIndex,
         keyId: this.keyId,
         durationMs: performance.now() - this.started,
+        error,
       };
       try {
         trace.end(facts);
@@ -109,6 +110,7 @@ export class DeliveryRecord {
   }
 
   fail(error: WebhookError): void {
-    this.finish(ANSWERS[error.code].stage, error.status, error.code);
+    // A 5xx is a failure on our side: its cause (a handler's error, the store's) goes to the trace.
+    this.finish(ANSWERS[error.code].stage, error.status, error.code, error.status >= 500 ? (error.cause ?? error) : undefined);
   }
 }

@@ -1,6 +1,7 @@
 import { memoryStore } from "./dedupe/memory.js";
 import type { DedupeStore } from "./dedupe/store.js";
 import type { DeliveryQueue } from "./queue/queue.js";
+import { resolveTelemetry } from "./telemetry/otel.js";
 import type { Telemetry } from "./telemetry/telemetry.js";
 import { positive, rejectUnknownOptions } from "./option-checks.js";
 import { assertUsableSecret } from "./verify/hmac.js";
@@ -116,13 +117,12 @@ function resolveQueue(queue: GeminiWebhooksOptions["queue"]): DeliveryQueue | un
   return queue;
 }
 
-// The OpenTelemetry adapter is wired here once it lands (src/telemetry/otel.ts); until then the option is
-// only checked.
+// On (the default) only if @opentelemetry/api is installed: otherwise undefined, and the pipeline skips it.
 function resolveTelemetryOption(telemetry: GeminiWebhooksOptions["telemetry"]): Telemetry | undefined {
   if (telemetry !== undefined && typeof telemetry !== "boolean") {
     throw new TypeError('geminiWebhooks: option "telemetry" must be true or false.');
   }
-  return undefined;
+  return resolveTelemetry(telemetry);
 }
 
 function resolveClock(now: GeminiWebhooksOptions["now"]): () => number {

@@ -79,7 +79,7 @@ export function createPipeline(config: ReceiverConfig, registry: HandlerRegistry
       delivery.type = event.type;
       const handling = queue
         ? handOff(queue, event, verification, body, delivery.trace, config.now())
-        : dispatchInline(registry.handlersFor(event.type), event, contextOf(verification, body, input), delivery.trace);
+        : dispatchInline(registry.handlersFor(event.type), event, contextOf(verification, body, input));
       const status = isThenable(handling) ? await handling : handling;
       // Handled, or durably queued (by us or, for a queue duplicate, by another instance): done either way.
       const completing = claims?.complete(id);
@@ -97,7 +97,9 @@ export function createPipeline(config: ReceiverConfig, registry: HandlerRegistry
     const delivery = new DeliveryRecord(listeners, startTrace(telemetry));
     delivery.report("received");
     try {
-      const status = await receive(input, delivery);
+      // The whole pipeline runs in the delivery's trace context: spans made while reading the body, by the
+      // dedupe store (Redis), the key set fetch, the handlers or the queue are all children of its span.
+      const status = await (delivery.trace ? delivery.trace.run(() => receive(input, delivery)) : receive(input, delivery));
       const answer = acceptedAnswer(status);
       delivery.finish(status === "duplicate" ? "duplicate" : status === "queued" ? "queued" : "handled", answer.status);
       return answer;

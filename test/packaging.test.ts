@@ -31,3 +31,35 @@ describe("packaging", () => {
     }
   });
 });
+
+// The optional peer dependency @opentelemetry/api, found (or not) by each build the way an app would find it.
+describe("packaging: @opentelemetry/api", () => {
+  const fixture = (file: string) => fileURLToPath(new URL(`./fixtures/${file}`, import.meta.url));
+  // Hidden: a preloaded resolver answers MODULE_NOT_FOUND for @opentelemetry/api, as in an app without it.
+  const probe = (file: string, hidden: boolean) =>
+    JSON.parse(
+      execFileSync(
+        process.execPath,
+        hidden ? ["--require", fixture("hide-otel-api.cjs"), fixture(`consumers/${file}`)] : [fixture(`consumers/${file}`), "--with-sdk"],
+        { encoding: "utf8" },
+      ),
+    );
+
+  for (const file of ["telemetry-probe.cjs", "telemetry-probe.mjs"]) {
+    const build = file.endsWith(".cjs") ? "CommonJS" : "ESM";
+    it(`the ${build} build finds it: a delivery's span reaches the SDK the app registered`, () => {
+      const result = probe(file, false);
+      assert.equal(result.telemetry, "on");
+      assert.equal(result.status, 200);
+      assert.equal(result.handled, 1);
+      assert.deepEqual(result.spans, [`gemini.webhooks.receive ${result.id}`]);
+    });
+    it(`the ${build} build without it installed: telemetry off, the delivery still answered 200`, () => {
+      const result = probe(file, true);
+      assert.ok(result.lookups > 0, "the package looked for @opentelemetry/api");
+      assert.equal(result.telemetry, "off");
+      assert.equal(result.status, 200);
+      assert.equal(result.handled, 1);
+    });
+  }
+});

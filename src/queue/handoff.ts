@@ -25,8 +25,7 @@ export async function handOff(
     receivedAt,
   };
   try {
-    const adding = () => queue.enqueue(delivery);
-    return (await (trace ? trace.run(adding) : adding())) === "duplicate" ? "duplicate" : "queued";
+    return (await queue.enqueue(delivery)) === "duplicate" ? "duplicate" : "queued";
   } catch (cause) {
     throw new WebhookError("queue_unavailable", { webhookId: verification.webhookId, eventType: event.type, cause });
   }

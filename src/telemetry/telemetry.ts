@@ -22,6 +22,8 @@ export interface DeliveryFacts {
   secretIndex?: number;
   keyId?: string;
   durationMs: number;
+  /** 5xx only: what went wrong (a handler's own error for `handler_failed`), for the span's exception event. */
+  error?: unknown;
 }
 
 /** One delivery's trace, from the moment the request reached the receiver to its answer. */
