@@ -28,7 +28,11 @@ export function floorWith(check?: SignatureCheck): FloorHandler {
       if (!check) return answer(res, true);
       const ok = check(req, body);
       if (typeof ok === "boolean") answer(res, ok);
-      else ok.then((valid) => answer(res, valid), () => answer(res, false));
+      else
+        ok.then(
+          (valid) => answer(res, valid),
+          () => answer(res, false),
+        );
     });
   };
 }
@@ -55,7 +59,10 @@ export function ed25519Check(config: BenchConfig): SignatureCheck {
  * the receiver uses.
  */
 export async function joseJwtCheck(config: BenchConfig): Promise<SignatureCheck> {
-  const key = await importJWK(config.jwks.keys.find((jwk) => jwk.kid === RSA_KID)!, "RS256");
+  const key = await importJWK(
+    config.jwks.keys.find((jwk) => jwk.kid === RSA_KID)!,
+    "RS256",
+  );
   const options = { algorithms: ["RS256"], audience: config.audience };
   return (req) => jwtVerify(String(req.headers["webhook-signature"]), key, options).then(() => true);
 }

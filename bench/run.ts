@@ -86,7 +86,12 @@ const ALL_VARIANTS: Variant[] = [
   { name: "receiver-v1a", server: "servers/receiver-dynamic.ts", pool: v1a(), resignEachRound: false, reference: "floor+ed25519" },
   { name: "receiver-jwt", server: "servers/receiver-dynamic.ts", pool: jwt(), resignEachRound: false, reference: "floor+jose-jwt" },
   // One webhook-id, again and again: the first is handled, the rest answered as duplicates.
-  { name: "receiver-v1-duplicates", server: "servers/receiver-v1.ts", pool: new DeliveryPool(() => signV1(keys.config.secret, duplicateId)), resignEachRound: true },
+  {
+    name: "receiver-v1-duplicates",
+    server: "servers/receiver-v1.ts",
+    pool: new DeliveryPool(() => signV1(keys.config.secret, duplicateId)),
+    resignEachRound: true,
+  },
   // References: the floor plus only the crypto a scheme must do (the fair floor of v1a and JWT), and the
   // floor plus only a v1 HMAC check with each implementation (what the HMAC alone costs).
   { name: "floor+ed25519", server: "servers/floor-ed25519.ts", pool: v1a(), resignEachRound: false },

@@ -68,9 +68,7 @@ export function createExampleApp({ secret, keys, log = console.log, deliveries =
   webhooks.on("batch.expired", (event, ctx) => saw(event, ctx, `${event.data.id}: expired unfinished`));
   webhooks.on("interaction.requires_action", (event, ctx) => saw(event, ctx, `${event.data.id}: waits for a function result`));
   webhooks.on("interaction.completed", (event, ctx) => saw(event, ctx, `${event.data.id}: completed`));
-  webhooks.on("interaction.failed", (event, ctx) =>
-    saw(event, ctx, `${event.data.id}: failed: ${event.data.error_code} ${event.data.error_message}`),
-  );
+  webhooks.on("interaction.failed", (event, ctx) => saw(event, ctx, `${event.data.id}: failed: ${event.data.error_code} ${event.data.error_message}`));
   webhooks.on("interaction.cancelled", (event, ctx) => saw(event, ctx, `${event.data.id}: was cancelled`));
   webhooks.on("video.generated", (event, ctx) =>
     saw(event, ctx, `${event.data.id}: video at ${event.data.output_file_uri ?? event.data.video_uri ?? "(no uri)"}`),

@@ -78,8 +78,7 @@ async function buildCases({ secret, keys, schemes, queued }: DemoOptions): Promi
   for (const type of GEMINI_EVENT_TYPES) {
     const event = sampleEvent(type);
     for (const scheme of schemes) {
-      const delivery =
-        scheme === "v1" ? signDelivery(event, { secret }) : scheme === "v1a" ? keys.signV1a(event) : await keys.signJwt(event);
+      const delivery = scheme === "v1" ? signDelivery(event, { secret }) : scheme === "v1a" ? keys.signV1a(event) : await keys.signJwt(event);
       cases.push({ event: type, scheme, note: "", delivery, expected: handled });
     }
   }
@@ -88,16 +87,40 @@ async function buildCases({ secret, keys, schemes, queued }: DemoOptions): Promi
   const event = sampleEvent("batch.succeeded");
   cases.push(
     { ...first, note: "duplicate", expected: { status: 200, answer: "duplicate", handlerCalled: false } },
-    { event: event.type, scheme: "v1", note: "stale timestamp", delivery: signDelivery(event, { secret, timestamp: now - STALE_SECONDS }), expected: refused("timestamp_too_old") },
-    { event: event.type, scheme: "v1", note: "forged signature", delivery: signDelivery(event, { secret: generateSecret() }), expected: refused("invalid_signature") },
+    {
+      event: event.type,
+      scheme: "v1",
+      note: "stale timestamp",
+      delivery: signDelivery(event, { secret, timestamp: now - STALE_SECONDS }),
+      expected: refused("timestamp_too_old"),
+    },
+    {
+      event: event.type,
+      scheme: "v1",
+      note: "forged signature",
+      delivery: signDelivery(event, { secret: generateSecret() }),
+      expected: refused("invalid_signature"),
+    },
   );
   // Keys that look the same (same kids, same audience) but are not in the receiver's key set.
   const stranger = schemes.some((scheme) => scheme !== "v1") ? createTestKeys({ audience: keys.audience }) : undefined;
   if (stranger && schemes.includes("v1a")) {
-    cases.push({ event: event.type, scheme: "v1a", note: "forged signature", delivery: stranger.signV1a(event), expected: refused("invalid_signature") });
+    cases.push({
+      event: event.type,
+      scheme: "v1a",
+      note: "forged signature",
+      delivery: stranger.signV1a(event),
+      expected: refused("invalid_signature"),
+    });
   }
   if (stranger && schemes.includes("jwt")) {
-    cases.push({ event: event.type, scheme: "jwt", note: "forged signature", delivery: await stranger.signJwt(event), expected: refused("invalid_signature") });
+    cases.push({
+      event: event.type,
+      scheme: "jwt",
+      note: "forged signature",
+      delivery: await stranger.signJwt(event),
+      expected: refused("invalid_signature"),
+    });
   }
   const future = { type: "model.tuned", version: "v1", timestamp: new Date().toISOString(), data: { id: "tunedModels/demo-1" } };
   cases.push({ event: future.type, scheme: "v1", note: "unknown type", delivery: signDelivery(future, { secret }), expected: handled });
@@ -117,7 +140,8 @@ async function send({ url, calls }: DemoOptions, demoCase: DemoCase): Promise<De
   const newCalls = calls.filter((call) => call.webhookId === id).slice(before);
   const handlerSaw = newCalls.length > 0 ? newCalls.map((call) => call.summary).join("; ") : before > 0 ? "(not called again)" : "(not called)";
   const { expected } = demoCase;
-  const ok = response.status === expected.status && answer === expected.answer && (newCalls.length === 1) === expected.handlerCalled && newCalls.length <= 1;
+  const ok =
+    response.status === expected.status && answer === expected.answer && (newCalls.length === 1) === expected.handlerCalled && newCalls.length <= 1;
   return { status: response.status, answer, handlerSaw, ok };
 }
 
@@ -133,7 +157,7 @@ async function sendQueued({ url, calls }: DemoOptions, cases: readonly DemoCase[
   const idOf = (demoCase: DemoCase) => demoCase.delivery.headers["webhook-id"];
   const callsFor = (id: string | undefined) => calls.filter((call) => call.webhookId === id);
   const waiting = () => cases.some((demoCase) => demoCase.expected.handlerCalled && callsFor(idOf(demoCase)).length === 0);
-  for (const deadline = Date.now() + 15_000; waiting() && Date.now() < deadline; ) await new Promise((resolve) => setTimeout(resolve, 20));
+  for (const deadline = Date.now() + 15_000; waiting() && Date.now() < deadline;) await new Promise((resolve) => setTimeout(resolve, 20));
   await new Promise((resolve) => setTimeout(resolve, 100)); // a second, unexpected run would show up here
   return cases.map((demoCase, index) => {
     const id = idOf(demoCase);
@@ -148,11 +172,7 @@ async function sendQueued({ url, calls }: DemoOptions, cases: readonly DemoCase[
   });
 }
 
-function slowHandlerLine(
-  { calls, queued }: DemoOptions,
-  cases: readonly DemoCase[],
-  results: readonly { answeredAt: number; ms: number }[],
-): string {
+function slowHandlerLine({ calls, queued }: DemoOptions, cases: readonly DemoCase[], results: readonly { answeredAt: number; ms: number }[]): string {
   const slow = cases.flatMap((demoCase, index) =>
     demoCase.event === "batch.succeeded" && demoCase.note === "" ? [{ id: demoCase.delivery.headers["webhook-id"], ...results[index]! }] : [],
   );

@@ -22,7 +22,8 @@ export function logDeliveries(webhooks: GeminiWebhooks, logger: Logger): void {
   });
   // onError carries what lifecycle events leave out: the handler's own error, for the stack trace.
   webhooks.onError((error) => {
-    if (error.code === "handler_failed") logger.error({ err: error.cause, webhookId: error.webhookId, type: error.eventType }, "gemini webhook handler threw");
+    if (error.code === "handler_failed")
+      logger.error({ err: error.cause, webhookId: error.webhookId, type: error.eventType }, "gemini webhook handler threw");
   });
 }
 // recipe:end

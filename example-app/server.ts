@@ -102,7 +102,10 @@ function printBanner(url: string, deliveriesUrl: string | undefined): void {
   console.log(`  npm run cli -- send ${url} --type video.generated --scheme jwt --keys ${keysFile}`);
   console.log("Or see every event type, scheme, duplicate and forgery at once: npm run demo");
   console.log(deliveriesUrl ? `Watch deliveries live: ${deliveriesUrl}` : "Add -- --deliveries to watch deliveries live in a browser.");
-  if (queue) console.log(`Queue: BullMQ "${queue.name}" on REDIS_URL, a worker in this process; batch.succeeded takes ${SLOW_HANDLER_MS} ms and is still answered at once.`);
+  if (queue)
+    console.log(
+      `Queue: BullMQ "${queue.name}" on REDIS_URL, a worker in this process; batch.succeeded takes ${SLOW_HANDLER_MS} ms and is still answered at once.`,
+    );
   console.log("Stop with Ctrl+C.");
 }
 
@@ -119,6 +122,10 @@ function stop(running: Server, status: number): void {
 async function closeQueue(): Promise<void> {
   await worker?.close(); // graceful: running handlers finish
   // The demo's queue is its own (see queue.ts): emptied, so nothing is left in Redis.
-  if (queue && demoMode) await queue.queue().obliterate({ force: true }).catch(() => {});
+  if (queue && demoMode)
+    await queue
+      .queue()
+      .obliterate({ force: true })
+      .catch(() => {});
   await queue?.close();
 }

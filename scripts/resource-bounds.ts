@@ -140,26 +140,66 @@ async function invalidFlood(): Promise<boolean> {
   receiver.onError(() => {});
   const kinds: Array<(index: number) => { headers: Array<[string, string]>; body: Buffer; mode?: BodyMode; chunkSizes?: number[] }> = [
     () => ({ headers: [["webhook-id", "msg_x"]], body: BODY }),
-    (i) => ({ headers: [["webhook-id", `msg_${i}`], ["webhook-timestamp", "soon"], ["webhook-signature", "v1,AAAA"]], body: BODY }),
-    (i) => ({ headers: [["webhook-id", `msg_${i}`], ["webhook-timestamp", String(NOW_SECONDS)], ["webhook-signature", sign(`msg_${i}`, NOW_SECONDS, Buffer.from("other"))]], body: BODY, mode: "stream", chunkSizes: [16, 16] }),
-    (i) => ({ headers: [["webhook-id", `msg_${i}`], ["webhook-timestamp", String(NOW_SECONDS - 3600)], ["webhook-signature", sign(`msg_${i}`, NOW_SECONDS - 3600, BODY)]], body: BODY }),
-    (i) => ({ headers: [["webhook-id", `msg_${i}`], ["webhook-timestamp", String(NOW_SECONDS)], ["webhook-signature", sign(`msg_${i}`, NOW_SECONDS, BODY)], ["content-encoding", "gzip"]], body: BODY }),
+    (i) => ({
+      headers: [
+        ["webhook-id", `msg_${i}`],
+        ["webhook-timestamp", "soon"],
+        ["webhook-signature", "v1,AAAA"],
+      ],
+      body: BODY,
+    }),
+    (i) => ({
+      headers: [
+        ["webhook-id", `msg_${i}`],
+        ["webhook-timestamp", String(NOW_SECONDS)],
+        ["webhook-signature", sign(`msg_${i}`, NOW_SECONDS, Buffer.from("other"))],
+      ],
+      body: BODY,
+      mode: "stream",
+      chunkSizes: [16, 16],
+    }),
+    (i) => ({
+      headers: [
+        ["webhook-id", `msg_${i}`],
+        ["webhook-timestamp", String(NOW_SECONDS - 3600)],
+        ["webhook-signature", sign(`msg_${i}`, NOW_SECONDS - 3600, BODY)],
+      ],
+      body: BODY,
+    }),
+    (i) => ({
+      headers: [
+        ["webhook-id", `msg_${i}`],
+        ["webhook-timestamp", String(NOW_SECONDS)],
+        ["webhook-signature", sign(`msg_${i}`, NOW_SECONDS, BODY)],
+        ["content-encoding", "gzip"],
+      ],
+      body: BODY,
+    }),
   ];
   const send = (index: number) => callMiddleware(receiver, { mode: "bufferBody", ...kinds[index % kinds.length]!(index) });
   for (let index = 0; index < 5000; index++) await send(index); // warm-up: JIT and lazy initialisation are not leaks
-  return measureFlood(INVALID_REQUESTS, send, memory, () => runs, () =>
-    // A body that stalls (never ends): the body timeout must clean up after itself too.
-    Promise.all(
-      Array.from({ length: 1000 }, (_, i) => {
-        const id = `msg_stall_${i}`;
-        return callMiddleware(receiver, {
-          headers: [["webhook-id", id], ["webhook-timestamp", String(NOW_SECONDS)], ["webhook-signature", sign(id, NOW_SECONDS, BODY)]],
-          body: BODY,
-          mode: "stream",
-          stall: true,
-        });
-      }),
-    ),
+  return measureFlood(
+    INVALID_REQUESTS,
+    send,
+    memory,
+    () => runs,
+    () =>
+      // A body that stalls (never ends): the body timeout must clean up after itself too.
+      Promise.all(
+        Array.from({ length: 1000 }, (_, i) => {
+          const id = `msg_stall_${i}`;
+          return callMiddleware(receiver, {
+            headers: [
+              ["webhook-id", id],
+              ["webhook-timestamp", String(NOW_SECONDS)],
+              ["webhook-signature", sign(id, NOW_SECONDS, BODY)],
+            ],
+            body: BODY,
+            mode: "stream",
+            stall: true,
+          });
+        }),
+      ),
   );
 }
 
@@ -181,9 +221,21 @@ async function invalidDynamicFlood(): Promise<boolean> {
   const strangerToken = jwt(stranger, "rsa-1", "msg_fixed");
   const unknownKid = jwt(stranger, "rsa-unknown", "msg_fixed");
   const kinds: Array<(i: number) => Array<[string, string]>> = [
-    (i) => [["webhook-id", `msg_${i}`], ["webhook-timestamp", String(NOW_SECONDS)], ["webhook-signature", `v1a,${randomBytes(64).toString("base64")}`]],
-    (i) => [["webhook-id", `msg_${i}`], ["webhook-timestamp", String(NOW_SECONDS)], ["webhook-signature", `v1a,${v1aSignature(ed.privateKey, `msg_${i}`, NOW_SECONDS, "other")}`]],
-    () => [["webhook-id", "msg_fixed"], ["webhook-timestamp", String(NOW_SECONDS)], ["webhook-signature", strangerToken]],
+    (i) => [
+      ["webhook-id", `msg_${i}`],
+      ["webhook-timestamp", String(NOW_SECONDS)],
+      ["webhook-signature", `v1a,${randomBytes(64).toString("base64")}`],
+    ],
+    (i) => [
+      ["webhook-id", `msg_${i}`],
+      ["webhook-timestamp", String(NOW_SECONDS)],
+      ["webhook-signature", `v1a,${v1aSignature(ed.privateKey, `msg_${i}`, NOW_SECONDS, "other")}`],
+    ],
+    () => [
+      ["webhook-id", "msg_fixed"],
+      ["webhook-timestamp", String(NOW_SECONDS)],
+      ["webhook-signature", strangerToken],
+    ],
     () => [["webhook-signature", unknownKid]],
   ];
   const send = (index: number) => callMiddleware(receiver, { headers: kinds[index % kinds.length]!(index), body: BODY, mode: "bufferBody" });
@@ -240,7 +292,12 @@ async function forgedRequestCost(): Promise<void> {
   };
   const post = (receiver: ReturnType<typeof geminiWebhooks>, signature: string, body: Buffer, id = "msg_forged") =>
     callMiddleware(receiver, {
-      headers: [["content-length", String(body.length)], ["webhook-id", id], ["webhook-timestamp", String(NOW_SECONDS)], ["webhook-signature", signature]],
+      headers: [
+        ["content-length", String(body.length)],
+        ["webhook-id", id],
+        ["webhook-timestamp", String(NOW_SECONDS)],
+        ["webhook-signature", signature],
+      ],
       body,
       mode: "stream",
       chunkSizes: Array.from({ length: Math.ceil(body.length / 65536) }, () => 65536),
@@ -294,6 +351,8 @@ if (values.only === "cpu") {
   const invalidOk = (await invalidFlood()) && (await invalidDynamicFlood());
   const validOk = await validFlood();
   await forgedRequestCost();
-  console.log(`\n${validOk && invalidOk ? "OK" : "FAILED"}: bounded memory ${validOk ? "yes" : "NO"}, nothing left behind by invalid requests ${invalidOk ? "yes" : "NO"} (${(Number(process.hrtime.bigint() - started) / 1e9).toFixed(0)} s)`);
+  console.log(
+    `\n${validOk && invalidOk ? "OK" : "FAILED"}: bounded memory ${validOk ? "yes" : "NO"}, nothing left behind by invalid requests ${invalidOk ? "yes" : "NO"} (${(Number(process.hrtime.bigint() - started) / 1e9).toFixed(0)} s)`,
+  );
   process.exitCode = validOk && invalidOk ? 0 : 1;
 }

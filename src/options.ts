@@ -86,8 +86,8 @@ function resolveSecrets(secret: GeminiWebhooksOptions["secret"], hasJwks: boolea
   if (secret === undefined) {
     if (hasJwks) return Object.freeze([]);
     throw new TypeError(
-      "geminiWebhooks: option \"secret\" is required: pass the signing secret Gemini returned (e.g. process.env.GEMINI_WEBHOOK_SECRET), " +
-        "or \"jwks\" for dynamic webhooks only.",
+      'geminiWebhooks: option "secret" is required: pass the signing secret Gemini returned (e.g. process.env.GEMINI_WEBHOOK_SECRET), ' +
+        'or "jwks" for dynamic webhooks only.',
     );
   }
   const secrets = typeof secret === "string" ? [secret] : secret;
@@ -112,7 +112,9 @@ function resolveQueue(queue: GeminiWebhooksOptions["queue"]): DeliveryQueue | un
   if (queue === undefined) return undefined;
   const candidate = queue as Partial<DeliveryQueue> | null;
   if (typeof candidate?.enqueue !== "function" || typeof candidate.work !== "function") {
-    throw new TypeError('geminiWebhooks: option "queue" must be a DeliveryQueue, e.g. bullmqQueue({ connection }) from "gemini-webhooks-express/bullmq".');
+    throw new TypeError(
+      'geminiWebhooks: option "queue" must be a DeliveryQueue, e.g. bullmqQueue({ connection }) from "gemini-webhooks-express/bullmq".',
+    );
   }
   return queue;
 }

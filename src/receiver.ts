@@ -85,8 +85,7 @@ export function geminiWebhooks<M = UserMetadata>(options: GeminiWebhooksOptions)
     }
     const processDelivery = createProcessor(registry, listeners, config.telemetry);
     // The worker's own trouble (Redis unreachable, a lock it could not renew) belongs to no delivery.
-    const onError = (cause: unknown) =>
-      listeners.reportError(new WebhookError("queue_unavailable", { cause, detail: "in a queue worker" }));
+    const onError = (cause: unknown) => listeners.reportError(new WebhookError("queue_unavailable", { cause, detail: "in a queue worker" }));
     return queue.work(processDelivery, workerOptions, { onError });
   };
   webhooks.registeredTypes = () => registry.types();

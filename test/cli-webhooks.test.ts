@@ -15,9 +15,7 @@ import { listen, SECRET } from "./support/helpers.js";
 const root = fileURLToPath(new URL("..", import.meta.url));
 const cliPath = join(root, "dist/esm/cli.js");
 // Nothing from the developer's own environment: no real key, no real endpoint, no webhook secret.
-const baseEnv = Object.fromEntries(
-  Object.entries(process.env).filter(([name]) => !/^(GEMINI_|GOOGLE_)/.test(name)),
-);
+const baseEnv = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^(GEMINI_|GOOGLE_)/.test(name)));
 const API_KEY = `AIzaFAKE-${Math.random().toString(36).slice(2)}-never-print-me`;
 
 interface Run {
@@ -72,7 +70,15 @@ describe("gemini-webhooks webhooks (through @google/genai, against a local fake 
   });
 
   it("create: POST /v1/webhooks with the uri, events and name, the key in x-goog-api-key; the secret printed once", async () => {
-    const run = await webhooksCli("create", "--uri", "https://example.com/gemini-callback", "--events", "batch.succeeded,batch.failed", "--name", "Nightly");
+    const run = await webhooksCli(
+      "create",
+      "--uri",
+      "https://example.com/gemini-callback",
+      "--events",
+      "batch.succeeded,batch.failed",
+      "--name",
+      "Nightly",
+    );
     assert.equal(run.code, 0, run.stderr);
     const requests = sent();
     assert.equal(requests.length, 1, "one call, no retries");
@@ -81,7 +87,11 @@ describe("gemini-webhooks webhooks (through @google/genai, against a local fake 
     assert.equal(request!.path, "/v1/webhooks");
     assert.equal(request!.apiKey, API_KEY);
     assert.match(request!.contentType ?? "", /^application\/json/);
-    assert.deepEqual(request!.body, { uri: "https://example.com/gemini-callback", subscribed_events: ["batch.succeeded", "batch.failed"], name: "Nightly" });
+    assert.deepEqual(request!.body, {
+      uri: "https://example.com/gemini-callback",
+      subscribed_events: ["batch.succeeded", "batch.failed"],
+      name: "Nightly",
+    });
 
     const [id, stored] = [...api.webhooks].at(-1)!;
     const secret = api.secrets.get(id)![0]!;
@@ -97,7 +107,17 @@ describe("gemini-webhooks webhooks (through @google/genai, against a local fake 
   });
 
   it("create: --events may be repeated; without it every catalog type is subscribed, and unknown names are pointed out", async () => {
-    const repeated = await webhooksCli("create", "--uri", "https://example.com/a", "-e", "batch.failed", "-e", "video.generated,batch.failed", "-e", "batch.succeded");
+    const repeated = await webhooksCli(
+      "create",
+      "--uri",
+      "https://example.com/a",
+      "-e",
+      "batch.failed",
+      "-e",
+      "video.generated,batch.failed",
+      "-e",
+      "batch.succeded",
+    );
     assert.equal(repeated.code, 0, repeated.stderr);
     assert.deepEqual((sent()[0]!.body as { subscribed_events: string[] }).subscribed_events, ["batch.failed", "video.generated", "batch.succeded"]);
     assert.match(repeated.stdout, /not in the published catalog .*: batch\.succeded\./);
@@ -128,7 +148,12 @@ describe("gemini-webhooks webhooks (through @google/genai, against a local fake 
       );
       const run = await cli(["webhooks", "create", "--uri", "https://example.com/from", "--from", app], { ...env, GEMINI_WEBHOOK_SECRET: SECRET });
       assert.equal(run.code, 0, run.stderr);
-      assert.deepEqual((sent()[0]!.body as { subscribed_events: string[] }).subscribed_events, ["batch.failed", "batch.succeeded", "video.generated", "model.tuned"]);
+      assert.deepEqual((sent()[0]!.body as { subscribed_events: string[] }).subscribed_events, [
+        "batch.failed",
+        "batch.succeeded",
+        "video.generated",
+        "model.tuned",
+      ]);
       assert.match(run.stdout, /Subscribing to the 4 types .*app\.mjs handles: batch\.failed, batch\.succeeded, video\.generated, model\.tuned\./);
       assert.match(run.stdout, /not in the published catalog .*: model\.tuned\./);
 
@@ -136,7 +161,10 @@ describe("gemini-webhooks webhooks (through @google/genai, against a local fake 
       assert.equal(needsSecret.code, 1);
       assert.match(needsSecret.stderr, /could not load --from .*app\.mjs: .*secret.*GEMINI_WEBHOOK_SECRET=\$\(npx gemini-webhooks secret\)/);
 
-      const defaultExport = module("default.mjs", `const w = geminiWebhooks({ secret: ${JSON.stringify(SECRET)} }); w.on("interaction.completed", () => {}); export default w;`);
+      const defaultExport = module(
+        "default.mjs",
+        `const w = geminiWebhooks({ secret: ${JSON.stringify(SECRET)} }); w.on("interaction.completed", () => {}); export default w;`,
+      );
       const viaDefault = await cli(["webhooks", "create", "--uri", "https://example.com/d", "--from", defaultExport], env);
       assert.equal(viaDefault.code, 0, viaDefault.stderr);
       assert.deepEqual((api.requests.at(-1)!.body as { subscribed_events: string[] }).subscribed_events, ["interaction.completed"]);
@@ -204,7 +232,12 @@ describe("gemini-webhooks webhooks (through @google/genai, against a local fake 
     api.webhooks.clear();
     api.add({ id: "wh-ok", name: "Fine", uri: "https://example.com/ok", state: "enabled" });
     api.add({ id: "wh-failing", uri: "https://example.com/broken", state: "disabled_due_to_failed_deliveries" });
-    api.add({ id: "wh-off", uri: "https://example.com/off", state: "disabled", signing_secrets: [{ truncated_secret: "whsec_...3frh", expire_time: "2026-12-03T10:00:00Z" }] });
+    api.add({
+      id: "wh-off",
+      uri: "https://example.com/off",
+      state: "disabled",
+      signing_secrets: [{ truncated_secret: "whsec_...3frh", expire_time: "2026-12-03T10:00:00Z" }],
+    });
     const run = await webhooksCli("list");
     assert.equal(run.code, 0, run.stderr);
     const requests = sent();
@@ -267,7 +300,10 @@ describe("gemini-webhooks webhooks (through @google/genai, against a local fake 
     const secret = api.secrets.get("wh-rotate")!.at(-1)!;
     assert.equal(occurrences(run.stdout, secret), 1);
     assert.match(run.stdout, /previous secret keeps verifying for 24 hours/);
-    assert.match(run.stdout, /secret: \[process\.env\.GEMINI_WEBHOOK_SECRET_NEW, process\.env\.GEMINI_WEBHOOK_SECRET\] \}\) {2}\/\/ secret: \[new, old\]/);
+    assert.match(
+      run.stdout,
+      /secret: \[process\.env\.GEMINI_WEBHOOK_SECRET_NEW, process\.env\.GEMINI_WEBHOOK_SECRET\] \}\) {2}\/\/ secret: \[new, old\]/,
+    );
     assert.match(run.stdout, /After 24 hours, keep only the new one/);
   });
 
@@ -275,7 +311,7 @@ describe("gemini-webhooks webhooks (through @google/genai, against a local fake 
     api.add({ id: "wh-now", state: "enabled" });
     const run = await webhooksCli("rotate-secret", "wh-now", "--immediately");
     assert.equal(run.code, 0, run.stderr);
-    assert.deepEqual((sent()[0]!.body as object), { revocation_behavior: "revoke_previous_secrets_immediately" });
+    assert.deepEqual(sent()[0]!.body as object, { revocation_behavior: "revoke_previous_secrets_immediately" });
     assert.equal(api.webhooks.get("wh-now")!.signing_secrets.length, 1, "the fake revoked the old one");
     assert.match(run.stdout, /revoked now/);
     assert.doesNotMatch(run.stdout, /keeps verifying/);
@@ -285,7 +321,10 @@ describe("gemini-webhooks webhooks (through @google/genai, against a local fake 
     const missing = await webhooksCli("ping", "no-such-webhook");
     assert.equal(missing.code, 1);
     assert.equal(sent().length, 1, "not retried");
-    assert.match(missing.stderr, /^error: the Gemini API answered 404 NOT_FOUND: Requested entity was not found\. "gemini-webhooks webhooks list" shows the ids/);
+    assert.match(
+      missing.stderr,
+      /^error: the Gemini API answered 404 NOT_FOUND: Requested entity was not found\. "gemini-webhooks webhooks list" shows the ids/,
+    );
     assert.doesNotMatch(missing.stderr, /at .*\.js:\d+/, "no stack trace");
 
     const wrongKey = await cli(["webhooks", "list"], { ...env, GEMINI_API_KEY: "AIzaWRONG" });
@@ -299,7 +338,10 @@ describe("gemini-webhooks webhooks (through @google/genai, against a local fake 
     const started = Date.now();
     const run = await cli(["webhooks", "list"], { GEMINI_API_KEY: API_KEY, GOOGLE_GEMINI_BASE_URL: closed.url });
     assert.equal(run.code, 1);
-    assert.match(run.stderr, new RegExp(`could not reach the Gemini API at ${closed.url.replace(/[.]/g, "\\.")}: connection refused \\(ECONNREFUSED\\)`));
+    assert.match(
+      run.stderr,
+      new RegExp(`could not reach the Gemini API at ${closed.url.replace(/[.]/g, "\\.")}: connection refused \\(ECONNREFUSED\\)`),
+    );
     assert.ok(Date.now() - started < 10_000, "the SDK's default retries (up to 30 s) are off");
   });
 
@@ -330,7 +372,11 @@ describe("gemini-webhooks webhooks (through @google/genai, against a local fake 
   });
 
   it("help: `webhooks --help` and `help webhooks` describe every action", async () => {
-    for (const args of [["webhooks", "--help"], ["help", "webhooks"], ["webhooks", "list", "--help"]]) {
+    for (const args of [
+      ["webhooks", "--help"],
+      ["help", "webhooks"],
+      ["webhooks", "list", "--help"],
+    ]) {
       const run = await cli(args, {});
       assert.equal(run.code, 0, args.join(" "));
       for (const action of ["create --uri", "list", "ping <id>", "rotate-secret <id>", "enable <id>", "GEMINI_API_KEY"]) {
@@ -345,9 +391,17 @@ describe("gemini-webhooks webhooks (through @google/genai, against a local fake 
 describe("gemini-webhooks send --user-metadata", () => {
   it("sends the object as the payload's top-level user_metadata, which the handler sees", async () => {
     const seen: AnyGeminiEvent[] = [];
-    const server = await listen(express().use("/hook", geminiWebhooks({ secret: SECRET }).onAny((event) => void seen.push(event))));
+    const server = await listen(
+      express().use(
+        "/hook",
+        geminiWebhooks({ secret: SECRET }).onAny((event) => void seen.push(event)),
+      ),
+    );
     try {
-      const run = await cli(["send", `${server.url}/hook`, "-t", "batch.succeeded", "--secret", SECRET, "--user-metadata", '{"job_group":"nightly-eval","priority":"high"}'], {});
+      const run = await cli(
+        ["send", `${server.url}/hook`, "-t", "batch.succeeded", "--secret", SECRET, "--user-metadata", '{"job_group":"nightly-eval","priority":"high"}'],
+        {},
+      );
       assert.equal(run.code, 0, run.stderr);
       assert.match(run.stdout, /1 delivery of batch\.succeeded with user_metadata, scheme v1/);
       assert.equal(seen.length, 1);
@@ -368,7 +422,11 @@ describe("webhooks.registeredTypes()", () => {
   it("lists the types given to on(), as given, first registration first; onAny adds none", () => {
     const webhooks = geminiWebhooks({ secret: SECRET });
     assert.deepEqual(webhooks.registeredTypes(), []);
-    webhooks.on(["batch.failed", "batch.completed"], () => {}).onAny(() => {}).on("batch.failed", () => {}).on("ping", () => {});
+    webhooks
+      .on(["batch.failed", "batch.completed"], () => {})
+      .onAny(() => {})
+      .on("batch.failed", () => {})
+      .on("ping", () => {});
     assert.deepEqual(webhooks.registeredTypes(), ["batch.failed", "batch.completed", "ping"]);
     webhooks.registeredTypes().push("tampered");
     assert.deepEqual(webhooks.registeredTypes(), ["batch.failed", "batch.completed", "ping"], "a copy: read-only");
@@ -411,7 +469,12 @@ describe("@google/genai stays optional", () => {
       assert.match(secret.stdout, /^whsec_/);
 
       let received = 0;
-      const server = await listen(express().use("/hook", geminiWebhooks({ secret: SECRET }).onAny(() => void received++)));
+      const server = await listen(
+        express().use(
+          "/hook",
+          geminiWebhooks({ secret: SECRET }).onAny(() => void received++),
+        ),
+      );
       try {
         const send = await cli(["send", `${server.url}/hook`, "-t", "batch.failed", "--secret", SECRET], {}, bin);
         assert.equal(send.code, 0, send.stderr);

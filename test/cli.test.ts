@@ -86,11 +86,26 @@ describe("gemini-webhooks CLI", () => {
   });
 
   it("send --duplicate --repeat: new ids per delivery, the second copy of each answered duplicate", async () => {
-    const run = await cli(["send", url, "-t", "batch.failed", "--secret", secret, "--repeat", "2", "--duplicate", "-d", '{"error_code":"DEADLINE_EXCEEDED"}']);
+    const run = await cli([
+      "send",
+      url,
+      "-t",
+      "batch.failed",
+      "--secret",
+      secret,
+      "--repeat",
+      "2",
+      "--duplicate",
+      "-d",
+      '{"error_code":"DEADLINE_EXCEEDED"}',
+    ]);
     assert.equal(run.code, 0, run.stderr);
     const answers = [...run.stdout.matchAll(/(msg_[0-9a-f-]+)\s+200 (received|duplicate)/g)].map((m) => [m[1], m[2]]);
     assert.equal(answers.length, 4, run.stdout);
-    assert.deepEqual(answers.map((a) => a[1]), ["received", "duplicate", "received", "duplicate"]);
+    assert.deepEqual(
+      answers.map((a) => a[1]),
+      ["received", "duplicate", "received", "duplicate"],
+    );
     assert.equal(answers[0]![0], answers[1]![0]);
     assert.notEqual(answers[0]![0], answers[2]![0]);
     await eventually(() => exampleOutput.includes(`(${answers[2]![0]}): batch_456789: failed: DEADLINE_EXCEEDED`));
@@ -141,7 +156,10 @@ describe("gemini-webhooks CLI", () => {
       [["send", url, "-t", "batch.succeeded", "--secret", secret, "--data", "{oops"], /--data is not valid JSON/],
       [["send", url, "-t", "batch.succeeded", "--secret", secret, "--bogus"], /Unknown option '--bogus'/],
       [["send", url, "-t", "batch.succeeded", "--secret", secret, "--repeat", "0"], /option "--repeat" must be a positive whole number, got 0\./],
-      [["send", url, "-t", "batch.succeeded", "--secret", secret, "--timeout", "1e3"], /option "--timeout" must be a positive whole number, got "1e3"\./],
+      [
+        ["send", url, "-t", "batch.succeeded", "--secret", secret, "--timeout", "1e3"],
+        /option "--timeout" must be a positive whole number, got "1e3"\./,
+      ],
     ];
     const runs = await Promise.all(cases.map(([args]) => cli(args)));
     runs.forEach((run, index) => {
@@ -179,7 +197,8 @@ describe("gemini-webhooks CLI", () => {
     assert.match(main.stdout, /send <url>/);
     assert.equal(send.code, 0);
     assert.match(send.stdout, /^Usage: gemini-webhooks send <url> --type/);
-    for (const option of ["--scheme", "--secret", "--keys", "--data", "--repeat", "--duplicate", "--timestamp"]) assert.ok(send.stdout.includes(option), option);
+    for (const option of ["--scheme", "--secret", "--keys", "--data", "--repeat", "--duplicate", "--timestamp"])
+      assert.ok(send.stdout.includes(option), option);
     assert.equal(secretHelp.code, 0);
     assert.match(secretHelp.stdout, /^Usage: gemini-webhooks secret/);
     assert.equal(bare.code, 2, "an unknown command is a usage error");

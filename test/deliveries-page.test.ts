@@ -140,11 +140,17 @@ describe("delivery feed", () => {
 
       // Reconnecting with the last id seen: only what came after it.
       const resumed = await readStream(`${server.url}/deliveries/events`, (events) => events.length >= 1, { "Last-Event-ID": first[1]!.id! });
-      assert.deepEqual(rowsOf(resumed).map((row) => row.seq), [3]);
+      assert.deepEqual(
+        rowsOf(resumed).map((row) => row.seq),
+        [3],
+      );
       // An id from another feed (the app restarted): told to reset, then everything.
       const restarted = await readStream(`${server.url}/deliveries/events`, (events) => events.length >= 4, { "Last-Event-ID": "another-feed.2" });
       assert.equal(restarted[0]!.event, "reset");
-      assert.deepEqual(rowsOf(restarted).map((row) => row.seq), [1, 2, 3]);
+      assert.deepEqual(
+        rowsOf(restarted).map((row) => row.seq),
+        [1, 2, 3],
+      );
     } finally {
       feed.close();
       await server.close();
@@ -232,7 +238,15 @@ describe("delivery page in Chromium", { timeout: 60_000 }, () => {
       executablePath: CHROMIUM,
       headless: true,
       viewport: { width: 1140, height: 400 },
-      args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+      args: [
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+      ],
     });
     page = browser.pages()[0] ?? (await browser.newPage());
     mkdirSync(outputDir, { recursive: true });
@@ -299,7 +313,10 @@ describe("delivery page in Chromium", { timeout: 60_000 }, () => {
     assert.equal(rows[0]!.type, "ping");
     assert.equal(rows[1]!.type, "model.tuned");
     assert.equal(rows[5]!.scheme, "v1", "the stale delivery verified before its timestamp was refused");
-    assert.ok(rows.slice(7).every((row) => row.outcome === "handled" && row.status === "200" && /^msg_/.test(row.id)), "then the 27 handled ones");
+    assert.ok(
+      rows.slice(7).every((row) => row.outcome === "handled" && row.status === "200" && /^msg_/.test(row.id)),
+      "then the 27 handled ones",
+    );
     // Newest first: the same order as the feed, reversed.
     assert.deepEqual(
       rows.map((row) => row.id),
@@ -320,7 +337,10 @@ describe("delivery page in Chromium", { timeout: 60_000 }, () => {
     const markupId = "<img/src=x/onerror=window.injected=3><b>bold</b>";
     // A forged delivery with markup for its id, and a signed one (anyone with the secret) with markup for its type.
     await post(`${server.url}/gemini-callback`, signDelivery(sampleEvent("batch.succeeded"), { secret: generateSecret(), id: markupId }));
-    await post(`${server.url}/gemini-callback`, signDelivery({ type: markup, version: "v1", timestamp: new Date().toISOString(), data: {} }, { secret, id: "msg_markup_type" }));
+    await post(
+      `${server.url}/gemini-callback`,
+      signDelivery({ type: markup, version: "v1", timestamp: new Date().toISOString(), data: {} }, { secret, id: "msg_markup_type" }),
+    );
     await page.waitForFunction(([selector, count]) => document.querySelectorAll(selector).length >= count, [SHOWN, before + 2] as const);
 
     const rows = await shownRows();

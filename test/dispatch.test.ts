@@ -46,7 +46,10 @@ describe("dispatch", () => {
     order.length = 0;
     await post(server.url, signedDelivery({ type: "video.generated", data: { id: "v", file_id: "f", video_uri: "gs://v.mp4" } }));
     await post(server.url, signedDelivery({ type: "video.generated", data: { id: "v", output_file_uri: "gs://o.mp4", file_name: "o.mp4" } }));
-    assert.deepEqual(order.filter((o) => o.startsWith("video:")), ["video:gs://v.mp4", "video:gs://o.mp4"]);
+    assert.deepEqual(
+      order.filter((o) => o.startsWith("video:")),
+      ["video:gs://v.mp4", "video:gs://o.mp4"],
+    );
   });
 
   it("unknown types reach their own handler (on accepts any name) and onAny", async () => {
@@ -64,10 +67,17 @@ describe("dispatch", () => {
     await post(server.url, signedDelivery({ type: "explode" }));
     const stages = lifecycle.map((e) => `${e.stage}:${e.status ?? ""}:${e.code ?? ""}`);
     assert.deepEqual(stages, [
-      "received::", "verified::", "handled:200:",
-      "received::", "verified::", "duplicate:200:",
-      "received::", "rejected:401:invalid_signature",
-      "received::", "verified::", "failed:500:handler_failed",
+      "received::",
+      "verified::",
+      "handled:200:",
+      "received::",
+      "verified::",
+      "duplicate:200:",
+      "received::",
+      "rejected:401:invalid_signature",
+      "received::",
+      "verified::",
+      "failed:500:handler_failed",
     ]);
     const handled = lifecycle[2]!;
     assert.equal(handled.webhookId, ok.headers["webhook-id"]);

@@ -201,7 +201,11 @@ describe("key set contents", () => {
     try {
       const clock = clockAt();
       const config = resolveOptions({ jwks: { url: server.url, cacheMaxAgeMs: 1_000, cooldownMs: 0 } }).jwks!;
-      const source = createKeySource(config, () => clock.ms, () => {});
+      const source = createKeySource(
+        config,
+        () => clock.ms,
+        () => {},
+      );
       const first = await source.current();
       assert.equal(source.current(), first, "synchronous and identical while fresh");
       assert.equal(first.ed25519.length, 1);

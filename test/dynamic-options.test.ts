@@ -9,11 +9,14 @@ import { SECRET } from "./support/helpers.js";
 const edPublic = generateKeyPairSync("ed25519").publicKey.export({ format: "jwk" });
 
 function rejects(options: unknown, pattern: RegExp) {
-  assert.throws(() => geminiWebhooks(options as GeminiWebhooksOptions), (error: unknown) => {
-    assert.ok(error instanceof TypeError, `expected a TypeError, got ${String(error)}`);
-    assert.match(error.message, pattern);
-    return true;
-  });
+  assert.throws(
+    () => geminiWebhooks(options as GeminiWebhooksOptions),
+    (error: unknown) => {
+      assert.ok(error instanceof TypeError, `expected a TypeError, got ${String(error)}`);
+      assert.match(error.message, pattern);
+      return true;
+    },
+  );
 }
 
 test("jwks alone is enough; secret alone still works; neither is refused", () => {

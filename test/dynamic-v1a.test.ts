@@ -18,7 +18,9 @@ before(async () => {
 after(() => jwks.close());
 
 function thumbprint(jwk: Record<string, unknown>): string {
-  return createHash("sha256").update(JSON.stringify({ crv: "Ed25519", kty: "OKP", x: jwk.x })).digest("base64url");
+  return createHash("sha256")
+    .update(JSON.stringify({ crv: "Ed25519", kty: "OKP", x: jwk.x }))
+    .digest("base64url");
 }
 
 describe("v1a deliveries", () => {
@@ -199,8 +201,7 @@ describe("v1a key rotation", () => {
     const [oldKey, newKey] = [makeKey("EdDSA", null), makeKey("EdDSA", null)];
     const server = await startJwksServer(keySet(oldKey));
     const receiver = await startReceiver({ jwks: { url: server.url, cooldownMs: 30_000, cacheMaxAgeMs: 600_000 } }, clock);
-    const deliver = (key: typeof oldKey) =>
-      post(receiver.url, v1aDelivery(batchSucceeded(), key, { id: freshId(), timestamp: clock.seconds }));
+    const deliver = (key: typeof oldKey) => post(receiver.url, v1aDelivery(batchSucceeded(), key, { id: freshId(), timestamp: clock.seconds }));
     try {
       assert.equal((await deliver(oldKey)).status, 200);
       assert.equal(server.requestCount, 1);

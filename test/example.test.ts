@@ -90,7 +90,10 @@ describe("observability recipes (README)", () => {
   it("logDeliveries logs handled and duplicates as info, rejections as warn, failures as error with the cause", async () => {
     const lines: { level: string; fields: Record<string, unknown>; message: string }[] = [];
     const logger = Object.fromEntries(
-      ["debug", "info", "warn", "error"].map((level) => [level, (fields: Record<string, unknown>, message: string) => lines.push({ level, fields, message })]),
+      ["debug", "info", "warn", "error"].map((level) => [
+        level,
+        (fields: Record<string, unknown>, message: string) => lines.push({ level, fields, message }),
+      ]),
     ) as unknown as Logger;
     const webhooks = geminiWebhooks({ secret: SECRET });
     const failure = new Error("database down");
@@ -157,7 +160,11 @@ describe("observability recipes (README)", () => {
     const source = readFileSync(new URL("../example-app/observability.ts", import.meta.url), "utf8");
     const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8");
     const recipes = [...source.matchAll(/\/\/ recipe:start (\w+)\n([\s\S]*?)\/\/ recipe:end/g)];
-    assert.deepEqual(recipes.map((recipe) => recipe[1]), ["pino", "counting"]);
-    for (const [, name, code] of recipes) assert.ok(readme.includes(code!.trim()), `README.md has the ${name} recipe as in example-app/observability.ts`);
+    assert.deepEqual(
+      recipes.map((recipe) => recipe[1]),
+      ["pino", "counting"],
+    );
+    for (const [, name, code] of recipes)
+      assert.ok(readme.includes(code!.trim()), `README.md has the ${name} recipe as in example-app/observability.ts`);
   });
 });

@@ -121,7 +121,11 @@ describe("v1 with node:crypto, against standardwebhooks as the reference", () =>
     const body = Buffer.concat([Buffer.from('{"type":"batch.succeeded","note":"caf'), Buffer.from([0xe9]), Buffer.from('"}')]);
     assert.equal(isUtf8(body), false);
     const answer = await callMiddleware(receiver, {
-      headers: [["webhook-id", "msg_latin1"], ["webhook-timestamp", String(now)], ["webhook-signature", `v1,${hmacSignature(secret, "msg_latin1", now, body)}`]],
+      headers: [
+        ["webhook-id", "msg_latin1"],
+        ["webhook-timestamp", String(now)],
+        ["webhook-signature", `v1,${hmacSignature(secret, "msg_latin1", now, body)}`],
+      ],
       body,
       mode: "bufferBody",
     });

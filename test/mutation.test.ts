@@ -70,7 +70,11 @@ function headerMutations(): Mutation[] {
       { name: `${name} removed`, legit: false, apply: (d) => edit(d, without(name)) },
       { name: `${name} emptied`, legit: false, apply: (d) => edit(d, replaced(name, "")) },
       { name: `${name} renamed to x-${name}`, legit: false, apply: (d) => edit(d, renamed(name, `x-${name}`)) },
-      { name: `${name} renamed to ${name.replace("webhook-", "svix-")}`, legit: false, apply: (d) => edit(d, renamed(name, name.replace("webhook-", "svix-"))) },
+      {
+        name: `${name} renamed to ${name.replace("webhook-", "svix-")}`,
+        legit: false,
+        apply: (d) => edit(d, renamed(name, name.replace("webhook-", "svix-"))),
+      },
       {
         name: `${name} name UPPER-CASED`,
         legit: true,
@@ -81,7 +85,14 @@ function headerMutations(): Mutation[] {
         name: `${name} name Title-Cased`,
         legit: true,
         why: "HTTP header names are case-insensitive (RFC 9110 §5.1)",
-        apply: (d) => edit(d, renamed(name, name.replace(/(^|-)([a-z])/g, (_m, dash: string, c: string) => dash + c.toUpperCase()))),
+        apply: (d) =>
+          edit(
+            d,
+            renamed(
+              name,
+              name.replace(/(^|-)([a-z])/g, (_m, dash: string, c: string) => dash + c.toUpperCase()),
+            ),
+          ),
       },
       {
         name: `${name} value padded with spaces and a tab`,
@@ -102,7 +113,7 @@ function headerMutations(): Mutation[] {
     {
       name: `${SIG} repeated with the same value`,
       legit: true,
-      why: "a repeated header is one list joined with \", \" (RFC 9110 §5.3); the joined list still holds the genuine entry",
+      why: 'a repeated header is one list joined with ", " (RFC 9110 §5.3); the joined list still holds the genuine entry',
       apply: (d) => edit(d, repeated(SIG, d.signature)),
     },
     {
@@ -120,7 +131,11 @@ function headerMutations(): Mutation[] {
       name: "headers in another order, unrelated headers added, content-type text/plain",
       legit: true,
       why: "order and unrelated headers are not signed; the signature, not Content-Type, decides",
-      apply: (d) => edit(d, (lines) => [["x-forwarded-for", "203.0.113.9"], ...lines.reverse().map(([n, v]): [string, string] => [n, n === "content-type" ? "text/plain" : v])]),
+      apply: (d) =>
+        edit(d, (lines) => [
+          ["x-forwarded-for", "203.0.113.9"],
+          ...lines.reverse().map(([n, v]): [string, string] => [n, n === "content-type" ? "text/plain" : v]),
+        ]),
     },
   );
   return list;
@@ -168,21 +183,49 @@ function signatureMutations(): Mutation[] {
   const list: Mutation[] = [
     { name: "signature truncated by one char", legit: false, apply: (d, s) => withSignature(d, s.prefix + valueOf(d, s).slice(0, -1)) },
     { name: "signature truncated by four chars", legit: false, apply: (d, s) => withSignature(d, s.prefix + valueOf(d, s).slice(0, -4)) },
-    { name: "signature truncated to half", legit: false, apply: (d, s) => withSignature(d, s.prefix + valueOf(d, s).slice(0, valueOf(d, s).length >> 1)) },
+    {
+      name: "signature truncated to half",
+      legit: false,
+      apply: (d, s) => withSignature(d, s.prefix + valueOf(d, s).slice(0, valueOf(d, s).length >> 1)),
+    },
     { name: "signature value empty (prefix only)", legit: false, apply: (d, s) => withSignature(d, s.prefix) },
     { name: "signature value doubled", legit: false, apply: (d, s) => withSignature(d, s.prefix + valueOf(d, s) + valueOf(d, s)) },
     { name: "signature re-encoded as base64url", legit: false, apply: (d, s) => withSignature(d, s.prefix + toBase64Url(valueOf(d, s))) },
     { name: "signature base64 padding removed", legit: false, apply: (d, s) => withSignature(d, s.prefix + valueOf(d, s).replace(/=+$/, "")) },
     { name: "signature extra base64 padding", legit: false, apply: (d, s) => withSignature(d, `${s.prefix}${valueOf(d, s)}=`) },
     { name: "signature first char changed", legit: false, apply: (d, s) => withSignature(d, s.prefix + changeCharAt(valueOf(d, s), 0)) },
-    { name: "signature middle char changed", legit: false, apply: (d, s) => withSignature(d, s.prefix + changeCharAt(valueOf(d, s), valueOf(d, s).length >> 1)) },
-    { name: "signature last data char changed", legit: false, apply: (d, s) => withSignature(d, s.prefix + changeCharAt(valueOf(d, s), valueOf(d, s).replace(/=+$/, "").length - 1)) },
+    {
+      name: "signature middle char changed",
+      legit: false,
+      apply: (d, s) => withSignature(d, s.prefix + changeCharAt(valueOf(d, s), valueOf(d, s).length >> 1)),
+    },
+    {
+      name: "signature last data char changed",
+      legit: false,
+      apply: (d, s) => withSignature(d, s.prefix + changeCharAt(valueOf(d, s), valueOf(d, s).replace(/=+$/, "").length - 1)),
+    },
     { name: "signature case swapped", legit: false, apply: (d, s) => withSignature(d, s.prefix + swapCase(valueOf(d, s))) },
     { name: "signature without its version tag", legit: false, apply: (d, s) => withSignature(d, valueOf(d, s)) },
-    { name: "signature made with a key the receiver does not trust", legit: false, apply: async (d, s) => withSignature(d, s.prefix + (await s.signWithWrongKey(d.id, d.timestamp, d.body))) },
-    { name: "signature of another webhook-id", legit: false, apply: async (d, s) => withSignature(d, s.prefix + (await s.sign(nextId(), d.timestamp, d.body))) },
-    { name: "signature of another timestamp", legit: false, apply: async (d, s) => withSignature(d, s.prefix + (await s.sign(d.id, String(Number(d.timestamp) - 1), d.body))) },
-    { name: "signature of another body", legit: false, apply: async (d, s) => withSignature(d, s.prefix + (await s.sign(d.id, d.timestamp, Buffer.from('{"type":"batch.failed"}')))) },
+    {
+      name: "signature made with a key the receiver does not trust",
+      legit: false,
+      apply: async (d, s) => withSignature(d, s.prefix + (await s.signWithWrongKey(d.id, d.timestamp, d.body))),
+    },
+    {
+      name: "signature of another webhook-id",
+      legit: false,
+      apply: async (d, s) => withSignature(d, s.prefix + (await s.sign(nextId(), d.timestamp, d.body))),
+    },
+    {
+      name: "signature of another timestamp",
+      legit: false,
+      apply: async (d, s) => withSignature(d, s.prefix + (await s.sign(d.id, String(Number(d.timestamp) - 1), d.body))),
+    },
+    {
+      name: "signature of another body",
+      legit: false,
+      apply: async (d, s) => withSignature(d, s.prefix + (await s.sign(d.id, d.timestamp, Buffer.from('{"type":"batch.failed"}')))),
+    },
     { name: "signature: decoys only", legit: false, apply: (d, s) => withSignature(d, `${decoy(s)} v2,Zm9v ${decoy(s)}`) },
     { name: "signature entries glued with a comma, no space", legit: false, apply: (d) => withSignature(d, `v2,Zm9v,${d.signature}`) },
     {
@@ -210,7 +253,7 @@ function signatureMutations(): Mutation[] {
       apply: (d) => withSignature(d, `v2,Zm9v   \t  ${d.signature}`),
     },
     {
-      name: "signature: list separators as Node joins repeated headers (\", \")",
+      name: 'signature: list separators as Node joins repeated headers (", ")',
       legit: true,
       why: "a comma after an entry is the list separator Node inserts when joining repeated headers; base64 has no commas",
       apply: (d) => withSignature(d, `v2,Zm9v, ${d.signature},`),
@@ -228,7 +271,10 @@ function signatureMutations(): Mutation[] {
 
 /** The time the delivery's signature vouches for: `webhook-timestamp`, or what the scheme signs instead. */
 function signedTime(scheme: SchemeUnderTest, wire: WireRequest, d: GenuineDelivery): number {
-  const signature = wire.headers.filter(([n]) => n.toLowerCase() === SIG).map(([, v]) => v).join(" ");
+  const signature = wire.headers
+    .filter(([n]) => n.toLowerCase() === SIG)
+    .map(([, v]) => v)
+    .join(" ");
   return scheme.signedTimestamp?.(signature) ?? Number(d.timestamp);
 }
 
@@ -262,9 +308,18 @@ function bodyMutations(sample: GenuineDelivery): Mutation[] {
     ["emptied", () => Buffer.alloc(0)],
     ["re-serialized JSON with indentation", (b) => Buffer.from(JSON.stringify(JSON.parse(b.toString("utf8")), null, 2))],
     ["re-serialized JSON with keys reordered", (b) => Buffer.from(JSON.stringify(sortKeys(JSON.parse(b.toString("utf8")))))],
-    ["re-serialized JSON with non-ASCII escaped", (b) => Buffer.from(JSON.stringify(JSON.parse(b.toString("utf8"))).replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`))],
+    [
+      "re-serialized JSON with non-ASCII escaped",
+      (b) =>
+        Buffer.from(
+          JSON.stringify(JSON.parse(b.toString("utf8"))).replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`),
+        ),
+    ],
     ["Unicode normalised to NFD", (b) => Buffer.from(b.toString("utf8").normalize("NFD"))],
-    ["Unicode normalised to NFKC after an NFD round-trip", (b) => Buffer.from(b.toString("utf8").normalize("NFD").normalize("NFKC").replace("Zoë", "Zoe"))],
+    [
+      "Unicode normalised to NFKC after an NFD round-trip",
+      (b) => Buffer.from(b.toString("utf8").normalize("NFD").normalize("NFKC").replace("Zoë", "Zoe")),
+    ],
     ["U+FFFD replaced by an invalid UTF-8 byte (decodes to the same text)", (b) => replaceReplacementChar(b, [0xff])],
     ["U+FFFD replaced by a lone continuation byte (decodes to the same text)", (b) => replaceReplacementChar(b, [0x80])],
     ["re-encoded as UTF-16LE", (b) => Buffer.from(b.toString("utf8"), "utf16le")],
@@ -282,7 +337,12 @@ function bodyMutations(sample: GenuineDelivery): Mutation[] {
       // A genuine delivery whose id contains a dot, re-cut so that the signed string is unchanged.
       const id = `${d.id}.${d.timestamp}`;
       const signed = await genuine(s, d.body, { id, timestamp: d.timestamp });
-      const shifted = { id: d.id, timestamp: d.timestamp, body: Buffer.concat([Buffer.from(`${d.timestamp}.`), signed.body]), signature: signed.signature };
+      const shifted = {
+        id: d.id,
+        timestamp: d.timestamp,
+        body: Buffer.concat([Buffer.from(`${d.timestamp}.`), signed.body]),
+        signature: signed.signature,
+      };
       return wireOf(shifted);
     },
   });
@@ -293,7 +353,12 @@ function bodyMutations(sample: GenuineDelivery): Mutation[] {
 function sortKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortKeys);
   if (value && typeof value === "object") {
-    return Object.fromEntries(Object.keys(value).sort().reverse().map((key) => [key, sortKeys((value as Record<string, unknown>)[key])]));
+    return Object.fromEntries(
+      Object.keys(value)
+        .sort()
+        .reverse()
+        .map((key) => [key, sortKeys((value as Record<string, unknown>)[key])]),
+    );
   }
   return value;
 }
@@ -343,20 +408,36 @@ function jwtMutations(): Mutation[] {
   const token = (d: GenuineDelivery, options: Parameters<typeof signJwt>[1]) => signJwt(jwtClaims(d.id, d.timestamp, d.body), options);
   const headerChanges: Array<[string, (d: GenuineDelivery) => string]> = [
     ['alg "none", no signature', (d) => token(d, { alg: "none", kid: RSA_KEY.kid })],
-    ["alg HS256 keyed with the trusted public key (key confusion)", (d) => token(d, { alg: "HS256", kid: RSA_KEY.kid, hmacSecret: RSA_KEY.publicKey.export({ type: "spki", format: "pem" }) as string })],
+    [
+      "alg HS256 keyed with the trusted public key (key confusion)",
+      (d) => token(d, { alg: "HS256", kid: RSA_KEY.kid, hmacSecret: RSA_KEY.publicKey.export({ type: "spki", format: "pem" }) as string }),
+    ],
     ["alg RS512 declared, not allow-listed", (d) => token(d, { key: RSA_KEY, header: { alg: "RS512" } })],
     ["alg ES256 declared over an RSA signature", (d) => token(d, { key: RSA_KEY, header: { alg: "ES256" } })],
     ["kid unknown (signed with the trusted key)", (d) => token(d, { key: RSA_KEY, kid: "not-published" })],
-    ["crit header with an unknown extension (signed with the trusted key)", (d) => token(d, { key: RSA_KEY, header: { crit: ["urn:x"], "urn:x": true } })],
+    [
+      "crit header with an unknown extension (signed with the trusted key)",
+      (d) => token(d, { key: RSA_KEY, header: { crit: ["urn:x"], "urn:x": true } }),
+    ],
     ["the forger's own key embedded as a jwk header", (d) => token(d, { key: WRONG_RSA_KEY, header: { jwk: WRONG_RSA_KEY.jwk } })],
     ["typ changed (re-signed with a wrong key)", (d) => token(d, { key: WRONG_RSA_KEY, header: { typ: "at+jwt" } })],
-    ["payload of another token under the genuine signature", (d) => {
-      const [header, , signature] = d.signature.split(".");
-      const claims = { ...jwtClaims(d.id, d.timestamp, d.body), aud: "https://other.example/hooks" };
-      return `${header}.${b64url(claims)}.${signature}`;
-    }],
+    [
+      "payload of another token under the genuine signature",
+      (d) => {
+        const [header, , signature] = d.signature.split(".");
+        const claims = { ...jwtClaims(d.id, d.timestamp, d.body), aud: "https://other.example/hooks" };
+        return `${header}.${b64url(claims)}.${signature}`;
+      },
+    ],
     ["signature segment removed", (d) => `${d.signature.split(".").slice(0, 2).join(".")}.`],
-    ["segments re-encoded as padded standard base64", (d) => d.signature.split(".").map((part) => Buffer.from(part, "base64url").toString("base64")).join(".")],
+    [
+      "segments re-encoded as padded standard base64",
+      (d) =>
+        d.signature
+          .split(".")
+          .map((part) => Buffer.from(part, "base64url").toString("base64"))
+          .join("."),
+    ],
     ["the genuine token twice, glued into one entry", (d) => `${d.signature}${d.signature}`],
   ];
   for (const [label, make] of headerChanges) list.push({ name: `JWT ${label}`, legit: false, apply: (d) => withSignature(d, make(d)) });
@@ -485,7 +566,10 @@ for (const scheme of SCHEMES) {
         const early = await sendWire(target.url, wireOf(await genuine(scheme, sampleEventWithText(), { timestamp: String(NOW_SECONDS + 301 + 301) })));
         assert.deepEqual([early.status, early.json.error], [401, "timestamp_too_new"]);
         // Gemini's retry of the same message carries a new timestamp and signature: a duplicate, not a new run.
-        const retry = await sendWire(target.url, wireOf(await genuine(scheme, delivery.body, { id: delivery.id, timestamp: String(NOW_SECONDS + 301) })));
+        const retry = await sendWire(
+          target.url,
+          wireOf(await genuine(scheme, delivery.body, { id: delivery.id, timestamp: String(NOW_SECONDS + 301) })),
+        );
         assert.deepEqual([retry.status, retry.json], [200, { status: "duplicate" }]);
       } finally {
         target.clock.seconds = NOW_SECONDS;
@@ -502,7 +586,10 @@ describe("regressions found by the mutation suite", () => {
       const target = await startTarget(scheme);
       try {
         const delivery = await genuine(scheme, sampleEventWithText());
-        const answer = await sendWire(target.url, { ...wireOf(delivery), headers: wireOf(delivery).headers.map(([n, v]) => [n, n === TS ? `0${v}` : v]) });
+        const answer = await sendWire(target.url, {
+          ...wireOf(delivery),
+          headers: wireOf(delivery).headers.map(([n, v]) => [n, n === TS ? `0${v}` : v]),
+        });
         assert.deepEqual([answer.status, answer.json.error], [400, "invalid_headers"]);
         assert.equal(target.runs.length, 0);
       } finally {
@@ -557,7 +644,10 @@ describe("regressions found by the mutation suite: JWT", () => {
       const last = alphabet.indexOf(delivery.signature.at(-1)!);
       const malleated = delivery.signature.slice(0, -1) + alphabet[last ^ 1];
       assert.ok(Buffer.from(malleated.split(".")[2]!, "base64url").equals(Buffer.from(delivery.signature.split(".")[2]!, "base64url")));
-      const answer = await sendWire(target.url, { ...wireOf(delivery), headers: wireOf(delivery).headers.map(([n, v]) => [n, n === SIG ? malleated : v]) });
+      const answer = await sendWire(target.url, {
+        ...wireOf(delivery),
+        headers: wireOf(delivery).headers.map(([n, v]) => [n, n === SIG ? malleated : v]),
+      });
       assert.deepEqual([answer.status, answer.json.error], [401, "invalid_signature"]);
       assert.equal(target.runs.length, 0);
     } finally {

@@ -109,12 +109,19 @@ const anyBody = fc.oneof(
 );
 const eventBody = fc
   .record({
-    type: fc.oneof(fc.constantFrom("batch.succeeded", "batch.failed", "video.generated", "future.event"), fc.string({ unit: "grapheme", minLength: 1, maxLength: 30 })),
+    type: fc.oneof(
+      fc.constantFrom("batch.succeeded", "batch.failed", "video.generated", "future.event"),
+      fc.string({ unit: "grapheme", minLength: 1, maxLength: 30 }),
+    ),
     version: fc.constant("v1"),
     data: fc.dictionary(fc.string({ maxLength: 10 }), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 5 }),
   })
   .map((event) => Buffer.from(JSON.stringify(event)));
-const idArb = fc.string({ unit: fc.constantFrom(..."abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.:~"), minLength: 1, maxLength: 40 });
+const idArb = fc.string({
+  unit: fc.constantFrom(..."abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.:~"),
+  minLength: 1,
+  maxLength: 40,
+});
 
 /** One change to a genuine delivery; the oracle, not the change, decides whether it still deserves a run. */
 type Perturbation = (c: Case) => void;
@@ -128,27 +135,38 @@ function named(label: string, change: Perturbation): Perturbation {
 const perturbation: fc.Arbitrary<Perturbation> = fc.oneof(
   headerName.map((name) => named(`remove ${name}`, (c) => void (c.lines = c.lines.filter(([n]) => n.toLowerCase() !== name)))),
   fc.tuple(headerName, anyText).map(([name, text]) => named(`set ${name} to ${JSON.stringify(text)}`, (c) => setHeader(c, name, () => text))),
-  fc.tuple(headerName, fc.nat(), fc.string({ unit: "binary-ascii", minLength: 1, maxLength: 1 })).map(([name, at, char]) =>
-    named(`replace char ${at} of ${name} with ${JSON.stringify(char)}`, (c) =>
-      setHeader(c, name, (v) => v.slice(0, at % (v.length + 1)) + char + v.slice((at % (v.length + 1)) + 1)),
+  fc
+    .tuple(headerName, fc.nat(), fc.string({ unit: "binary-ascii", minLength: 1, maxLength: 1 }))
+    .map(([name, at, char]) =>
+      named(`replace char ${at} of ${name} with ${JSON.stringify(char)}`, (c) =>
+        setHeader(c, name, (v) => v.slice(0, at % (v.length + 1)) + char + v.slice((at % (v.length + 1)) + 1)),
+      ),
     ),
-  ),
-  fc.tuple(headerName, fc.nat(), anyText).map(([name, at, text]) =>
-    named(`insert ${JSON.stringify(text)} at ${at} of ${name}`, (c) =>
-      setHeader(c, name, (v) => v.slice(0, at % (v.length + 1)) + text + v.slice(at % (v.length + 1))),
+  fc
+    .tuple(headerName, fc.nat(), anyText)
+    .map(([name, at, text]) =>
+      named(`insert ${JSON.stringify(text)} at ${at} of ${name}`, (c) =>
+        setHeader(c, name, (v) => v.slice(0, at % (v.length + 1)) + text + v.slice(at % (v.length + 1))),
+      ),
     ),
-  ),
   fc.tuple(headerName, anyText).map(([name, text]) => named(`add a ${name} line ${JSON.stringify(text)}`, (c) => void c.lines.push([name, text]))),
   fc.tuple(headerName, fc.boolean()).map(([name, upper]) =>
     named(`${upper ? "upper" : "title"}-case the name ${name}`, (c) => {
-      c.lines = c.lines.map(([n, v]): [string, string] => [n.toLowerCase() === name ? (upper ? n.toUpperCase() : n.replace(/\b\w/g, (x) => x.toUpperCase())) : n, v]);
+      c.lines = c.lines.map(([n, v]): [string, string] => [
+        n.toLowerCase() === name ? (upper ? n.toUpperCase() : n.replace(/\b\w/g, (x) => x.toUpperCase())) : n,
+        v,
+      ]);
     }),
   ),
-  fc.tuple(headerName, fc.constantFrom(" ", "\t", "  \t ")).map(([name, pad]) => named(`pad ${name}`, (c) => setHeader(c, name, (v) => `${pad}${v}${pad}`))),
-  fc.constantFrom("v2,Zm9v", "v1a,QUJD", "v1,AAAA", "eyJhbGciOiJIUzI1NiJ9.e30.x").map((entry) =>
-    named(`prepend the entry ${entry}`, (c) => setHeader(c, "webhook-signature", (v) => `${entry}  ${v}`)),
-  ),
-  fc.integer({ min: -1000, max: 1000 }).map((delta) => named(`shift webhook-timestamp by ${delta}`, (c) => setHeader(c, "webhook-timestamp", (v) => String(Number(v) + delta)))),
+  fc
+    .tuple(headerName, fc.constantFrom(" ", "\t", "  \t "))
+    .map(([name, pad]) => named(`pad ${name}`, (c) => setHeader(c, name, (v) => `${pad}${v}${pad}`))),
+  fc
+    .constantFrom("v2,Zm9v", "v1a,QUJD", "v1,AAAA", "eyJhbGciOiJIUzI1NiJ9.e30.x")
+    .map((entry) => named(`prepend the entry ${entry}`, (c) => setHeader(c, "webhook-signature", (v) => `${entry}  ${v}`))),
+  fc
+    .integer({ min: -1000, max: 1000 })
+    .map((delta) => named(`shift webhook-timestamp by ${delta}`, (c) => setHeader(c, "webhook-timestamp", (v) => String(Number(v) + delta)))),
   fc.tuple(fc.nat(), fc.integer({ min: 0, max: 7 })).map(([at, bit]) =>
     named(`flip bit ${bit} of body byte ${at}`, (c) => {
       if (c.body.length === 0) return;
@@ -158,7 +176,9 @@ const perturbation: fc.Arbitrary<Perturbation> = fc.oneof(
     }),
   ),
   fc.nat().map((cut) => named(`cut the body at ${cut}`, (c) => void (c.body = c.body.subarray(0, cut % (c.body.length + 1))))),
-  fc.uint8Array({ minLength: 1, maxLength: 8 }).map((bytes) => named(`append ${bytes.length} bytes to the body`, (c) => void (c.body = Buffer.concat([c.body, bytes])))),
+  fc
+    .uint8Array({ minLength: 1, maxLength: 8 })
+    .map((bytes) => named(`append ${bytes.length} bytes to the body`, (c) => void (c.body = Buffer.concat([c.body, bytes])))),
 );
 
 // --- the properties ----------------------------------------------------------------------------------
@@ -245,7 +265,9 @@ for (const scheme of SCHEMES) {
     }
 
     test(`${RUNS.garbage} requests with arbitrary headers and bodies: never a crash, never an undocumented 5xx, never a handler run`, async () => {
-      const lines = fc.array(fc.tuple(fc.oneof(headerName, fc.constantFrom("content-length", "content-type", "content-encoding", "x-other")), anyText), { maxLength: 6 });
+      const lines = fc.array(fc.tuple(fc.oneof(headerName, fc.constantFrom("content-length", "content-type", "content-encoding", "x-other")), anyText), {
+        maxLength: 6,
+      });
       await fc.assert(
         fc.asyncProperty(lines, anyBody, mode, chunkSizes, async (headerLines, body, bodyMode, sizes) => {
           const { ran } = await check({ lines: headerLines, body, mode: bodyMode, chunkSizes: sizes });
@@ -257,16 +279,23 @@ for (const scheme of SCHEMES) {
 
     test(`${RUNS.nearGenuine} genuine deliveries with 0–3 random changes: a handler runs exactly when the oracle says the delivery is genuine`, async () => {
       await fc.assert(
-        fc.asyncProperty(idArb, eventBody, mode, chunkSizes, fc.array(perturbation, { maxLength: 3 }), async (idStem, body, bodyMode, sizes, changes) => {
-          const { c, signed } = await genuineCase(`${idStem}-${++sequence}`, body, bodyMode, sizes);
-          for (const change of changes) change(c);
-          const { answer, ran, deserved } = await check(c, signed);
-          // Nothing lost: a genuinely signed, well-formed, fresh delivery is always handled.
-          if (deserved && isEvent(c.body) && c.body.length <= MAX_BODY_BYTES && c.mode !== "consumed") {
-            if (!ran) tally.genuineLost += 1;
-            assert.deepEqual([answer.status, answer.json], [200, { status: "received" }], `genuine delivery lost: ${JSON.stringify(c.lines)}`);
-          }
-        }),
+        fc.asyncProperty(
+          idArb,
+          eventBody,
+          mode,
+          chunkSizes,
+          fc.array(perturbation, { maxLength: 3 }),
+          async (idStem, body, bodyMode, sizes, changes) => {
+            const { c, signed } = await genuineCase(`${idStem}-${++sequence}`, body, bodyMode, sizes);
+            for (const change of changes) change(c);
+            const { answer, ran, deserved } = await check(c, signed);
+            // Nothing lost: a genuinely signed, well-formed, fresh delivery is always handled.
+            if (deserved && isEvent(c.body) && c.body.length <= MAX_BODY_BYTES && c.mode !== "consumed") {
+              if (!ran) tally.genuineLost += 1;
+              assert.deepEqual([answer.status, answer.json], [200, { status: "received" }], `genuine delivery lost: ${JSON.stringify(c.lines)}`);
+            }
+          },
+        ),
         { numRuns: RUNS.nearGenuine },
       );
     });

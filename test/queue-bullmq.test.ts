@@ -43,7 +43,11 @@ describe("bullmqQueue against a real Redis", { skip: SKIP_WITHOUT_REDIS }, () =>
     assert.deepEqual(job.data.context, delivery.context);
     assert.equal(job.name, "batch.succeeded");
     const counts = await queue.queue().getJobCounts();
-    assert.equal(Object.values(counts).reduce((a, b) => a + b, 0), 1, JSON.stringify(counts));
+    assert.equal(
+      Object.values(counts).reduce((a, b) => a + b, 0),
+      1,
+      JSON.stringify(counts),
+    );
   });
 
   test("jobs keep completed deliveries ≥ 25 h and failed ones for days, with 8 exponential attempts by default", async () => {
@@ -67,7 +71,10 @@ describe("bullmqQueue against a real Redis", { skip: SKIP_WITHOUT_REDIS }, () =>
     assert.equal(results.filter((r) => r === "queued").length, 1);
     assert.equal(results.filter((r) => r === "duplicate").length, 499);
     const counts = await first.queue().getJobCounts();
-    assert.equal(Object.values(counts).reduce((a, b) => a + b, 0), 1);
+    assert.equal(
+      Object.values(counts).reduce((a, b) => a + b, 0),
+      1,
+    );
   });
 
   test("webhook-ids BullMQ would refuse as job ids (integers, '0', ':') are encoded, distinct and reversible", async () => {
@@ -117,10 +124,14 @@ describe("bullmqQueue against a real Redis", { skip: SKIP_WITHOUT_REDIS }, () =>
     closers.push(() => worker.close());
     const delivery = queuedDelivery();
     await queue.enqueue(delivery);
-    const [failed] = await eventually(async () => {
-      const list = await queue.failed();
-      return list.length > 0 ? list : undefined;
-    }, 5_000, "the failed set");
+    const [failed] = await eventually(
+      async () => {
+        const list = await queue.failed();
+        return list.length > 0 ? list : undefined;
+      },
+      5_000,
+      "the failed set",
+    );
     assert.deepEqual(runs, [1, 2]);
     assert.equal(failed!.webhookId, delivery.context.webhookId);
     assert.equal(failed!.type, "batch.succeeded");

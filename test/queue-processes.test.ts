@@ -87,7 +87,10 @@ describe("two receivers and two workers in separate processes", { skip: SKIP_WIT
     const answers = await Promise.all(ids.map((id, i) => post(urls[i % 2]!, signedDelivery(batchSucceeded("sleep:100"), { id }))));
     assert.deepEqual(new Set(answers.map((a) => `${a.status} ${a.json.status}`)), new Set(["202 queued"]));
     await eventually(() => ids.every((id) => children.runsOf(id).length === 1), 10_000, "every delivery handled");
-    assert.ok(ids.every((id) => children.runsOf(id, "start").length === 1), "no delivery ran twice");
+    assert.ok(
+      ids.every((id) => children.runsOf(id, "start").length === 1),
+      "no delivery ran twice",
+    );
     const handledBy = new Set(ids.map((id) => children.runsOf(id)[0]!.instance));
     assert.deepEqual([...handledBy].sort(), ["worker-1", "worker-2"]);
   });

@@ -34,7 +34,10 @@ describe("the receiver with a BullMQ queue", { skip: SKIP_WITHOUT_REDIS }, () =>
     cleanups.push(async () => {
       await started.close();
       const cleaner = bullmqQueue({ ...queue, connection: REDIS_URL! });
-      await cleaner.queue().obliterate({ force: true }).catch(() => {});
+      await cleaner
+        .queue()
+        .obliterate({ force: true })
+        .catch(() => {});
       await cleaner.close();
     });
     return started;
@@ -74,7 +77,11 @@ describe("the receiver with a BullMQ queue", { skip: SKIP_WITHOUT_REDIS }, () =>
       const copy = await post(receiver.url!, signedDelivery(batchSucceeded(), { id }));
       assert.deepEqual([first.status, copy.status, copy.json], [202, 200, { status: "duplicate" }], `dedupe ${String(dedupe)}`);
       const counts = await receiver.queue.queue().getJobCounts();
-      assert.equal(Object.values(counts).reduce((a, b) => a + b, 0), 1, JSON.stringify(counts));
+      assert.equal(
+        Object.values(counts).reduce((a, b) => a + b, 0),
+        1,
+        JSON.stringify(counts),
+      );
     }
   });
 
@@ -137,10 +144,14 @@ describe("the receiver with a BullMQ queue", { skip: SKIP_WITHOUT_REDIS }, () =>
     const id = freshId();
     app.failing.add(id);
     assert.equal((await post(app.url!, signedDelivery(batchSucceeded("fail-while-listed"), { id }))).status, 202);
-    const [failed] = await eventually(async () => {
-      const list = await app.queue.failed();
-      return list.length > 0 ? list : undefined;
-    }, 5_000, "the failed set");
+    const [failed] = await eventually(
+      async () => {
+        const list = await app.queue.failed();
+        return list.length > 0 ? list : undefined;
+      },
+      5_000,
+      "the failed set",
+    );
     assert.deepEqual([failed!.webhookId, failed!.attemptsMade, failed!.failedReason], [id, 2, "listed as failing"]);
     assert.deepEqual(workerStagesOf(app.stages, id), ["started 1", "retrying 1", "started 2", "failed 2"]);
     assert.match(app.errors.at(-1)!.message, /attempt 2 of 2, the last/);
@@ -210,16 +221,23 @@ describe("the receiver with a BullMQ queue", { skip: SKIP_WITHOUT_REDIS }, () =>
     assert.equal((await post(`${server.url}/webhooks`, signedDelivery(batchSucceeded("throw-a-string"), { id: bad }))).status, 202);
     assert.equal((await post(`${server.url}/webhooks`, signedDelivery(batchSucceeded(), { id: good }))).status, 202);
     await eventually(() => handled.includes(good), 5_000, "the next delivery");
-    const [failed] = await eventually(async () => {
-      const list = await queue.failed();
-      return list.length > 0 ? list : undefined;
-    }, 5_000, "the failed one");
+    const [failed] = await eventually(
+      async () => {
+        const list = await queue.failed();
+        return list.length > 0 ? list : undefined;
+      },
+      5_000,
+      "the failed one",
+    );
     assert.deepEqual([failed!.webhookId, failed!.failedReason], [bad, "not an Error"]);
   });
 
   test("webhooks.work() without a queue is a TypeError that says how to configure one", () => {
     const webhooks = geminiWebhooks({ secret: SECRET });
-    assert.throws(() => webhooks.work(), (error: unknown) => error instanceof TypeError && /bullmqQueue\(\{ connection \}\)/.test(error.message));
+    assert.throws(
+      () => webhooks.work(),
+      (error: unknown) => error instanceof TypeError && /bullmqQueue\(\{ connection \}\)/.test(error.message),
+    );
   });
 
   function assertQueueUnavailable(answer: Answer): void {
@@ -274,10 +292,14 @@ describe("the receiver with a BullMQ queue", { skip: SKIP_WITHOUT_REDIS }, () =>
     assert.deepEqual([copy.status, copy.json], [200, { status: "duplicate" }], "the memory store answers without Redis");
 
     proxy.setMode("up");
-    const retried = await eventually(async () => {
-      const answer = await post(app.url!, signedDelivery(batchSucceeded(), { id }));
-      return answer.status === 503 ? undefined : answer;
-    }, 5_000, "recovery");
+    const retried = await eventually(
+      async () => {
+        const answer = await post(app.url!, signedDelivery(batchSucceeded(), { id }));
+        return answer.status === 503 ? undefined : answer;
+      },
+      5_000,
+      "recovery",
+    );
     assert.deepEqual([retried.status, retried.json], [202, { status: "queued" }]);
   });
 
@@ -302,10 +324,14 @@ describe("the receiver with a BullMQ queue", { skip: SKIP_WITHOUT_REDIS }, () =>
     }
 
     const second = freshId();
-    const answer = await eventually(async () => {
-      const attempt = await post(app.url!, signedDelivery(batchSucceeded(), { id: second }));
-      return attempt.status === 503 ? undefined : attempt;
-    }, 5_000, "the web side to recover");
+    const answer = await eventually(
+      async () => {
+        const attempt = await post(app.url!, signedDelivery(batchSucceeded(), { id: second }));
+        return attempt.status === 503 ? undefined : attempt;
+      },
+      5_000,
+      "the web side to recover",
+    );
     assert.equal(answer.status, 202);
     await eventually(() => app.runs.some((run) => run.webhookId === second && run.phase === "end"), 8_000, "the worker to go on");
   });

@@ -2,17 +2,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { captureRawBody, geminiWebhooks, type WebhookError } from "../src/index.js";
-import {
-  EXPRESS_VERSIONS,
-  OTHER_SECRET,
-  SECRET,
-  batchSucceeded,
-  freshId,
-  listen,
-  post,
-  signedDelivery,
-  type RunningServer,
-} from "./support/helpers.js";
+import { EXPRESS_VERSIONS, OTHER_SECRET, SECRET, batchSucceeded, freshId, listen, post, signedDelivery, type RunningServer } from "./support/helpers.js";
 import { hmacSignature } from "./support/signer.js";
 
 const NOW_S = 1_800_000_000;
@@ -292,12 +282,15 @@ describe("options are checked at creation", () => {
   ];
   for (const [label, options, message] of cases) {
     it(`${label} → TypeError`, () => {
-      assert.throws(() => geminiWebhooks(options as never), (error: unknown) => {
-        assert.ok(error instanceof TypeError);
-        assert.match(error.message, message);
-        assert.doesNotMatch(error.message, /MfKQ9r8/);
-        return true;
-      });
+      assert.throws(
+        () => geminiWebhooks(options as never),
+        (error: unknown) => {
+          assert.ok(error instanceof TypeError);
+          assert.match(error.message, message);
+          assert.doesNotMatch(error.message, /MfKQ9r8/);
+          return true;
+        },
+      );
     });
   }
   it("accepts a secret without the whsec_ prefix", () => {

@@ -137,9 +137,17 @@ describe("redisStore: failures", () => {
 
   test("a client that throws or rejects makes the operation reject with its error", async () => {
     const boom = new Error("connection refused");
-    const throwing = redisStore({ sendCommand: () => { throw boom; } });
+    const throwing = redisStore({
+      sendCommand: () => {
+        throw boom;
+      },
+    });
     await assert.rejects(throwing.claim("msg_1"), (error) => error === boom);
-    const rejecting = redisStore({ sendCommand: async () => { throw boom; } });
+    const rejecting = redisStore({
+      sendCommand: async () => {
+        throw boom;
+      },
+    });
     await assert.rejects(rejecting.claim("msg_1"), (error) => error === boom);
   });
 

@@ -33,7 +33,11 @@ function receiverFor(secret: string | string[] = SECRET) {
   const send = async (signature: (id: string) => string) => {
     const id = `msg_hint_${++serial}`;
     const answer = await callMiddleware(receiver, {
-      headers: [["webhook-id", id], ["webhook-timestamp", String(NOW)], ["webhook-signature", signature(id)]],
+      headers: [
+        ["webhook-id", id],
+        ["webhook-timestamp", String(NOW)],
+        ["webhook-signature", signature(id)],
+      ],
       body: BODY,
       mode: "bufferBody",
     });
@@ -45,7 +49,11 @@ function receiverFor(secret: string | string[] = SECRET) {
 const MISTAKES: Array<[label: string, key: Buffer, hint: RegExp]> = [
   ["the base64 text used as the key", Buffer.from(ENCODED, "utf8"), /UTF-8 text rather than base64-decoded/],
   ['the whole "whsec_..." string used as the key', Buffer.from(SECRET, "utf8"), /"whsec_" prefix included, used as UTF-8 text/],
-  ['"whsec_..." base64-decoded as a whole (Node\'s lenient decoder)', Buffer.from(SECRET, "base64"), /base64-decoded with its "whsec_" prefix still in it/],
+  [
+    '"whsec_..." base64-decoded as a whole (Node\'s lenient decoder)',
+    Buffer.from(SECRET, "base64"),
+    /base64-decoded with its "whsec_" prefix still in it/,
+  ],
   ['"whsec_..." base64-decoded as a whole (a decoder that skips "_")', Buffer.from(`whsec${ENCODED}`, "base64"), /"whsec_" prefix still in it/],
 ];
 

@@ -42,7 +42,9 @@ for (const scheme of SCHEMES) {
         assert.deepEqual(tally(later), { "200 duplicate": COPIES });
         assert.deepEqual(target.runs, [delivery.id]);
         assert.equal(target.store.outstanding.size, 0, "a claim leaked");
-        console.log(`[storm ${scheme.name}] ${COPIES * 2} copies: ${target.runs.length} handler run, ${JSON.stringify({ ...tally(storm), ...tally(later) })}`);
+        console.log(
+          `[storm ${scheme.name}] ${COPIES * 2} copies: ${target.runs.length} handler run, ${JSON.stringify({ ...tally(storm), ...tally(later) })}`,
+        );
       } finally {
         await target.close();
       }
@@ -74,7 +76,10 @@ for (const scheme of SCHEMES) {
           const answers = await Promise.all(Array.from({ length: COPIES }, () => sendWire(target.url, wireOf(retry), agent)));
           waves.push(tally(answers));
           succeeded += answers.filter((a) => a.status === 200 && a.json.status === "received").length;
-          assert.ok(answers.every((a) => a.status === 200 || a.status === 409), JSON.stringify(tally(answers)));
+          assert.ok(
+            answers.every((a) => a.status === 200 || a.status === 409),
+            JSON.stringify(tally(answers)),
+          );
         }
         assert.equal(succeeded, 1, "exactly one successful run");
         assert.equal(attempts, 2, "one failed run, one successful run");

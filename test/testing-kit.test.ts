@@ -78,8 +78,11 @@ describe("signDelivery (v1)", () => {
     const delivery = signDelivery(body, { secret: SECRET });
     assert.equal(delivery.body, body);
     assert.equal((await post(`${server.url}/hook`, delivery)).status, 200);
-    assert.equal(signDelivery(Buffer.from(body), { secret: SECRET, id: "msg_same", timestamp: 1 }).headers["webhook-signature"],
-      signDelivery(body, { secret: SECRET, id: "msg_same", timestamp: 1 }).headers["webhook-signature"], "a Buffer is the body too, not JSON of it");
+    assert.equal(
+      signDelivery(Buffer.from(body), { secret: SECRET, id: "msg_same", timestamp: 1 }).headers["webhook-signature"],
+      signDelivery(body, { secret: SECRET, id: "msg_same", timestamp: 1 }).headers["webhook-signature"],
+      "a Buffer is the body too, not JSON of it",
+    );
   });
 
   it("makes stale deliveries the receiver refuses", async () => {
@@ -141,7 +144,12 @@ describe("createTestKeys (v1a and JWT)", () => {
   }
 
   it("lets a JWT carry other claims, audience and lifetime (for negative tests)", async () => {
-    const delivery = await keys.signJwt("{}", { audience: "someone-else", expiresInSeconds: 60, claims: { type: "batch.failed" }, timestamp: 1_800_000_000 });
+    const delivery = await keys.signJwt("{}", {
+      audience: "someone-else",
+      expiresInSeconds: 60,
+      claims: { type: "batch.failed" },
+      timestamp: 1_800_000_000,
+    });
     const token = delivery.headers["webhook-signature"]!;
     const claims = JSON.parse(Buffer.from(token.split(".")[1]!, "base64url").toString());
     assert.equal(claims.aud, "someone-else");
@@ -163,7 +171,10 @@ describe("createTestKeys (v1a and JWT)", () => {
   it("round-trips through toJSON / importTestKeys (the CLI's --keys file)", () => {
     const json = JSON.parse(JSON.stringify(keys));
     assert.equal(json.audience, "my-service");
-    assert.ok(json.keys.every((jwk: { d?: string }) => typeof jwk.d === "string"), "the file holds the private halves");
+    assert.ok(
+      json.keys.every((jwk: { d?: string }) => typeof jwk.d === "string"),
+      "the file holds the private halves",
+    );
     const imported = importTestKeys(json);
     assert.deepEqual(imported.jwks, keys.jwks);
     const delivery = imported.signV1a("{}", { id: "msg_c", timestamp: 1_800_000_000 });

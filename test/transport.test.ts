@@ -6,7 +6,18 @@ import { gzipSync } from "node:zlib";
 import { describe, test } from "node:test";
 import express from "express";
 import { captureRawBody, geminiWebhooks } from "../src/index.js";
-import { NOW_SECONDS, SCHEMES, countingStore, genuine, sampleEventWithText, sendWire, startTarget, wireOf, type GenuineDelivery, type Target } from "./support/adversary.js";
+import {
+  NOW_SECONDS,
+  SCHEMES,
+  countingStore,
+  genuine,
+  sampleEventWithText,
+  sendWire,
+  startTarget,
+  wireOf,
+  type GenuineDelivery,
+  type Target,
+} from "./support/adversary.js";
 import { listen } from "./support/helpers.js";
 
 interface RawAnswer {
@@ -70,7 +81,13 @@ function parseAnswer(bytes: Buffer): RawAnswer | undefined {
 /** The request head of `d` (path, Host, webhook headers, and the framing the test chooses). */
 function head(url: string, d: GenuineDelivery, framing: Record<string, string | number>): string {
   const { host, pathname } = new URL(url);
-  const lines = [`POST ${pathname} HTTP/1.1`, `Host: ${host}`, `webhook-id: ${d.id}`, `webhook-timestamp: ${d.timestamp}`, `webhook-signature: ${d.signature}`];
+  const lines = [
+    `POST ${pathname} HTTP/1.1`,
+    `Host: ${host}`,
+    `webhook-id: ${d.id}`,
+    `webhook-timestamp: ${d.timestamp}`,
+    `webhook-signature: ${d.signature}`,
+  ];
   for (const [name, value] of Object.entries(framing)) lines.push(`${name}: ${value}`);
   return `${lines.join("\r\n")}\r\n\r\n`;
 }
@@ -119,7 +136,9 @@ for (const scheme of SCHEMES) {
         // No webhook-timestamp (and a signature that is no token): refused before the body is read.
         // Announce a large body and send a byte of it, then keep dripping.
         const { host, pathname } = new URL(target.url);
-        client.write(`POST ${pathname} HTTP/1.1\r\nHost: ${host}\r\nwebhook-id: ${delivery.id}\r\nwebhook-signature: v1,AAAA\r\nContent-Length: 60000\r\n\r\nx`);
+        client.write(
+          `POST ${pathname} HTTP/1.1\r\nHost: ${host}\r\nwebhook-id: ${delivery.id}\r\nwebhook-signature: v1,AAAA\r\nContent-Length: 60000\r\n\r\nx`,
+        );
         const drip = setInterval(() => client.write("x"), 20);
         try {
           const answer = await client.answer;

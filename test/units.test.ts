@@ -29,7 +29,12 @@ describe("signature header", () => {
     assert.deepEqual(parseSignatureHeader("eyJh.eyJi.c2ln"), [{ version: "jwt", value: "eyJh.eyJi.c2ln" }]);
   });
   it("no entry at all is invalid_headers", () => {
-    for (const header of ["", "   ", "v1,", ",abc", "garbage"]) assert.equal(code(() => parseSignatureHeader(header)), "invalid_headers", header);
+    for (const header of ["", "   ", "v1,", ",abc", "garbage"])
+      assert.equal(
+        code(() => parseSignatureHeader(header)),
+        "invalid_headers",
+        header,
+      );
   });
 });
 
@@ -39,23 +44,51 @@ describe("webhook headers", () => {
     assert.deepEqual(readWebhookHeaders(valid), { id: "msg_1", timestampText: "1700000000", timestamp: 1700000000, signature: "v1,x" });
   });
   it("rejects missing, empty and garbled values", () => {
-    assert.equal(code(() => readWebhookHeaders({ ...valid, "webhook-id": "" })), "missing_headers");
-    assert.equal(code(() => readWebhookHeaders({ ...valid, "webhook-id": undefined })), "missing_headers");
+    assert.equal(
+      code(() => readWebhookHeaders({ ...valid, "webhook-id": "" })),
+      "missing_headers",
+    );
+    assert.equal(
+      code(() => readWebhookHeaders({ ...valid, "webhook-id": undefined })),
+      "missing_headers",
+    );
     for (const timestamp of ["1.5", " 17", "0x10", "1e9", "9".repeat(13)]) {
-      assert.equal(code(() => readWebhookHeaders({ ...valid, "webhook-timestamp": timestamp })), "invalid_headers", timestamp);
+      assert.equal(
+        code(() => readWebhookHeaders({ ...valid, "webhook-timestamp": timestamp })),
+        "invalid_headers",
+        timestamp,
+      );
     }
-    assert.equal(code(() => readWebhookHeaders({ ...valid, "webhook-id": "has space" })), "invalid_headers");
+    assert.equal(
+      code(() => readWebhookHeaders({ ...valid, "webhook-id": "has space" })),
+      "invalid_headers",
+    );
   });
 });
 
 describe("timestamp", () => {
   it("is bounded in the past and in the future, inclusive at the tolerance", () => {
     const now = 1_000_000 * 1000;
-    assert.equal(code(() => checkTimestamp(1_000_000 - 300, now, 300)), "ok");
-    assert.equal(code(() => checkTimestamp(1_000_000 + 300, now, 300)), "ok");
-    assert.equal(code(() => checkTimestamp(1_000_000 - 301, now, 300)), "timestamp_too_old");
-    assert.equal(code(() => checkTimestamp(1_000_000 + 301, now, 300)), "timestamp_too_new");
-    assert.equal(code(() => checkTimestamp(1_000_000 - 10, now, 5)), "timestamp_too_old");
+    assert.equal(
+      code(() => checkTimestamp(1_000_000 - 300, now, 300)),
+      "ok",
+    );
+    assert.equal(
+      code(() => checkTimestamp(1_000_000 + 300, now, 300)),
+      "ok",
+    );
+    assert.equal(
+      code(() => checkTimestamp(1_000_000 - 301, now, 300)),
+      "timestamp_too_old",
+    );
+    assert.equal(
+      code(() => checkTimestamp(1_000_000 + 301, now, 300)),
+      "timestamp_too_new",
+    );
+    assert.equal(
+      code(() => checkTimestamp(1_000_000 - 10, now, 5)),
+      "timestamp_too_old",
+    );
   });
 });
 
@@ -142,13 +175,21 @@ describe("option checks name the function that was called and the option", () =>
   const SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
   const sendCommand = async () => null;
   const cases: Array<[string, () => unknown, string]> = [
-    ["geminiWebhooks", () => geminiWebhooks({ secret: SECRET, maxBodyBytes: 0 }), 'geminiWebhooks: option "maxBodyBytes" must be a positive number, got 0.'],
+    [
+      "geminiWebhooks",
+      () => geminiWebhooks({ secret: SECRET, maxBodyBytes: 0 }),
+      'geminiWebhooks: option "maxBodyBytes" must be a positive number, got 0.',
+    ],
     [
       "geminiWebhooks jwks",
       () => geminiWebhooks({ jwks: { audience: "a", timeoutMs: 1.5 } }),
       'geminiWebhooks: option "jwks.timeoutMs" must be a positive whole number, got 1.5.',
     ],
-    ["geminiWebhooks jwks", () => geminiWebhooks({ jwks: { audience: "a", cooldownMs: -1 } }), 'geminiWebhooks: option "jwks.cooldownMs" must be a number >= 0, got -1.'],
+    [
+      "geminiWebhooks jwks",
+      () => geminiWebhooks({ jwks: { audience: "a", cooldownMs: -1 } }),
+      'geminiWebhooks: option "jwks.cooldownMs" must be a number >= 0, got -1.',
+    ],
     ["memoryStore", () => memoryStore({ max: "10" as never }), 'memoryStore: option "max" must be a positive whole number, got "10".'],
     ["redisStore", () => redisStore({ sendCommand, ttlMs: {} as never }), 'redisStore: option "ttlMs" must be a positive whole number, got an object.'],
   ];

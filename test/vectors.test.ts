@@ -9,8 +9,7 @@ import { parseSignatureHeader } from "../src/verify/signature-list.js";
 import { listen, post, type RunningServer } from "./support/helpers.js";
 
 const vectors = JSON.parse(readFileSync(new URL("./fixtures/standard-webhooks-vectors.json", import.meta.url), "utf8"));
-const official: Array<{ name: string; secret: string; id: string; timestamp: number; payload: string; expected_signature: string }> =
-  vectors.official;
+const official: Array<{ name: string; secret: string; id: string; timestamp: number; payload: string; expected_signature: string }> = vectors.official;
 const derived = vectors.derived_by_research_helper_NOT_OFFICIAL;
 
 function verifies(secret: string, id: string, timestamp: number, payload: string, header: string): boolean {
@@ -45,10 +44,7 @@ describe("official Standard Webhooks vectors", () => {
     assert.equal(verifies(first!.secret, first!.id, first!.timestamp, first!.payload, decoys.join(" ")), false);
     const rustDecoys: string[] = vectors.official_negative_fixtures[1].decoys;
     assert.equal(verifies(second!.secret, second!.id, second!.timestamp, second!.payload, rustDecoys.join(" ")), false);
-    assert.equal(
-      verifies(second!.secret, second!.id, second!.timestamp, second!.payload, [...rustDecoys, second!.expected_signature].join(" ")),
-      true,
-    );
+    assert.equal(verifies(second!.secret, second!.id, second!.timestamp, second!.payload, [...rustDecoys, second!.expected_signature].join(" ")), true);
   });
 
   it("invalid and partial signatures fail", () => {

@@ -54,7 +54,11 @@ function receiverWith(keys: TestKey[]) {
   receiver.onError(() => {});
   const send = (id: string, signature: string) =>
     callMiddleware(receiver, {
-      headers: [["webhook-id", id], ["webhook-timestamp", String(NOW)], ["webhook-signature", signature]],
+      headers: [
+        ["webhook-id", id],
+        ["webhook-timestamp", String(NOW)],
+        ["webhook-signature", signature],
+      ],
       body: BODY,
       mode: "bufferBody",
     });

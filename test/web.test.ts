@@ -56,7 +56,10 @@ describe("webhooks.fetch", () => {
     const tooLarge = await POST(webRequest(URL, { headers: { ...headers, "content-length": "10000" }, body: declared }));
     assert.equal(tooLarge.status, 413);
     assert.equal(unsigned.sent + declared.sent, 0, "no chunk was pulled");
-    assert.deepEqual(errors.map((error) => error.code), ["missing_headers", "payload_too_large"]);
+    assert.deepEqual(
+      errors.map((error) => error.code),
+      ["missing_headers", "payload_too_large"],
+    );
   });
 
   it("a Request whose body was already read: 500 raw_body_unavailable, never verified against a copy", async () => {

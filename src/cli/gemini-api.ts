@@ -29,10 +29,7 @@ export type RevocationBehavior = "revoke_previous_secrets_after_h24" | "revoke_p
 /** The part of the SDK's `client.webhooks` the CLI uses (checked against the SDK's own types at build time). */
 export interface WebhookAdmin {
   create(params: { uri: string; subscribed_events: string[]; name?: string }, options?: CallOptions): Promise<WebhookResource>;
-  list(
-    params?: { page_size?: number; page_token?: string },
-    options?: CallOptions,
-  ): Promise<{ webhooks?: WebhookResource[]; next_page_token?: string }>;
+  list(params?: { page_size?: number; page_token?: string }, options?: CallOptions): Promise<{ webhooks?: WebhookResource[]; next_page_token?: string }>;
   update(id: string, params: { state?: "enabled"; update_mask?: string }, options?: CallOptions): Promise<WebhookResource>;
   ping(id: string, params?: Record<string, never>, options?: CallOptions): Promise<unknown>;
   rotateSigningSecret(id: string, params: { revocation_behavior?: RevocationBehavior }, options?: CallOptions): Promise<{ secret?: string }>;
@@ -136,6 +133,9 @@ function parseJson(text: unknown): unknown {
 }
 
 function oneLine(text: string): string {
-  const flat = text.replace(/[\u0000-\u001f\u007f]+/g, " ").replace(/\s+/g, " ").trim();
+  const flat = text
+    .replace(/[\u0000-\u001f\u007f]+/g, " ")
+    .replace(/\s+/g, " ")
+    .trim();
   return flat.length > 300 ? `${flat.slice(0, 300)}…` : flat;
 }

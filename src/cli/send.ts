@@ -250,7 +250,6 @@ function isKnown(type: string): boolean {
   return GEMINI_EVENT_TYPES.includes(canonicalEventType(type) as GeminiEventType);
 }
 
-
 function unixSeconds(text: string): number {
   if (!/^\d{1,11}$/.test(text)) throw new UsageError(`--timestamp must be Unix seconds (e.g. ${Math.floor(Date.now() / 1000)}), got "${text}".`, "send");
   return Number(text);

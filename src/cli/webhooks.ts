@@ -88,14 +88,16 @@ function plan(action: Action, values: Values, positionals: string[]): Run {
     enable: [],
   };
   for (const option of ["uri", "events", "from", "name"] as const) {
-    if (values[option] !== undefined && !allowed[action].includes(option)) throw new UsageError(`--${option} is not an option of "webhooks ${action}".`, "webhooks");
+    if (values[option] !== undefined && !allowed[action].includes(option))
+      throw new UsageError(`--${option} is not an option of "webhooks ${action}".`, "webhooks");
   }
   if (values.immediately && action !== "rotate-secret") throw new UsageError(`--immediately is an option of "webhooks rotate-secret" only.`, "webhooks");
   if (action === "create" || action === "list") {
     if (positionals.length > 0) throw new UsageError(`"webhooks ${action}" takes no <id> (got "${positionals[0]}").`, "webhooks");
     return action === "create" ? createRun(values) : listWebhooks;
   }
-  if (positionals.length !== 1 || positionals[0] === "") throw new UsageError(`"webhooks ${action}" takes exactly one <id> (see "gemini-webhooks webhooks list").`, "webhooks");
+  if (positionals.length !== 1 || positionals[0] === "")
+    throw new UsageError(`"webhooks ${action}" takes exactly one <id> (see "gemini-webhooks webhooks list").`, "webhooks");
   const id = positionals[0]!;
   if (action === "ping") return (connection, io, options) => pingWebhook(connection, io, options, id);
   if (action === "enable") return (connection, io, options) => enableWebhook(connection, io, options, id);
@@ -103,7 +105,11 @@ function plan(action: Action, values: Values, positionals: string[]): Run {
 }
 
 function createRun(values: Values): Run {
-  if (!values.uri) throw new UsageError("--uri is required: the public https URL your receiver listens on, e.g. --uri https://example.com/gemini-callback.", "webhooks");
+  if (!values.uri)
+    throw new UsageError(
+      "--uri is required: the public https URL your receiver listens on, e.g. --uri https://example.com/gemini-callback.",
+      "webhooks",
+    );
   let uri: URL;
   try {
     uri = new URL(values.uri);
@@ -111,8 +117,12 @@ function createRun(values: Values): Run {
     throw new UsageError(`--uri "${values.uri}" is not a URL; expected e.g. https://example.com/gemini-callback.`, "webhooks");
   }
   if (uri.protocol !== "https:" && uri.protocol !== "http:") throw new UsageError(`--uri must be an http(s) URL, got "${values.uri}".`, "webhooks");
-  if (values.from !== undefined && values.events !== undefined) throw new UsageError("--from and --events cannot be combined: --from subscribes to the types the module handles.", "webhooks");
-  const events = (values.events ?? []).flatMap((list) => list.split(",")).map((name) => name.trim()).filter(Boolean);
+  if (values.from !== undefined && values.events !== undefined)
+    throw new UsageError("--from and --events cannot be combined: --from subscribes to the types the module handles.", "webhooks");
+  const events = (values.events ?? [])
+    .flatMap((list) => list.split(","))
+    .map((name) => name.trim())
+    .filter(Boolean);
   const from = values.from;
   return async (connection, io, options) => {
     const chosen = from === undefined ? [...new Set(events)] : await typesHandledBy(from, io);
@@ -127,7 +137,11 @@ interface ReceiverLike {
 }
 
 function isReceiver(value: unknown): value is ReceiverLike {
-  return typeof value === "function" && typeof (value as Partial<ReceiverLike>).on === "function" && typeof (value as Partial<ReceiverLike>).registeredTypes === "function";
+  return (
+    typeof value === "function" &&
+    typeof (value as Partial<ReceiverLike>).on === "function" &&
+    typeof (value as Partial<ReceiverLike>).registeredTypes === "function"
+  );
 }
 
 /** `--from <module>`: the documented types the module's exported receivers have `on()` handlers for. */
@@ -144,12 +158,18 @@ async function typesHandledBy(path: string, io: Io): Promise<string[]> {
   }
   const receivers = [...new Set(Object.values(exports).filter(isReceiver))];
   if (receivers.length === 0) {
-    throw new UsageError(`--from ${path} exports no receiver: export the value geminiWebhooks() returns, e.g. \`export const webhooks = geminiWebhooks({ ... })\`.`, "webhooks");
+    throw new UsageError(
+      `--from ${path} exports no receiver: export the value geminiWebhooks() returns, e.g. \`export const webhooks = geminiWebhooks({ ... })\`.`,
+      "webhooks",
+    );
   }
   // Aliases (batch.completed) are subscribed under their documented name.
   const types = [...new Set(receivers.flatMap((receiver) => receiver.registeredTypes()).map(canonicalEventType))];
   if (types.length === 0) {
-    throw new UsageError(`the receiver in ${path} has no on() handlers (onAny alone handles every type): pass --events, or leave out --from to subscribe to the whole catalog.`, "webhooks");
+    throw new UsageError(
+      `the receiver in ${path} has no on() handlers (onAny alone handles every type): pass --events, or leave out --from to subscribe to the whole catalog.`,
+      "webhooks",
+    );
   }
   io.out(`Subscribing to the ${types.length} type${types.length === 1 ? "" : "s"} ${path} handles: ${types.join(", ")}.`);
   return types;
@@ -170,7 +190,10 @@ async function createWebhook(
   if (unknown.length > 0) {
     io.out(`Note: not in the published catalog (a typo, or a type newer than this package): ${unknown.join(", ")}.`);
   }
-  const webhook = await webhooks.create({ uri: request.uri, subscribed_events: events, ...(request.name !== undefined && { name: request.name }) }, options);
+  const webhook = await webhooks.create(
+    { uri: request.uri, subscribed_events: events, ...(request.name !== undefined && { name: request.name }) },
+    options,
+  );
   io.out(`Created webhook ${webhook.id ?? "(the API returned no id)"}${webhook.name ? ` "${webhook.name}"` : ""} → ${webhook.uri ?? request.uri}`);
   io.out(`  state:  ${webhook.state ?? "(not reported)"}`);
   io.out(`  events: ${(webhook.subscribed_events ?? events).join(", ")}`);
@@ -195,20 +218,23 @@ async function listWebhooks({ webhooks }: Connection, io: Io, options: CallOptio
     if (pageToken === undefined) break;
   }
   if (all.length === 0) {
-    io.out('No webhooks in this project. Create one with: gemini-webhooks webhooks create --uri https://<your host>/gemini-callback');
+    io.out("No webhooks in this project. Create one with: gemini-webhooks webhooks create --uri https://<your host>/gemini-callback");
     return 0;
   }
   io.out(`${all.length} webhook${all.length === 1 ? "" : "s"}:`);
   const failing: WebhookResource[] = [];
   for (const webhook of all) {
     const state = webhook.state ?? "(state not reported)";
-    const flag = webhook.state === FAILED_DELIVERIES_STATE ? "  <-- DISABLED: deliveries kept failing" : webhook.state === "disabled" ? "  <-- disabled" : "";
+    const flag =
+      webhook.state === FAILED_DELIVERIES_STATE ? "  <-- DISABLED: deliveries kept failing" : webhook.state === "disabled" ? "  <-- disabled" : "";
     io.out("");
     io.out(`${webhook.id ?? "(no id)"}${webhook.name ? `  "${webhook.name}"` : ""}`);
     io.out(`  uri:     ${webhook.uri}`);
     io.out(`  state:   ${state}${flag}`);
     io.out(`  events:  ${(webhook.subscribed_events ?? []).join(", ") || "(none)"}`);
-    const secrets = (webhook.signing_secrets ?? []).map((secret) => `${secret.truncated_secret ?? "(hidden)"}${secret.expire_time ? ` (expires ${secret.expire_time})` : ""}`);
+    const secrets = (webhook.signing_secrets ?? []).map(
+      (secret) => `${secret.truncated_secret ?? "(hidden)"}${secret.expire_time ? ` (expires ${secret.expire_time})` : ""}`,
+    );
     if (secrets.length > 0) io.out(`  secrets: ${secrets.join(", ")}`);
     if (webhook.state === FAILED_DELIVERIES_STATE) failing.push(webhook);
     else if (webhook.state === "disabled") io.out(`  Gemini sends it nothing while disabled. Re-enable: gemini-webhooks webhooks enable ${webhook.id}`);

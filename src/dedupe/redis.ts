@@ -129,10 +129,12 @@ export function redisStore(options: RedisStoreOptions): RedisDedupeStore {
       // Redis may still apply the SET after we gave up: undo it then, or the id stays blocked
       // (409 for every retry) until the in-flight TTL runs out.
       if (error instanceof RedisCommandTimeoutError) {
-        pending.then(
-          (late) => (text(late) === "OK" ? releaseToken(key, token) : undefined),
-          () => undefined,
-        ).catch(() => undefined);
+        pending
+          .then(
+            (late) => (text(late) === "OK" ? releaseToken(key, token) : undefined),
+            () => undefined,
+          )
+          .catch(() => undefined);
       }
       throw error;
     }

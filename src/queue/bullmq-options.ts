@@ -49,16 +49,7 @@ export interface ResolvedBullmqOptions {
 
 export const MIN_KEEP_COMPLETED_MS = 25 * HOUR_MS;
 
-const KNOWN_OPTIONS = new Set<string>([
-  "connection",
-  "name",
-  "prefix",
-  "attempts",
-  "backoff",
-  "keepCompletedMs",
-  "keepFailedMs",
-  "enqueueTimeoutMs",
-]);
+const KNOWN_OPTIONS = new Set<string>(["connection", "name", "prefix", "attempts", "backoff", "keepCompletedMs", "keepFailedMs", "enqueueTimeoutMs"]);
 
 export function resolveBullmqOptions(options: BullmqQueueOptions): ResolvedBullmqOptions {
   if (options === null || typeof options !== "object") {
@@ -69,11 +60,13 @@ export function resolveBullmqOptions(options: BullmqQueueOptions): ResolvedBullm
   }
   const { connection } = options;
   if (connection === null || (typeof connection !== "object" && typeof connection !== "string") || connection === "") {
-    throw new TypeError(
-      'bullmqQueue: option "connection" is required: ioredis options ({ host, port, … }), a redis:// URL, or an ioredis instance.',
-    );
+    throw new TypeError('bullmqQueue: option "connection" is required: ioredis options ({ host, port, … }), a redis:// URL, or an ioredis instance.');
   }
-  const keyPrefix = isRedisInstance(connection) ? connection.options.keyPrefix : typeof connection === "object" ? (connection as RedisOptions).keyPrefix : undefined;
+  const keyPrefix = isRedisInstance(connection)
+    ? connection.options.keyPrefix
+    : typeof connection === "object"
+      ? (connection as RedisOptions).keyPrefix
+      : undefined;
   if (keyPrefix) {
     throw new TypeError('bullmqQueue: connection.keyPrefix is not supported by BullMQ; use the "prefix" option instead.');
   }

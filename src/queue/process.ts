@@ -52,7 +52,9 @@ export function createProcessor(registry: HandlerRegistry, listeners: Listeners,
           webhookId: context.webhookId,
           eventType: event.type,
           cause,
-          detail: last ? `attempt ${attempt} of ${maxAttempts}, the last: left in the failed set` : `attempt ${attempt} of ${maxAttempts}, will be retried`,
+          detail: last
+            ? `attempt ${attempt} of ${maxAttempts}, the last: left in the failed set`
+            : `attempt ${attempt} of ${maxAttempts}, will be retried`,
         }),
       );
       report(last ? "failed" : "retrying", "handler_failed");

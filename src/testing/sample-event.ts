@@ -41,7 +41,7 @@ export function sampleEvent<T extends GeminiEventType, M extends Record<string, 
   }
   const { user_metadata } = overrides;
   if (user_metadata !== undefined && (typeof user_metadata !== "object" || user_metadata === null || Array.isArray(user_metadata))) {
-    throw new TypeError("sampleEvent: user_metadata must be an object, e.g. { job_group: \"nightly-eval\" }.");
+    throw new TypeError('sampleEvent: user_metadata must be an object, e.g. { job_group: "nightly-eval" }.');
   }
   return {
     type,

@@ -79,7 +79,7 @@ export function importTestKeys(json: TestKeysJson): TestKeys {
   }
   const found: Partial<Record<TestJwtAlgorithm, KeyObject>> = {};
   for (const jwk of json.keys) {
-    if (typeof jwk?.d !== "string") throw new TypeError("importTestKeys: every key must be a private JWK (with \"d\").");
+    if (typeof jwk?.d !== "string") throw new TypeError('importTestKeys: every key must be a private JWK (with "d").');
     const key = createPrivateKey({ key: jwk as JsonWebKey, format: "jwk" });
     found[algorithmOf(key)] = key;
   }

@@ -8,9 +8,7 @@ export const GEMINI_JWKS_URL = "https://generativelanguage.googleapis.com/.well-
 export const DEFAULT_JWT_ALGORITHMS = Object.freeze(["RS256", "ES256", "EdDSA"] as const);
 
 // Asymmetric JWS algorithms a JWKS public key can verify; anything else is refused at start-up.
-const ASYMMETRIC_JWT_ALGORITHMS = new Set([
-  "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA", "Ed25519",
-]);
+const ASYMMETRIC_JWT_ALGORITHMS = new Set(["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA", "Ed25519"]);
 
 /**
  * Dynamic (per-request) webhooks: `v1a` Ed25519 signatures and JWTs, verified with the public keys of
@@ -70,7 +68,16 @@ export interface JwksConfig {
 }
 
 const KNOWN_JWKS_OPTIONS = new Set<string>([
-  "audience", "url", "keys", "issuer", "algorithms", "cacheMaxAgeMs", "cooldownMs", "timeoutMs", "staleIfErrorMs", "verifyClaims",
+  "audience",
+  "url",
+  "keys",
+  "issuer",
+  "algorithms",
+  "cacheMaxAgeMs",
+  "cooldownMs",
+  "timeoutMs",
+  "staleIfErrorMs",
+  "verifyClaims",
 ]);
 // Loopback is the only place a key set may come over plain http (local tests and sidecars).
 const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);

@@ -133,7 +133,6 @@ class RemoteKeySource implements KeySource {
   }
 }
 
-
 /** Keeps the public signature keys (RSA, EC, OKP) and imports the Ed25519 ones. Throws if none is usable. */
 export function buildKeySet(jwks: JSONWebKeySet): KeySet {
   const usable = jwks.keys.filter(isPublicSignatureKey);
@@ -170,5 +169,7 @@ function isV1aKey(jwk: JWK): boolean {
 
 /** RFC 7638 thumbprint of an Ed25519 JWK: a stable name for a key that has no `kid`. */
 function thumbprint(x: string): string {
-  return createHash("sha256").update(JSON.stringify({ crv: "Ed25519", kty: "OKP", x })).digest("base64url");
+  return createHash("sha256")
+    .update(JSON.stringify({ crv: "Ed25519", kty: "OKP", x }))
+    .digest("base64url");
 }

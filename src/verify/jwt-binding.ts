@@ -69,12 +69,7 @@ function digestMatches(claim: unknown, body: Buffer): boolean {
   const digest = createHash("sha256").update(body).digest();
   const hex = digest.toString("hex");
   const base64 = digest.toString("base64");
-  return (
-    given.toLowerCase() === hex ||
-    given === base64 ||
-    given === base64.replace(/=+$/, "") ||
-    given === digest.toString("base64url")
-  );
+  return given.toLowerCase() === hex || given === base64 || given === base64.replace(/=+$/, "") || given === digest.toString("base64url");
 }
 
 /** Structural JSON equality: key order does not matter, everything else does. */

@@ -182,7 +182,10 @@ export function receiverContract(door: Door): void {
       assert.match(answer.headers.get("content-type") ?? "", /^application\/json/);
       assert.doesNotMatch(JSON.stringify(answer.json), /whsec_|hunter2|database/);
       assert.equal(calls.length, before, "no handler runs");
-      assert.deepEqual(errors.slice(reported).map((error) => error.code), [code]);
+      assert.deepEqual(
+        errors.slice(reported).map((error) => error.code),
+        [code],
+      );
       return answer;
     }
 

@@ -169,7 +169,8 @@ export async function startFakeGeminiApi(options: FakeGeminiApiOptions): Promise
       if (behavior !== "revoke_previous_secrets_after_h24" && behavior !== "revoke_previous_secrets_immediately") return error("invalidArgument");
       const secret = newSecret();
       const expires = new Date(Date.now() + 24 * 3600 * 1000).toISOString();
-      const previous = behavior === "revoke_previous_secrets_immediately" ? [] : webhook.signing_secrets.map((s) => ({ ...s, expire_time: s.expire_time ?? expires }));
+      const previous =
+        behavior === "revoke_previous_secrets_immediately" ? [] : webhook.signing_secrets.map((s) => ({ ...s, expire_time: s.expire_time ?? expires }));
       webhook.signing_secrets = [{ truncated_secret: truncated(secret) }, ...previous];
       secrets.set(id, behavior === "revoke_previous_secrets_immediately" ? [secret] : [...(secrets.get(id) ?? []), secret]);
       return send(200, { secret });

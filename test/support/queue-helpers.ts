@@ -63,7 +63,15 @@ export class PrivateRedis {
     const url = `redis://127.0.0.1:${port}`;
     const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
     probe.on("error", () => {});
-    await eventually(async () => (await probe.connect().then(() => true, () => false)) && (await probe.ping()) === "PONG", 5_000, "redis-server to start");
+    await eventually(
+      async () =>
+        (await probe.connect().then(
+          () => true,
+          () => false,
+        )) && (await probe.ping()) === "PONG",
+      5_000,
+      "redis-server to start",
+    );
     probe.disconnect();
     return new PrivateRedis(child, url);
   }
