@@ -88,6 +88,8 @@ export function bullmqQueue(options: BullmqQueueOptions): BullmqDeliveryQueue {
 
   async function store(delivery: QueuedDelivery): Promise<"queued" | "duplicate"> {
     const target = queue();
+    // The client the Queue was given (queue() has just set producer): BullMQ sends its commands on it.
+    const { client } = producer!.connection;
     const jobId = jobIdFor(delivery.context.webhookId);
     const enqueueToken = randomUUID();
     const data: StoredDelivery = { ...delivery, enqueueToken };
@@ -95,11 +97,15 @@ export function bullmqQueue(options: BullmqQueueOptions): BullmqDeliveryQueue {
     // resolves. Which call created the job is read back from the job itself: its data holds the token
     // of the call that stored it, and only that one call (in any process) can find its own token there.
     await target.add(delivery.event.type, data, { jobId });
-    const job = (await target.getJob(jobId)) as Job<StoredDelivery> | undefined;
+    // Only the job's data field is read (one HGET on the queue's own connection), not the whole job
+    // (HGETALL, then JSON.parse of data and opts, then a Job): the token is a fresh random UUID that
+    // exists nowhere but in this call, so its JSON member can appear in the stored data only if this
+    // call stored it.
+    const stored = await client.hget(target.toKey(jobId), "data");
     // Gone already: a job was stored under this id (ours or an earlier copy's) and has since been removed,
     // which only a user's clean-up does. It was stored, so acknowledging is safe.
-    if (job === undefined) return "queued";
-    return job.data?.enqueueToken === enqueueToken ? "queued" : "duplicate";
+    if (stored === null) return "queued";
+    return stored.includes(tokenMember(enqueueToken)) ? "queued" : "duplicate";
   }
 
   return {
@@ -172,6 +178,11 @@ export function bullmqQueue(options: BullmqQueueOptions): BullmqDeliveryQueue {
       if (closing) await shutDown(closing);
     },
   };
+}
+
+/** How `enqueueToken` reads in the job's data as BullMQ stores it (JSON.stringify of the data). */
+function tokenMember(enqueueToken: string): string {
+  return `"enqueueToken":${JSON.stringify(enqueueToken)}`;
 }
 
 /** Closes a Queue and, if the adapter made it, its client: at once, even when Redis is unreachable. */
