@@ -1,45 +1,30 @@
 // `gemini-webhooks webhooks ...`, run from dist (the package's bin) with the real @google/genai SDK pointed at
 // a local fake of the WebhookService (GOOGLE_GEMINI_BASE_URL): what the SDK sent, and what the CLI printed.
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, beforeEach, describe, it } from "node:test";
-import { fileURLToPath, pathToFileURL } from "node:url";
+import { pathToFileURL } from "node:url";
 import express from "express";
 import { geminiWebhooks, GEMINI_EVENT_TYPES, type AnyGeminiEvent } from "../src/index.js";
 import { startFakeGeminiApi, type FakeGeminiApi, type RecordedRequest } from "./support/fake-gemini-api.js";
 import { listen, SECRET } from "./support/helpers.js";
+import { CLI_PATH, environmentWithout, ROOT, run, type Run } from "./support/processes.js";
 
-const root = fileURLToPath(new URL("..", import.meta.url));
-const cliPath = join(root, "dist/esm/cli.js");
+const root = ROOT;
+const cliPath = CLI_PATH;
 // Nothing from the developer's own environment: no real key, no real endpoint, no webhook secret.
-const baseEnv = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^(GEMINI_|GOOGLE_)/.test(name)));
+const baseEnv = environmentWithout((name) => /^(GEMINI_|GOOGLE_)/.test(name));
 const API_KEY = `AIzaFAKE-${Math.random().toString(36).slice(2)}-never-print-me`;
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 /** Every output of every run in this file, to check at the end that the key never appeared. */
 const transcripts: string[] = [];
 
-function cli(args: string[], env: Record<string, string | undefined>, bin = cliPath): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], { env: { ...baseEnv, ...env }, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk) => (stdout += chunk));
-    child.stderr.on("data", (chunk) => (stderr += chunk));
-    child.on("error", reject);
-    child.on("close", (code) => {
-      transcripts.push(stdout, stderr);
-      resolve({ code, stdout, stderr });
-    });
-  });
+async function cli(args: string[], env: Record<string, string | undefined>, bin = cliPath): Promise<Run> {
+  const result = await run(process.execPath, [bin, ...args], { ...baseEnv, ...env });
+  transcripts.push(result.stdout, result.stderr);
+  return result;
 }
 
 function occurrences(text: string, part: string): number {

@@ -6,32 +6,18 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { fileURLToPath } from "node:url";
 import { createTestKeys, generateSecret } from "../src/testing/index.js";
 import { assertUsableSecret } from "../src/verify/hmac.js";
+import { CLI_PATH, environmentWithout, ROOT, run, type Run } from "./support/processes.js";
 
-const root = fileURLToPath(new URL("..", import.meta.url));
-const cliPath = join(root, "dist/esm/cli.js");
+const root = ROOT;
+const cliPath = CLI_PATH;
 // The environment without the variables the CLI and the example read, so each test says what it sets.
-const baseEnv = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith("GEMINI_WEBHOOK")));
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
+const baseEnv = environmentWithout((name) => name.startsWith("GEMINI_WEBHOOK"));
 
 /** Runs the built bin directly (its shebang and execute bit included). */
 function cli(args: string[], env: Record<string, string> = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cliPath, args, { env: { ...baseEnv, ...env }, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk) => (stdout += chunk));
-    child.stderr.on("data", (chunk) => (stderr += chunk));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
+  return run(cliPath, args, { ...baseEnv, ...env });
 }
 
 describe("gemini-webhooks CLI", () => {

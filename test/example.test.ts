@@ -1,10 +1,8 @@
 // The example app: its demo runs to completion with the expected statuses, it notices when something
 // misbehaves, and the observability recipes it uses (copied into the README) do what the README says.
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { describe, it } from "node:test";
-import { fileURLToPath } from "node:url";
 import express from "express";
 import { createExampleApp } from "../example-app/app.js";
 import { runDemo } from "../example-app/demo.js";
@@ -13,29 +11,16 @@ import { countRejections, logDeliveries, type Logger } from "../example-app/obse
 import { geminiWebhooks, GEMINI_EVENT_TYPES } from "gemini-webhooks-express";
 import { createTestKeys, generateSecret, sampleEvent, signDelivery } from "../src/testing/index.js";
 import { listen, post, SECRET } from "./support/helpers.js";
-
-const root = fileURLToPath(new URL("..", import.meta.url));
+import { environmentWithout, runExample } from "./support/processes.js";
 
 describe("example app demo", () => {
   it("`npm run demo` sends every event type with every scheme, a duplicate, a stale and a forged delivery, and exits 0", async () => {
     // What `npm run demo` runs, without npm in between (so the process we wait for is the demo itself).
-    const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith("GEMINI_WEBHOOK")));
-    const child = spawn(process.execPath, ["--import", "tsx", "example-app/server.ts", "--demo"], {
-      cwd: root,
-      env: { ...env, TSX_TSCONFIG_PATH: "example-app/tsconfig.json" },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let output = "";
-    child.stdout.on("data", (chunk) => (output += chunk));
-    child.stderr.on("data", (chunk) => (output += chunk));
-    const code = await new Promise<number | null>((resolve) => child.once("close", resolve));
+    const { code, output, rows } = await runExample(
+      ["--demo"],
+      environmentWithout((name) => name.startsWith("GEMINI_WEBHOOK")),
+    );
     assert.equal(code, 0, output);
-
-    const rows = output
-      .split("\n")
-      .filter((line) => /^\d+\s/.test(line))
-      .map((line) => line.split(/\s{2,}/))
-      .filter((cells) => cells.length === 8); // table rows, not the summary line
     const schemes = ["v1", "v1a", "jwt"];
     for (const type of GEMINI_EVENT_TYPES) {
       for (const scheme of schemes) {

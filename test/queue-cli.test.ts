@@ -1,27 +1,16 @@
 // `gemini-webhooks queue failed|retry`, run from dist (as the package's bin) against a real Redis.
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { join } from "node:path";
 import { after, describe, test } from "node:test";
-import { fileURLToPath } from "node:url";
 import { bullmqQueue } from "../src/bullmq.js";
 import { freshId } from "./support/helpers.js";
+import { CLI_PATH, environmentWithout, run, type Run } from "./support/processes.js";
 import { eventually, freshQueueName, queuedDelivery } from "./support/queue-helpers.js";
 import { REDIS_URL, SKIP_WITHOUT_REDIS } from "./support/redis-helpers.js";
 
-const cliPath = join(fileURLToPath(new URL("..", import.meta.url)), "dist/esm/cli.js");
-const baseEnv = Object.fromEntries(Object.entries(process.env).filter(([name]) => name !== "REDIS_URL"));
+const baseEnv = environmentWithout((name) => name === "REDIS_URL");
 
-function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cliPath, args, { env: { ...baseEnv, ...env }, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk) => (stdout += chunk));
-    child.stderr.on("data", (chunk) => (stderr += chunk));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
+function cli(args: string[], env: Record<string, string> = {}): Promise<Run> {
+  return run(CLI_PATH, args, { ...baseEnv, ...env });
 }
 
 describe("gemini-webhooks queue", { skip: SKIP_WITHOUT_REDIS }, () => {

@@ -2,32 +2,15 @@
 // the same process. Every delivery is answered at once (202 queued), the worker runs every handler, and
 // the 2 s batch.succeeded handler is answered in milliseconds.
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { describe, it } from "node:test";
-import { fileURLToPath } from "node:url";
+import { environmentWithout, runExample } from "./support/processes.js";
 import { REDIS_URL, SKIP_WITHOUT_REDIS } from "./support/redis-helpers.js";
-
-const root = fileURLToPath(new URL("..", import.meta.url));
 
 describe("example app with --queue", { skip: SKIP_WITHOUT_REDIS }, () => {
   it("the demo answers every verified delivery 202 queued, the worker handles each once, a slow handler is answered at once", async () => {
-    const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith("GEMINI_WEBHOOK")));
-    const child = spawn(process.execPath, ["--import", "tsx", "example-app/server.ts", "--queue", "--demo"], {
-      cwd: root,
-      env: { ...env, REDIS_URL, TSX_TSCONFIG_PATH: "example-app/tsconfig.json" },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let output = "";
-    child.stdout.on("data", (chunk) => (output += chunk));
-    child.stderr.on("data", (chunk) => (output += chunk));
-    const code = await new Promise<number | null>((resolve) => child.once("close", resolve));
+    const env = environmentWithout((name) => name.startsWith("GEMINI_WEBHOOK"));
+    const { code, output, rows } = await runExample(["--queue", "--demo"], { ...env, REDIS_URL });
     assert.equal(code, 0, output);
-
-    const rows = output
-      .split("\n")
-      .filter((line) => /^\d+\s/.test(line))
-      .map((line) => line.split(/\s{2,}/))
-      .filter((cells) => cells.length === 8);
     const plain = rows.filter((cells) => cells[3] === "-");
     assert.equal(plain.length, 27);
     for (const row of plain) assert.deepEqual([row[4], row[5], row.at(-1)], ["202", "queued", "ok"], row.join(" | "));

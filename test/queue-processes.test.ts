@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { bullmqQueue, jobIdFor } from "../src/bullmq.js";
-import { batchSucceeded, freshId, post, signedDelivery, type Answer } from "./support/helpers.js";
+import { batchSucceeded, freshId, inBatches, post, signedDelivery, tally } from "./support/helpers.js";
 import { eventually, freshQueueName } from "./support/queue-helpers.js";
 import { startQueueInstance, type QueueInstance } from "./support/queue-instance.js";
 import { ChildInstances, type ChildInstance } from "./support/queue-processes.js";
@@ -123,27 +123,3 @@ describe("two receivers and two workers in separate processes", { skip: SKIP_WIT
     assert.equal(children.runsOf(slow!.id, "start").length, 1);
   });
 });
-
-/** Runs `count` calls, at most `width` at a time (a burst, not an unbounded flood). */
-async function inBatches<T>(count: number, width: number, call: (index: number) => Promise<T>): Promise<T[]> {
-  const results: T[] = new Array(count);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: width }, async () => {
-      while (next < count) {
-        const index = next++;
-        results[index] = await call(index);
-      }
-    }),
-  );
-  return results;
-}
-
-function tally(answers: Answer[]): Record<string, number> {
-  const counts: Record<string, number> = {};
-  for (const { status, json } of answers) {
-    const key = `${status} ${json?.status ?? json?.error}`;
-    counts[key] = (counts[key] ?? 0) + 1;
-  }
-  return counts;
-}

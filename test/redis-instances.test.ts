@@ -5,7 +5,7 @@ import { fork, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { fileURLToPath } from "node:url";
 import { after, before, describe, test } from "node:test";
-import { batchSucceeded, freshId, post, signedDelivery, tally } from "./support/helpers.js";
+import { batchSucceeded, freshId, inBatches, post, signedDelivery, tally } from "./support/helpers.js";
 import { deleteKeysUnder, freshPrefix, REDIS_URL, SKIP_WITHOUT_REDIS } from "./support/redis-helpers.js";
 import { startInstance, type HandlerRun, type RunningInstance } from "./support/redis-instance.js";
 
@@ -75,18 +75,3 @@ describe("two instances sharing one Redis", { skip: SKIP_WITHOUT_REDIS }, () => 
     assert.deepEqual(runs.sort(), ["child", "local"]);
   });
 });
-
-/** Runs `count` calls, at most `width` at a time (a burst, not an unbounded flood). */
-async function inBatches<T>(count: number, width: number, call: (index: number) => Promise<T>): Promise<T[]> {
-  const results: T[] = new Array(count);
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: width }, async () => {
-      while (next < count) {
-        const index = next++;
-        results[index] = await call(index);
-      }
-    }),
-  );
-  return results;
-}

@@ -122,3 +122,18 @@ export function tally(answers: ReadonlyArray<{ status: number; json: any }>): Re
   }
   return counts;
 }
+
+/** Runs `count` calls, at most `width` at a time (a burst, not an unbounded flood). */
+export async function inBatches<T>(count: number, width: number, call: (index: number) => Promise<T>): Promise<T[]> {
+  const results: T[] = new Array(count);
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: width }, async () => {
+      while (next < count) {
+        const index = next++;
+        results[index] = await call(index);
+      }
+    }),
+  );
+  return results;
+}
