@@ -55,6 +55,12 @@ export function createPipeline(config: ReceiverConfig, registry: HandlerRegistry
     // Compressed bodies are refused, not inflated: which bytes a sender signed (sent or inflated) would be a
     // guess, and inflating untrusted input before verification invites decompression bombs.
     if (!isIdentityEncoding(input.headers["content-encoding"])) throw new WebhookError("unsupported_encoding", { webhookId: headers.id });
+    // A declared size over the limit is refused before any door reads a byte (the doors still stop a body
+    // that crosses the limit while streaming, whatever it declared).
+    const declared = input.headers["content-length"];
+    if (declared !== undefined && Number(declared) > config.maxBodyBytes) {
+      throw new WebhookError("payload_too_large", { webhookId: headers.id, detail: `content-length ${declared}` });
+    }
     const reading = input.readBody();
     const body = isThenable(reading) ? await reading : reading;
     delivery.bodyRead = true;

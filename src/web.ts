@@ -45,15 +45,11 @@ function toResponse(answer: Answer, extra?: Record<string, string>): Response {
 }
 
 /**
- * The exact body bytes, with the receiver's limits: a declared `Content-Length` over the limit is refused
- * unread, a streamed body as soon as it crosses the limit (the stream is cancelled, never buffered whole),
- * and the whole read is bounded in time.
+ * The exact body bytes, with the receiver's limits: a streamed body is refused as soon as it crosses the
+ * limit (the stream is cancelled, never buffered whole), and the whole read is bounded in time. (A declared
+ * `Content-Length` over the limit is refused by the pipeline before it asks for the body.)
  */
 export async function readRequestBody(request: Request, { maxBodyBytes, bodyTimeoutMs }: RawBodyLimits): Promise<Buffer> {
-  const declared = request.headers.get("content-length");
-  if (declared !== null && Number(declared) > maxBodyBytes) {
-    throw new WebhookError("payload_too_large", { detail: `content-length ${declared}` });
-  }
   // Already read (e.g. `await request.json()` in a middleware): the signed bytes are gone.
   if (request.bodyUsed) throw new WebhookError("raw_body_unavailable", { detail: "the Request body was already read" });
   if (request.body === null) return Buffer.alloc(0);
