@@ -11,7 +11,8 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import os from "node:os";
 import { fileURLToPath } from "node:url";
-import { createBenchKeys, DeliveryPool, freshId, signJwt, signV1, signV1a } from "./deliveries.js";
+import { createBenchKeys, DeliveryPool, signV1 } from "./deliveries.js";
+import { benchVariants, type Variant } from "./variants.js";
 
 interface Settings {
   rounds: number;
@@ -54,64 +55,14 @@ const settings = parseArgs(process.argv.slice(2));
 const keys = createBenchKeys();
 const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
 
-interface Variant {
-  name: string;
-  server: string;
-  /**
-   * Every variant's requests come from a pool signed before the round, through the same autocannon hook,
-   * so the client (which shares the 2 cores with the server) spends the same on each variant.
-   */
-  pool: DeliveryPool;
-  /**
-   * Signed again before each measurement: the docs handler allows only ±300 s, and a full run lasts longer.
-   * The other pools are signed once and never reused: every webhook-id is new to the server's dedupe store.
-   */
-  resignEachRound: boolean;
-  /**
-   * The variant this one is judged against (server CPU, paired within rounds): the floor plus exactly the
-   * crypto (or the store write) this variant cannot avoid. Default: `floor`.
-   */
-  reference?: string;
-}
-
-const v1 = () => new DeliveryPool(() => signV1(keys.config.secret));
-const v1a = () => new DeliveryPool(() => signV1a(keys.ed25519));
-const jwt = () => new DeliveryPool(() => signJwt(keys.rsa, keys.config.audience));
-const duplicateId = freshId();
-
-const ALL_VARIANTS: Variant[] = [
-  { name: "floor", server: "servers/floor.ts", pool: v1(), resignEachRound: true },
-  { name: "docs-handler", server: "servers/docs-handler.ts", pool: v1(), resignEachRound: true },
-  { name: "receiver-v1", server: "servers/receiver-v1.ts", pool: v1(), resignEachRound: true },
-  { name: "receiver-v1a", server: "servers/receiver-dynamic.ts", pool: v1a(), resignEachRound: false, reference: "floor+ed25519" },
-  { name: "receiver-jwt", server: "servers/receiver-dynamic.ts", pool: jwt(), resignEachRound: false, reference: "floor+jose-jwt" },
-  // One webhook-id, again and again: the first is handled, the rest answered as duplicates.
-  {
-    name: "receiver-v1-duplicates",
-    server: "servers/receiver-v1.ts",
-    pool: new DeliveryPool(() => signV1(keys.config.secret, duplicateId)),
-    resignEachRound: true,
-  },
-  // References: the floor plus only the crypto a scheme must do (the fair floor of v1a and JWT), and the
-  // floor plus only a v1 HMAC check with each implementation (what the HMAC alone costs).
-  { name: "floor+ed25519", server: "servers/floor-ed25519.ts", pool: v1a(), resignEachRound: false },
-  { name: "floor+jose-jwt", server: "servers/floor-jose-jwt.ts", pool: jwt(), resignEachRound: false },
-  { name: "floor+hmac-standardwebhooks", server: "servers/floor-hmac-standardwebhooks.ts", pool: v1(), resignEachRound: true },
-  { name: "floor+hmac-node-crypto", server: "servers/floor-hmac-node-crypto.ts", pool: v1(), resignEachRound: true },
-  // With REDIS_URL: the BullMQ hand-off (verify, dedupe, enqueue, 202), and its floor (Express + one Redis SET).
-  ...(process.env.REDIS_URL
-    ? [
-        { name: "receiver-v1-queued", server: "servers/receiver-v1-queued.ts", pool: v1(), resignEachRound: true, reference: "floor+redis-set" },
-        { name: "floor+redis-set", server: "servers/floor-redis-set.ts", pool: v1(), resignEachRound: true },
-      ]
-    : []),
-];
+const ALL_VARIANTS = benchVariants(keys, process.env.REDIS_URL !== undefined);
 // --only keeps the baselines (floor, docs-handler) and the reference of every variant kept.
 const wanted = settings.only && new Set(["floor", "docs-handler", ...settings.only]);
 for (const variant of ALL_VARIANTS) if (wanted?.has(variant.name) && variant.reference) wanted.add(variant.reference);
 const VARIANTS = ALL_VARIANTS.filter((variant) => !wanted || wanted.has(variant.name));
 // Extra servers for experiments: --server name=servers/file.ts (fed v1 deliveries).
-for (const [name, server] of settings.extraServers) VARIANTS.push({ name, server, pool: v1(), resignEachRound: true });
+for (const [name, server] of settings.extraServers)
+  VARIANTS.push({ name, server, pool: new DeliveryPool(() => signV1(keys.config.secret)), resignEachRound: true });
 
 interface Sample {
   rps: number;
@@ -119,6 +70,8 @@ interface Sample {
   p99: number;
   /** Server CPU time (user + system) per answered request, in µs. */
   cpuUs: number;
+  /** The main thread's part of `cpuUs` (the rest: V8's GC and compiler threads, libuv's thread pool). */
+  mainUs: number;
 }
 
 interface Started {
@@ -165,7 +118,7 @@ function percentile(sorted: Float64Array, p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 }
 
-async function drive(variant: Variant, port: number, seconds: number): Promise<Omit<Sample, "cpuUs"> & { answered: number }> {
+async function drive(variant: Variant, port: number, seconds: number): Promise<Omit<Sample, "cpuUs" | "mainUs"> & { answered: number }> {
   const url = `http://127.0.0.1:${port}/webhook`;
   const request = {
     method: "POST",
@@ -224,14 +177,14 @@ async function measure(variant: Variant): Promise<void> {
     server.child.send("cpu-start");
     const { answered, ...measured } = await drive(variant, server.port, settings.durationSeconds);
     const cpu = await serverCpu(server.child);
-    const sample: Sample = { ...measured, cpuUs: (cpu.user + cpu.system) / answered };
+    const sample: Sample = { ...measured, cpuUs: (cpu.user + cpu.system) / answered, mainUs: cpu.mainThread / answered };
     expectedRequests = Math.max(expectedRequests, sample.rps * settings.durationSeconds);
     const list = samples.get(variant.name) ?? [];
     list.push(sample);
     samples.set(variant.name, list);
     process.stderr.write(
       `  ${variant.name.padEnd(28)} ${sample.rps.toFixed(0).padStart(6)} req/s  p50 ${sample.p50.toFixed(2)} ms  ` +
-        `p99 ${sample.p99.toFixed(2)} ms  server CPU ${sample.cpuUs.toFixed(0)} µs/req  (${answered} answered)\n`,
+        `p99 ${sample.p99.toFixed(2)} ms  server CPU ${sample.cpuUs.toFixed(0)} µs/req (main thread ${sample.mainUs.toFixed(0)})  (${answered} answered)\n`,
     );
   } catch (error) {
     fail(variant, error);
@@ -243,12 +196,12 @@ function fail(variant: Variant, error: unknown): void {
   process.stderr.write(`  ${variant.name}: FAILED: ${(error as Error).message}\n`);
 }
 
-function serverCpu(child: ChildProcess): Promise<NodeJS.CpuUsage> {
+function serverCpu(child: ChildProcess): Promise<NodeJS.CpuUsage & { mainThread: number }> {
   return new Promise((resolve) => {
-    const onMessage = (message: { cpu?: NodeJS.CpuUsage }) => {
+    const onMessage = (message: { cpu?: NodeJS.CpuUsage; mainThread: number }) => {
       if (!message.cpu) return;
       child.off("message", onMessage);
-      resolve(message.cpu);
+      resolve({ ...message.cpu, mainThread: message.mainThread });
     };
     child.on("message", onMessage);
     child.send("cpu-stop");
@@ -317,6 +270,7 @@ async function main(): Promise<void> {
       p50: list.length ? median(list.map((s) => s.p50)) : undefined,
       p99: list.length ? median(list.map((s) => s.p99)) : undefined,
       cpuUs: list.length ? median(list.map((s) => s.cpuUs)) : undefined,
+      mainUs: list.length ? median(list.map((s) => s.mainUs)) : undefined,
       cpuVsFloor: paired(variant.name, floor, (s, b) => b.cpuUs / s.cpuUs),
       cpuVsDocs: paired(variant.name, docs, (s, b) => b.cpuUs / s.cpuUs),
       cpuVsReference: paired(variant.name, own, (s, b) => b.cpuUs / s.cpuUs),
@@ -332,18 +286,18 @@ async function main(): Promise<void> {
   const lines: string[] = [];
   lines.push("");
   lines.push(
-    `| variant | req/s | p50 ms | p99 ms | p99 − floor ms | server CPU µs/req | CPU floor ÷ this | CPU docs-handler ÷ this | judged against | CPU that ÷ this | req/s this ÷ that |`,
-    `|---|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|`,
+    `| variant | req/s | p50 ms | p99 ms | p99 − floor ms | server CPU µs/req | main thread µs/req | CPU floor ÷ this | CPU docs-handler ÷ this | judged against | CPU that ÷ this | req/s this ÷ that |`,
+    `|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---:|---:|`,
   );
   for (const row of rows) {
     if (row.note && row.rps === undefined) {
-      lines.push(`| ${row.name} | ${row.note} | | | | | | | | | |`);
+      lines.push(`| ${row.name} | ${row.note} | | | | | | | | | | |`);
       continue;
     }
     const judged = row.name === row.reference ? "" : row.reference;
     lines.push(
       `| ${row.name}${row.note ? ` (${row.note})` : ""} | ${fmt(row.rps, 0)} | ${fmt(row.p50, 2)} | ${fmt(row.p99, 2)} | ` +
-        `${fmt(row.p99OverFloor, 2)} | ${fmt(row.cpuUs, 0)} | ${fmt(row.cpuVsFloor, 2)} | ${fmt(row.cpuVsDocs, 2)} | ${judged} | ` +
+        `${fmt(row.p99OverFloor, 2)} | ${fmt(row.cpuUs, 0)} | ${fmt(row.mainUs, 0)} | ${fmt(row.cpuVsFloor, 2)} | ${fmt(row.cpuVsDocs, 2)} | ${judged} | ` +
         `${judged ? fmt(row.cpuVsReference, 2) : ""} | ${judged ? fmt(row.rpsVsReference, 2) : ""} |`,
     );
   }

@@ -1,0 +1,147 @@
+// `npm run bench:instructions [-- --only a,b --requests N --warmup N --repeat R]`
+//
+// Instructions per request, counted by valgrind's callgrind in each server variant (all its threads: the main
+// thread, GC helpers, the thread pool), over the same HTTP requests the time bench sends. Unlike CPU time on
+// this shared 2-core machine, an instruction count hardly moves from run to run or with other load, so a
+// change of a few per cent shows. It is not time: a cache miss costs no more instructions than a hit, and
+// valgrind runs every thread in turn. Use it to compare builds and to find where instructions go; quote
+// `npm run bench` for the targets.
+//
+// Each server starts under callgrind (slowly: ~50× slower than native), is warmed up with --warmup requests
+// (the JIT settles), then its counters are zeroed, --requests requests are sent and the counters dumped.
+import autocannon from "autocannon";
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { createBenchKeys } from "./deliveries.js";
+import { benchVariants, type Variant } from "./variants.js";
+
+const argv = process.argv.slice(2);
+const option = (name: string, fallback: number): number => {
+  const index = argv.indexOf(name);
+  if (index < 0) return fallback;
+  const value = Number(argv[index + 1]);
+  if (!Number.isInteger(value) || value <= 0) throw new Error(`${name} must be a positive integer`);
+  return value;
+};
+const onlyIndex = argv.indexOf("--only");
+const only = onlyIndex >= 0 ? new Set(argv[onlyIndex + 1]!.split(",")) : undefined;
+const requests = option("--requests", 2000);
+const warmup = option("--warmup", 3000);
+const repeat = option("--repeat", 1);
+// --keep DIR: keep each dump there (DIR/<variant>.<round>.callgrind) for callgrind_annotate.
+const keepIndex = argv.indexOf("--keep");
+const keepDir = keepIndex >= 0 ? argv[keepIndex + 1] : undefined;
+const connections = 4;
+
+const keys = createBenchKeys();
+const here = (path: string) => fileURLToPath(new URL(path, import.meta.url));
+const all = benchVariants(keys, process.env.REDIS_URL !== undefined);
+// --only keeps the floor and the reference of every variant kept.
+if (only) for (const variant of all) if (only.has(variant.name) && variant.reference) only.add(variant.reference);
+const variants = all.filter((variant) => !only || only.has(variant.name) || variant.name === "floor");
+
+try {
+  execFileSync("valgrind", ["--version"], { stdio: "ignore" });
+} catch {
+  throw new Error("valgrind is not installed: apt-get install -y valgrind");
+}
+
+interface Counted {
+  child: ChildProcess;
+  port: number;
+  outDir: string;
+}
+
+function startUnderCallgrind(variant: Variant): Promise<Counted> {
+  const outDir = mkdtempSync(join(tmpdir(), "gw-callgrind-"));
+  const child = spawn(
+    "valgrind",
+    [
+      "--tool=callgrind",
+      "--quiet",
+      `--callgrind-out-file=${join(outDir, "callgrind.out")}`,
+      process.execPath,
+      "--import",
+      "tsx",
+      here(`./${variant.server}`),
+    ],
+    { env: { ...process.env, BENCH_CONFIG: JSON.stringify(keys.config) }, stdio: ["ignore", "inherit", "inherit", "ipc"] },
+  );
+  return new Promise((resolve, reject) => {
+    child.once("message", (message: { port: number }) => resolve({ child, port: message.port, outDir }));
+    child.once("exit", (code) => reject(new Error(`${variant.name}: server exited with code ${code} before listening`)));
+  });
+}
+
+async function send(variant: Variant, port: number, amount: number): Promise<void> {
+  variant.pool.fill(amount);
+  const request = {
+    method: "POST",
+    path: "/webhook",
+    setupRequest: (req: object) => {
+      const delivery = variant.pool.next();
+      return { ...req, method: "POST", path: "/webhook", headers: delivery.headers, body: delivery.body };
+    },
+  };
+  const result = await autocannon({ url: `http://127.0.0.1:${port}/webhook`, connections, amount, requests: [request], timeout: 60 });
+  if (result["2xx"] !== amount) throw new Error(`${variant.name}: ${result["2xx"]} of ${amount} answers were 2xx`);
+}
+
+function callgrindControl(command: "--zero" | "--dump", pid: number): void {
+  execFileSync("callgrind_control", [command, String(pid)], { stdio: "ignore" });
+}
+
+/** The dump's `summary:` line: instructions executed between the zero and the dump. */
+function dumpedInstructions(outDir: string, keepAs: string | undefined): number {
+  const dump = readdirSync(outDir).find((name) => /\.\d+$/.test(name));
+  if (!dump) throw new Error("callgrind wrote no dump");
+  if (keepAs) copyFileSync(join(outDir, dump), keepAs);
+  const summary = /^summary: (\d+)/m.exec(readFileSync(join(outDir, dump), "utf8"));
+  if (!summary) throw new Error("callgrind dump has no summary line");
+  return Number(summary[1]);
+}
+
+async function count(variant: Variant, round: number): Promise<number> {
+  const server = await startUnderCallgrind(variant);
+  try {
+    await send(variant, server.port, warmup);
+    callgrindControl("--zero", server.child.pid!);
+    await send(variant, server.port, requests);
+    callgrindControl("--dump", server.child.pid!);
+    return dumpedInstructions(server.outDir, keepDir && join(keepDir, `${variant.name}.${round + 1}.callgrind`)) / requests;
+  } finally {
+    server.child.kill("SIGKILL");
+    await new Promise((resolve) => server.child.once("exit", resolve));
+    rmSync(server.outDir, { recursive: true, force: true });
+  }
+}
+
+if (keepDir) mkdirSync(keepDir, { recursive: true });
+const results = new Map<string, number[]>();
+process.stderr.write(`instructions: ${variants.length} variants, ${warmup} warm-up + ${requests} counted requests each, ${repeat}×\n`);
+for (let round = 0; round < repeat; round++) {
+  for (const variant of variants) {
+    const perRequest = await count(variant, round);
+    results.set(variant.name, [...(results.get(variant.name) ?? []), perRequest]);
+    process.stderr.write(`  ${variant.name.padEnd(28)} ${(perRequest / 1000).toFixed(1).padStart(8)} k instructions/request\n`);
+  }
+}
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[values.length >> 1]!;
+const perRequest = (name: string) => median(results.get(name) ?? [NaN]);
+console.log("\n| variant | k instructions/request | spread | judged against | that ÷ this | over that (k) |");
+console.log("|---|---:|---:|---|---:|---:|");
+for (const variant of variants) {
+  const mine = perRequest(variant.name);
+  const list = results.get(variant.name)!;
+  const spread = list.length > 1 ? `±${((100 * (Math.max(...list) - Math.min(...list))) / 2 / mine).toFixed(1)} %` : "";
+  const reference = variant.name === "floor" ? undefined : (variant.reference ?? "floor");
+  const theirs = reference ? perRequest(reference) : NaN;
+  console.log(
+    `| ${variant.name} | ${(mine / 1000).toFixed(1)} | ${spread} | ${reference ?? ""} | ${reference ? (theirs / mine).toFixed(2) : ""} | ` +
+      `${reference ? ((mine - theirs) / 1000).toFixed(1) : ""} |`,
+  );
+}
