@@ -35,7 +35,7 @@ function queuedDelivery(traceContext?: Record<string, string>): QueuedDelivery {
 describe("telemetry: the receive span", () => {
   it("is one CONSUMER span named gemini.webhooks.receive with the documented attributes", () => {
     const telemetry = createOtelTelemetry(api);
-    telemetry.startDelivery().end(handled);
+    telemetry.startDelivery()!.end(handled);
     const spans = sdk.spans();
     assert.equal(spans.length, 1);
     const [span] = spans;
@@ -57,7 +57,7 @@ describe("telemetry: the receive span", () => {
   });
 
   it("runs code inside its context: a span the handler starts, even after an await, is its child", async () => {
-    const trace = createOtelTelemetry(api).startDelivery();
+    const trace = createOtelTelemetry(api).startDelivery()!;
     await trace.run(async () => {
       await nextTurn();
       userTracer.startActiveSpan("db.query", (child) => child.end());
@@ -72,7 +72,7 @@ describe("telemetry: the receive span", () => {
   it("is a child of the span active when the delivery arrives (the HTTP server span, with HTTP instrumentation)", () => {
     const telemetry = createOtelTelemetry(api);
     userTracer.startActiveSpan("POST /webhooks", { kind: api.SpanKind.SERVER }, (server) => {
-      telemetry.startDelivery().end(handled);
+      telemetry.startDelivery()!.end(handled);
       server.end();
     });
     const server = sdk.spans().find((span) => span.name === "POST /webhooks")!;
@@ -81,7 +81,7 @@ describe("telemetry: the receive span", () => {
   });
 
   it("a rejection: error.type and the status, no id it was not given, status left unset for a 4xx", () => {
-    createOtelTelemetry(api).startDelivery().end({ outcome: "rejected", status: 401, code: "invalid_signature", durationMs: 0.3 });
+    createOtelTelemetry(api).startDelivery()!.end({ outcome: "rejected", status: 401, code: "invalid_signature", durationMs: 0.3 });
     const [span] = sdk.spans();
     assert.deepEqual(span!.attributes, {
       "messaging.system.name": "gemini",
@@ -96,7 +96,7 @@ describe("telemetry: the receive span", () => {
 
   it("a 5xx answer marks the span as an error, with the code as its message", () => {
     createOtelTelemetry(api)
-      .startDelivery()
+      .startDelivery()!
       .end({ ...handled, outcome: "failed", status: 500, code: "handler_failed" });
     const [span] = sdk.spans();
     assert.deepEqual(span!.status, { code: api.SpanStatusCode.ERROR, message: "handler_failed" });
@@ -104,7 +104,7 @@ describe("telemetry: the receive span", () => {
   });
 
   it("a queued delivery is a receive operation; ending twice records once", async () => {
-    const trace = createOtelTelemetry(api).startDelivery();
+    const trace = createOtelTelemetry(api).startDelivery()!;
     trace.end({ ...handled, outcome: "queued", status: 202 });
     trace.end({ ...handled, outcome: "failed", status: 500, code: "handler_failed" });
     const spans = sdk.spans();
@@ -119,9 +119,9 @@ describe("telemetry: the receive span", () => {
 describe("telemetry: metrics", () => {
   it("counts deliveries by outcome and error.type and records the duration in seconds", async () => {
     const telemetry = createOtelTelemetry(api);
-    telemetry.startDelivery().end(handled);
-    telemetry.startDelivery().end({ ...handled, durationMs: 7.5 });
-    telemetry.startDelivery().end({ outcome: "rejected", status: 401, code: "invalid_signature", durationMs: 0.5 });
+    telemetry.startDelivery()!.end(handled);
+    telemetry.startDelivery()!.end({ ...handled, durationMs: 7.5 });
+    telemetry.startDelivery()!.end({ outcome: "rejected", status: 401, code: "invalid_signature", durationMs: 0.5 });
     const points = await sdk.points();
     const byKey = (point: { name: string; attributes: Record<string, unknown> }) => `${point.name} ${JSON.stringify(point.attributes)}`;
     assert.deepEqual(points.map(byKey).sort(), [
@@ -143,9 +143,9 @@ describe("telemetry: metrics", () => {
 
   it("an SDK registered after the receiver was created still gets the metrics", async () => {
     const telemetry = createOtelTelemetry(api);
-    telemetry.startDelivery().end(handled);
+    telemetry.startDelivery()!.end(handled);
     const latePoints = sdk.replaceMeterProvider();
-    telemetry.startDelivery().end(handled);
+    telemetry.startDelivery()!.end(handled);
     const points = await latePoints();
     assert.equal(points.find((point) => point.name === "gemini.webhooks.deliveries")?.value, 1);
   });
@@ -153,7 +153,7 @@ describe("telemetry: metrics", () => {
 
 describe("telemetry: queued deliveries", () => {
   it("carrier() is the W3C traceparent of the receive span", () => {
-    const trace = createOtelTelemetry(api).startDelivery();
+    const trace = createOtelTelemetry(api).startDelivery()!;
     const carrier = trace.carrier();
     trace.end({ ...handled, outcome: "queued", status: 202 });
     const receive = sdk.spans()[0]!.spanContext();
@@ -162,7 +162,7 @@ describe("telemetry: queued deliveries", () => {
 
   it("the worker's gemini.webhooks.process span links to the receive span, with the attempt number", () => {
     const telemetry = createOtelTelemetry(api);
-    const receive = telemetry.startDelivery();
+    const receive = telemetry.startDelivery()!;
     const delivery = queuedDelivery(receive.carrier());
     receive.end({ ...handled, outcome: "queued", status: 202 });
     // A worker elsewhere: JSON round trip, as through Redis.
@@ -245,7 +245,7 @@ describe("telemetry: a failing backend", () => {
   for (const where of ["startSpan", "end", "metrics"] as const) {
     it(`throwing at ${where}: the delivery runs, its result comes back, nothing is thrown`, async () => {
       const telemetry = createOtelTelemetry(brokenApi(where));
-      const trace = telemetry.startDelivery();
+      const trace = telemetry.startDelivery()!;
       assert.equal(await trace.run(async () => "handler result"), "handler result");
       assert.doesNotThrow(() => trace.end(handled));
       const attempt = telemetry.startProcess(queuedDelivery(), 1);
@@ -258,7 +258,7 @@ describe("telemetry: a failing backend", () => {
   }
 
   it("run() passes the handler's own error through unchanged", async () => {
-    const trace = createOtelTelemetry(api).startDelivery();
+    const trace = createOtelTelemetry(api).startDelivery()!;
     const failure = new Error("handler failed");
     await assert.rejects(
       trace.run(async () => Promise.reject(failure)),
@@ -280,7 +280,7 @@ describe("telemetry: resolveTelemetry", () => {
     assert.equal(resolveTelemetry(false), undefined);
     const telemetry = resolveTelemetry(undefined);
     assert.ok(telemetry);
-    telemetry.startDelivery().end(handled);
+    telemetry.startDelivery()!.end(handled);
     assert.equal(sdk.spans().length, 1);
     assert.ok(resolveTelemetry(true));
   });

@@ -55,18 +55,37 @@ export function createOtelTelemetry(api: OtelApiModule): Telemetry {
   );
   // The metrics API has no proxy provider: a meter taken before the app registers its SDK stays a no-op forever.
   // So the instruments are re-taken whenever the global provider changes (one identity check per delivery).
+  const noopMeterClass = api.createNoopMeter().constructor;
   const instruments = providerCache(
     () => api.metrics.getMeterProvider(),
-    (provider: MeterProvider) => createInstruments(provider.getMeter(INSTRUMENTATION_SCOPE)),
+    (provider: MeterProvider) => createInstruments(provider.getMeter(INSTRUMENTATION_SCOPE), noopMeterClass),
   );
 
-  function startDelivery(): DeliveryTrace {
+  // With the API installed but no SDK registered (common: many libraries depend on the API), every span would be
+  // a non-recording one and every instrument a no-op: the receiver then skips telemetry entirely (the span,
+  // its context, the attributes, the clock), and takes it up again with the first delivery after an SDK registers.
+  const noopTracerProvider = new api.ProxyTracerProvider().getDelegate();
+  const tracing = (): boolean => {
+    const provider = api.trace.getTracerProvider();
+    // A provider from another copy of the API is not recognized here, and is treated as recording (the safe side).
+    return !(provider instanceof api.ProxyTracerProvider) || provider.getDelegate() !== noopTracerProvider;
+  };
+
+  function startDelivery(): DeliveryTrace | undefined {
     try {
-      return startReceiveSpan();
+      if (tracing()) return startReceiveSpan();
+      return instruments().recording ? METRICS_ONLY : undefined;
     } catch {
       return UNTRACED_DELIVERY; // a broken tracer must not break the delivery
     }
   }
+
+  /** Metrics without spans: an SDK that registered only a MeterProvider. */
+  const METRICS_ONLY: DeliveryTrace = {
+    run: (fn) => fn(),
+    carrier: () => undefined,
+    end: (facts) => guarded(() => recordDelivery(instruments(), facts)),
+  };
 
   function startReceiveSpan(): DeliveryTrace {
     const parent = api.context.active();
@@ -164,10 +183,14 @@ const UNTRACED_PROCESS: ProcessTrace = { run: (fn) => fn(), end: () => {} };
 interface Instruments {
   deliveries: Counter;
   duration: Histogram;
+  /** False for the API's own no-op meter (no MeterProvider registered). */
+  recording: boolean;
 }
 
-function createInstruments(meter: Meter): Instruments {
+/** `noopMeterClass`: the class of the API's no-op meter, what the global meter provider hands out until one registers. */
+function createInstruments(meter: Meter, noopMeterClass: unknown): Instruments {
   return {
+    recording: meter.constructor !== noopMeterClass,
     deliveries: meter.createCounter(DELIVERIES_METRIC, {
       unit: "{delivery}",
       description: "Webhook deliveries received, by outcome.",

@@ -42,8 +42,8 @@ export interface ProcessTrace {
 }
 
 export interface Telemetry {
-  /** Called when a POST reaches the receiver. */
-  startDelivery(): DeliveryTrace;
+  /** Called when a POST reaches the receiver; `undefined` when nothing would be recorded (no SDK registered). */
+  startDelivery(): DeliveryTrace | undefined;
   /** Called when a worker starts an attempt; links to the receive span through `delivery.traceContext`. */
   startProcess(delivery: QueuedDelivery, attempt: number): ProcessTrace;
 }
