@@ -4,7 +4,7 @@ import { describe, it } from "node:test";
 import { geminiWebhooks, memoryStore } from "../src/index.js";
 import { redisStore } from "../src/redis.js";
 import { parseEvent } from "../src/parse.js";
-import { readWebhookHeaders } from "../src/verify/headers.js";
+import { isUsableWebhookId, readWebhookHeaders } from "../src/verify/headers.js";
 import { parseSignatureHeader } from "../src/verify/signature-list.js";
 import { checkTimestamp } from "../src/verify/timestamp.js";
 
@@ -28,6 +28,25 @@ describe("signature header", () => {
   it("recognises a compact JWT", () => {
     assert.deepEqual(parseSignatureHeader("eyJh.eyJi.c2ln"), [{ version: "jwt", value: "eyJh.eyJi.c2ln" }]);
   });
+  it("the one-entry fast path reads every header as the general path does (random headers, both ways)", () => {
+    // A leading space changes nothing for the general path and keeps the fast path out of it.
+    const alphabet = ["v", "1", "a", ",", ",", " ", "\t", "\u00a0", "\u2028", "=", "+", "/", ".", "-", "é"];
+    const outcome = (header: string) => {
+      try {
+        return parseSignatureHeader(header);
+      } catch (error) {
+        return (error as { code: string }).code;
+      }
+    };
+    let fastPathTaken = 0;
+    for (let round = 0; round < 20_000; round++) {
+      const length = 1 + Math.floor(Math.random() * 10);
+      const header = Array.from({ length }, () => alphabet[Math.floor(Math.random() * alphabet.length)]).join("");
+      assert.deepEqual(outcome(header), outcome(` ${header}`), JSON.stringify(header));
+      if (/^[^\s,]+,[^\s,]+$/.test(header)) fastPathTaken++;
+    }
+    assert.ok(fastPathTaken > 100, "the random headers exercise the fast path too");
+  });
   it("no entry at all is invalid_headers", () => {
     for (const header of ["", "   ", "v1,", ",abc", "garbage"])
       assert.equal(
@@ -40,6 +59,15 @@ describe("signature header", () => {
 
 describe("webhook headers", () => {
   const valid = { "webhook-id": "msg_1", "webhook-timestamp": "1700000000", "webhook-signature": "v1,x" };
+  it("a webhook-id is 1 to 256 printable ASCII characters, exactly /^[\\x21-\\x7e]{1,256}$/ (random ids)", () => {
+    const pattern = /^[\x21-\x7e]{1,256}$/;
+    const samples = ["", "a", "msg_1", "a b", "é", "\u0000", "~", "!", "\x7f", "a".repeat(256), "a".repeat(257)];
+    for (let round = 0; round < 5_000; round++) {
+      const length = Math.floor(Math.random() * 12);
+      samples.push(String.fromCharCode(...Array.from({ length }, () => Math.floor(Math.random() * 0x90))));
+    }
+    for (const id of samples) assert.equal(isUsableWebhookId(id), pattern.test(id), JSON.stringify(id));
+  });
   it("reads the three headers", () => {
     assert.deepEqual(readWebhookHeaders(valid), { id: "msg_1", timestampText: "1700000000", timestamp: 1700000000, signature: "v1,x" });
   });

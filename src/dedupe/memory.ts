@@ -61,8 +61,11 @@ export function memoryStore(options: MemoryStoreOptions = {}): DedupeStore {
     return stateIn(current, id, at) ?? (previous && stateIn(previous, id, at));
   }
 
-  /** Writes into the current generation (rotating first if it is full or old), and out of the previous one. */
-  function write(id: string, at: number, state: "done" | "in-flight", ttl: number): void {
+  /**
+   * Writes into the current generation (rotating first if it is full or old), and out of the previous one
+   * unless `absentBefore` (the caller has just seen the id in neither generation).
+   */
+  function write(id: string, at: number, state: "done" | "in-flight", ttl: number, absentBefore = false): void {
     let entries = current.entries;
     if (at - current.origin >= generationLifetime || (entries.size >= generationSize && !entries.has(id))) {
       previous = current;
@@ -73,7 +76,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): DedupeStore {
     const size = entries.size;
     entries.set(id, state === "done" ? expiresIn : -expiresIn);
     // An id lives in one generation at most: only a new entry here (not an update) can have one to drop there.
-    if (entries.size !== size) previous?.entries.delete(id);
+    if (entries.size !== size && !absentBefore) previous?.entries.delete(id);
   }
 
   return {
@@ -81,7 +84,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): DedupeStore {
       const at = now();
       const state = lookup(id, at);
       if (state !== undefined) return state;
-      write(id, at, "in-flight", inFlightTtlMs);
+      write(id, at, "in-flight", inFlightTtlMs, true);
       return "claimed";
     },
     complete(id: string): void {

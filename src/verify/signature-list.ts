@@ -13,6 +13,9 @@ const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*$/;
  * repeated header with ", ", so a comma after an entry is a separator too (base64 has no commas).
  */
 export function parseSignatureHeader(header: string, webhookId?: string): SignatureEntry[] {
+  // The usual header, one `version,value` entry and nothing else: no split, no regular expression.
+  const single = singleEntry(header);
+  if (single) return [single];
   const entries: SignatureEntry[] = [];
   for (let token of header.split(/\s+/)) {
     while (token.endsWith(",")) token = token.slice(0, -1);
@@ -26,4 +29,16 @@ export function parseSignatureHeader(header: string, webhookId?: string): Signat
   }
   if (entries.length === 0) throw new WebhookError("invalid_headers", { webhookId, detail: "webhook-signature has no entries" });
   return entries;
+}
+
+/** The one entry of a header that is exactly `version,value` (no whitespace, one comma inside), else undefined. */
+function singleEntry(header: string): SignatureEntry | undefined {
+  const comma = header.indexOf(",");
+  if (comma <= 0 || comma === header.length - 1 || header.indexOf(",", comma + 1) !== -1) return undefined;
+  for (let i = 0; i < header.length; i++) {
+    const code = header.charCodeAt(i);
+    // Whitespace as /\s/ sees it in ASCII, plus anything non-ASCII (left to the general path).
+    if (code <= 0x20 || code >= 0x7f) return undefined;
+  }
+  return { version: header.slice(0, comma), value: header.slice(comma + 1) };
 }
