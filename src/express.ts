@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Answer } from "./answer.js";
+import { isThenable } from "./dedupe/store.js";
 import type { Pipeline } from "./pipeline.js";
 import { getRawBody, type RawBodyLimits, type RequestWithBody } from "./raw-body.js";
 
@@ -13,9 +14,9 @@ export type NodeMiddleware = (req: IncomingMessage, res: ServerResponse, next: (
 export function createNodeMiddleware(pipeline: Pipeline, limits: RawBodyLimits): NodeMiddleware {
   return function geminiWebhooksMiddleware(req, res, next) {
     if (req.method !== "POST") return next();
-    pipeline({ headers: req.headers, readBody: () => getRawBody(req as RequestWithBody, limits), request: req }).then((answer) =>
-      writeAnswer(req, res, answer),
-    );
+    const answer = pipeline({ headers: req.headers, readBody: () => getRawBody(req as RequestWithBody, limits), request: req });
+    if (isThenable(answer)) answer.then((settled) => writeAnswer(req, res, settled));
+    else writeAnswer(req, res, answer);
   };
 }
 

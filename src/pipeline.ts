@@ -28,12 +28,18 @@ export interface DeliveryInput {
   readonly request: DeliveryContext["request"];
 }
 
-/** Takes one delivery through verification, the dedupe claim and dispatch; never rejects. */
-export type Pipeline = (input: DeliveryInput) => Promise<Answer>;
+/**
+ * Takes one delivery through verification, the dedupe claim and dispatch; never rejects (nor throws).
+ * Synchronous when every step is (a kept body, `v1`, the memory store, synchronous handlers): no promise, no hop.
+ */
+export type Pipeline = (input: DeliveryInput) => Answer | Promise<Answer>;
 
 /**
  * The whole receiver, free of any framework: headers → encoding → signature header → body → signature →
  * timestamp → claim → parse → handlers (or the queue) → complete/release → answer.
+ *
+ * Sync-first: each step may return a value or a promise, and the next step runs at once on a value (`then`
+ * below). An `async` pipeline cost every delivery its promises and microtask hops even when nothing waited.
  */
 export function createPipeline(config: ReceiverConfig, registry: HandlerRegistry, listeners: Listeners): Pipeline {
   const verifySignature = createSignatureVerifier({
@@ -47,7 +53,8 @@ export function createPipeline(config: ReceiverConfig, registry: HandlerRegistry
   const claims = config.dedupe ? createClaims(config.dedupe, (error) => listeners.reportError(error)) : undefined;
   const acceptsTokenOnly = config.jwks !== undefined;
 
-  async function receive(input: DeliveryInput, delivery: DeliveryRecord): Promise<AcceptedStatus> {
+  /** Up to the body: everything that can refuse a request before a byte of it is read. */
+  function receive(input: DeliveryInput, delivery: DeliveryRecord): AcceptedStatus | Promise<AcceptedStatus> {
     // With jwks configured, a JWT-only delivery may lack webhook-id / webhook-timestamp (the token stands in).
     const headers = readWebhookHeaders(input.headers, acceptsTokenOnly);
     delivery.webhookId = headers.id;
@@ -61,65 +68,112 @@ export function createPipeline(config: ReceiverConfig, registry: HandlerRegistry
     if (declared !== undefined && Number(declared) > config.maxBodyBytes) {
       throw new WebhookError("payload_too_large", { webhookId: headers.id, detail: `content-length ${declared}` });
     }
-    const reading = input.readBody();
-    const body = isThenable(reading) ? await reading : reading;
-    delivery.bodyRead = true;
-    const verifying = verifySignature(headers, entries, body);
-    const verification = isThenable(verifying) ? await verifying : verifying;
+    return then(input.readBody(), (body) => {
+      delivery.bodyRead = true;
+      return then(verifySignature(headers, entries, body), (verification) => verified(input, delivery, headers.timestamp, body, verification));
+    });
+  }
+
+  /** After the signature: the timestamp, then the claim. */
+  function verified(
+    input: DeliveryInput,
+    delivery: DeliveryRecord,
+    timestamp: number | undefined,
+    body: Buffer,
+    verification: Verification,
+  ): AcceptedStatus | Promise<AcceptedStatus> {
     const id = verification.webhookId;
     delivery.verified(verification);
     // Always present for v1 and v1a; a JWT without it was checked by its own iat/exp.
-    if (headers.timestamp !== undefined) checkTimestamp(headers.timestamp, config.now(), config.toleranceSeconds, id);
+    if (timestamp !== undefined) checkTimestamp(timestamp, config.now(), config.toleranceSeconds, id);
     delivery.report("verified");
-
     // Claimed only now, after verification: a forger must not be able to burn ids.
-    if (claims) {
-      const claiming = claims.claim(id);
-      const claim = isThenable(claiming) ? await claiming : claiming;
+    if (!claims) return handle(input, delivery, body, verification);
+    return then(claims.claim(id), (claim) => {
       if (claim === "done") return "duplicate";
       if (claim === "in-flight") throw new WebhookError("delivery_in_progress", { webhookId: id });
-    }
+      return handle(input, delivery, body, verification);
+    });
+  }
+
+  /** The claimed delivery: parse, handlers (or the queue), then complete, or release on any failure. */
+  function handle(input: DeliveryInput, delivery: DeliveryRecord, body: Buffer, verification: Verification): AcceptedStatus | Promise<AcceptedStatus> {
+    const id = verification.webhookId;
+    let handling: AcceptedStatus | Promise<AcceptedStatus>;
     try {
       // user_metadata in one place (top level), wherever the delivery carried it.
       const event = normalizeUserMetadata(verification.event ?? parseEvent(body, id));
       delivery.type = event.type;
-      const handling = queue
+      handling = queue
         ? handOff(queue, event, verification, body, delivery.trace, config.now())
         : dispatchInline(registry.handlersFor(event.type), event, contextOf(verification, body, input));
-      const status = isThenable(handling) ? await handling : handling;
-      // Handled, or durably queued (by us or, for a queue duplicate, by another instance): done either way.
-      const completing = claims?.complete(id);
-      if (completing) await completing;
-      return status;
     } catch (error) {
-      // Not done: forget the claim so Gemini's retry is processed, not dropped as a duplicate.
-      const releasing = claims?.release(id);
-      if (releasing) await releasing;
-      throw error;
+      return released(id, error);
     }
+    // Handled, or durably queued (by us or, for a queue duplicate, by another instance): done either way.
+    if (!isThenable(handling)) return completed(id, handling);
+    return handling.then(
+      (status) => completed(id, status),
+      (error: unknown) => released(id, error),
+    );
   }
 
-  return async function handle(input: DeliveryInput): Promise<Answer> {
+  function completed(id: string, status: AcceptedStatus): AcceptedStatus | Promise<AcceptedStatus> {
+    const completing = claims?.complete(id);
+    return completing ? completing.then(() => status) : status;
+  }
+
+  /** Not done: forget the claim so Gemini's retry is processed, not dropped as a duplicate; then fail. */
+  function released(id: string, error: unknown): never | Promise<never> {
+    const releasing = claims?.release(id);
+    if (!releasing) throw error;
+    return releasing.then(() => {
+      throw error;
+    });
+  }
+
+  function answered(delivery: DeliveryRecord, status: AcceptedStatus): Answer {
+    const answer = acceptedAnswer(status);
+    delivery.finish(status === "duplicate" ? "duplicate" : status === "queued" ? "queued" : "handled", answer.status);
+    return answer;
+  }
+
+  function refused(delivery: DeliveryRecord, caught: unknown): Answer {
+    const error = isWebhookError(caught)
+      ? caught
+      : new WebhookError("handler_failed", { webhookId: delivery.webhookId, eventType: delivery.type, cause: caught });
+    delivery.fail(error);
+    listeners.reportError(error);
+    const answer = errorAnswer(error);
+    // Refused before the body was read (or while reading it): a client dripping the rest must not keep the socket.
+    return delivery.bodyRead ? answer : closing(answer);
+  }
+
+  return function pipeline(input: DeliveryInput): Answer | Promise<Answer> {
     const delivery = new DeliveryRecord(listeners, startTrace(telemetry));
     delivery.report("received");
+    let status: AcceptedStatus | Promise<AcceptedStatus>;
     try {
       // The whole pipeline runs in the delivery's trace context: spans made while reading the body, by the
       // dedupe store (Redis), the key set fetch, the handlers or the queue are all children of its span.
-      const status = await (delivery.trace ? delivery.trace.run(() => receive(input, delivery)) : receive(input, delivery));
-      const answer = acceptedAnswer(status);
-      delivery.finish(status === "duplicate" ? "duplicate" : status === "queued" ? "queued" : "handled", answer.status);
-      return answer;
+      status = delivery.trace ? delivery.trace.run(() => receive(input, delivery)) : receive(input, delivery);
     } catch (caught) {
-      const error = isWebhookError(caught)
-        ? caught
-        : new WebhookError("handler_failed", { webhookId: delivery.webhookId, eventType: delivery.type, cause: caught });
-      delivery.fail(error);
-      listeners.reportError(error);
-      const answer = errorAnswer(error);
-      // Refused before the body was read (or while reading it): a client dripping the rest must not keep the socket.
-      return delivery.bodyRead ? answer : closing(answer);
+      return refused(delivery, caught);
     }
+    if (!isThenable(status)) return answered(delivery, status);
+    return status.then(
+      (accepted) => answered(delivery, accepted),
+      (caught: unknown) => refused(delivery, caught),
+    );
   };
+}
+
+/**
+ * `value.then(step)` for a value that is often not a promise: a plain value goes to `step` at once (no promise,
+ * no microtask); a promise is chained (a rejection passes through, a throw in `step` becomes one).
+ */
+function then<T, R>(value: T | PromiseLike<T>, step: (value: T) => R | Promise<R>): R | Promise<R> {
+  return isThenable(value) ? Promise.resolve(value).then(step) : step(value);
 }
 
 // verifiedContext()'s fields plus the body and request, as one literal (no intermediate object to spread):
