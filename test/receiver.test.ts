@@ -230,6 +230,9 @@ for (const { name, express } of EXPRESS_VERSIONS) {
           .onError((error) => void errors.push(error));
       app.use("/json-with-capture", express.json({ verify: captureRawBody }), make());
       app.use("/json-without-capture", express.json(), make());
+      // A middleware that reads the stream to its end and keeps nothing (no body, no _body flag).
+      const drain: express.RequestHandler = (req, _res, next) => req.on("data", () => {}).on("end", () => next());
+      app.use("/drained", drain, make());
       app.use("/raw", express.raw({ type: "*/*" }), make());
       app.use("/text", express.text({ type: "*/*" }), make());
       app.use("/json-other-type", express.json(), make()); // json() skips a non-JSON content type: we read the stream
@@ -261,6 +264,12 @@ for (const { name, express } of EXPRESS_VERSIONS) {
       assert.equal(answer.json.error, "raw_body_unavailable");
       assert.match(errors[errors.length - 1]!.message, /captureRawBody/);
       assert.ok(!handled.includes("lost"));
+    });
+
+    it("a middleware that drained the stream and kept nothing: 500 raw_body_unavailable, not a wait for a body that never comes", async () => {
+      const answer = await post(`${server.url}/drained`, signedDelivery(batchSucceeded("drained"), at()));
+      assert.deepEqual([answer.status, answer.json.error], [500, "raw_body_unavailable"]);
+      assert.ok(!handled.includes("drained"));
     });
   });
 }
