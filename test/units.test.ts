@@ -30,7 +30,7 @@ describe("signature header", () => {
   });
   it("the one-entry fast path reads every header as the general path does (random headers, both ways)", () => {
     // A leading space changes nothing for the general path and keeps the fast path out of it.
-    const alphabet = ["v", "1", "a", ",", ",", " ", "\t", "\u00a0", "\u2028", "=", "+", "/", ".", "-", "é"];
+    const alphabet = ["v", "1", "a", ",", ",", " ", "\t", "\u00a0", "\u2028", "=", "+", "/", ".", ".", "-", "_", "é"];
     const outcome = (header: string) => {
       try {
         return parseSignatureHeader(header);
@@ -39,13 +39,16 @@ describe("signature header", () => {
       }
     };
     let fastPathTaken = 0;
+    let tokensSeen = 0;
     for (let round = 0; round < 20_000; round++) {
       const length = 1 + Math.floor(Math.random() * 10);
       const header = Array.from({ length }, () => alphabet[Math.floor(Math.random() * alphabet.length)]).join("");
       assert.deepEqual(outcome(header), outcome(` ${header}`), JSON.stringify(header));
       if (/^[^\s,]+,[^\s,]+$/.test(header)) fastPathTaken++;
+      if (/^[\w-]+\.[\w-]*\.[\w-]*$/.test(header)) tokensSeen++;
     }
     assert.ok(fastPathTaken > 100, "the random headers exercise the fast path too");
+    assert.ok(tokensSeen > 20, "and lone compact JWTs");
   });
   it("no entry at all is invalid_headers", () => {
     for (const header of ["", "   ", "v1,", ",abc", "garbage"])

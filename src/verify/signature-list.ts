@@ -31,14 +31,18 @@ export function parseSignatureHeader(header: string, webhookId?: string): Signat
   return entries;
 }
 
-/** The one entry of a header that is exactly `version,value` (no whitespace, one comma inside), else undefined. */
+/**
+ * The one entry of a header that is exactly `version,value` (no whitespace, one comma inside) or exactly one
+ * compact JWT, else undefined.
+ */
 function singleEntry(header: string): SignatureEntry | undefined {
-  const comma = header.indexOf(",");
-  if (comma <= 0 || comma === header.length - 1 || header.indexOf(",", comma + 1) !== -1) return undefined;
   for (let i = 0; i < header.length; i++) {
     const code = header.charCodeAt(i);
     // Whitespace as /\s/ sees it in ASCII, plus anything non-ASCII (left to the general path).
     if (code <= 0x20 || code >= 0x7f) return undefined;
   }
+  const comma = header.indexOf(",");
+  if (comma === -1) return COMPACT_JWS.test(header) ? { version: "jwt", value: header } : undefined;
+  if (comma === 0 || comma === header.length - 1 || header.indexOf(",", comma + 1) !== -1) return undefined;
   return { version: header.slice(0, comma), value: header.slice(comma + 1) };
 }
