@@ -1,5 +1,6 @@
 // The receiver end to end: real Express (5 and 4) on loopback, deliveries signed with node:crypto.
 import assert from "node:assert/strict";
+import type { IncomingMessage } from "node:http";
 import { after, before, describe, it } from "node:test";
 import { captureRawBody, geminiWebhooks, type WebhookError } from "../src/index.js";
 import { EXPRESS_VERSIONS, OTHER_SECRET, SECRET, batchSucceeded, freshId, listen, post, signedDelivery, type RunningServer } from "./support/helpers.js";
@@ -231,7 +232,7 @@ for (const { name, express } of EXPRESS_VERSIONS) {
       app.use("/json-with-capture", express.json({ verify: captureRawBody }), make());
       app.use("/json-without-capture", express.json(), make());
       // A middleware that reads the stream to its end and keeps nothing (no body, no _body flag).
-      const drain: express.RequestHandler = (req, _res, next) => req.on("data", () => {}).on("end", () => next());
+      const drain = (req: IncomingMessage, _res: unknown, next: () => void) => req.on("data", () => {}).on("end", () => next());
       app.use("/drained", drain, make());
       app.use("/raw", express.raw({ type: "*/*" }), make());
       app.use("/text", express.text({ type: "*/*" }), make());

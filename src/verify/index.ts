@@ -6,7 +6,7 @@ import { createV1aVerifier, type Ed25519Match } from "./ed25519.js";
 import type { TokenOnlyHeaders, WebhookHeaders } from "./headers.js";
 import { createHmacVerifier } from "./hmac.js";
 import { createKeySource, type KeyFailureReporter } from "./jwks.js";
-import { createJwtVerifier, type JwtVerifier } from "./jwt.js";
+import { createJwtVerifier, type JwtVerification, type JwtVerifier } from "./jwt.js";
 import { createSecretHinter, type SecretHinter } from "./secret-hint.js";
 import type { SignatureEntry } from "./signature-list.js";
 
@@ -116,17 +116,23 @@ function verifyTokens(
 ): Verification | Promise<Verification> {
   const tokens = jwt ? entries.filter((entry) => entry.version === "jwt").slice(0, MAX_JWT_ENTRIES) : [];
   if (!jwt || tokens.length === 0) throw new WebhookError("invalid_signature", { webhookId: headers.id });
+  // The usual header holds one token: its verification is the answer, with no loop around it.
+  if (tokens.length === 1) return jwt(tokens[0]!.value, headers, body).then(asJwtVerification);
   return (async () => {
     let firstError: unknown;
     for (const token of tokens) {
       try {
-        return { scheme: "jwt", ...(await jwt(token.value, headers, body)) } satisfies Verification;
+        return asJwtVerification(await jwt(token.value, headers, body));
       } catch (error) {
         firstError ??= error;
       }
     }
     throw firstError;
   })();
+}
+
+function asJwtVerification(verified: JwtVerification): Verification {
+  return { scheme: "jwt", ...verified };
 }
 
 function hasStandardHeaders(headers: WebhookHeaders | TokenOnlyHeaders): headers is WebhookHeaders {

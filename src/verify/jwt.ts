@@ -91,16 +91,20 @@ export function createJwtVerifier(config: JwtVerifierConfig): JwtVerifier {
   };
 }
 
+/** The hot path (a cached key set, one key for the token) is one jose call: no wrapper promise around it. */
 async function verifyAgainstSource(
   source: KeySource,
   token: string,
   options: JWTVerifyOptions,
   webhookId: string | undefined,
 ): Promise<JWTVerifyResult> {
-  const keySet = await source.current();
+  const current = source.current();
+  const keySet = current instanceof Promise ? await current : current;
   try {
-    return await verifyWithKeySet(keySet, token, options);
+    return await jwtVerify(token, keySet.jwt, options);
   } catch (error) {
+    if (error instanceof errors.JWKSMultipleMatchingKeys)
+      return verifyWithEachKey(error, token, options).catch((cause: unknown) => throwFromJose(cause, webhookId));
     if (!(error instanceof errors.JWKSNoMatchingKey)) throw fromJose(error, webhookId);
     // An unknown kid may be a key published since the set was fetched (rotation): refetch, cooldown permitting.
     const newer = await source.refreshForUnknownKey(keySet);
@@ -126,19 +130,25 @@ async function verifyWithKeySet(keySet: KeySet, token: string, options: JWTVerif
     return await jwtVerify(token, keySet.jwt, options);
   } catch (error) {
     if (!(error instanceof errors.JWKSMultipleMatchingKeys)) throw error;
-    // Several keys fit the token's alg (and kid, if any): try them in the set's order, up to the bound;
-    // jose imports each once per set.
-    let tried = 0;
-    for await (const key of error) {
-      if (tried++ === MAX_JWT_KEYS_PER_TOKEN) break;
-      try {
-        return await jwtVerify(token, key, options);
-      } catch (keyError) {
-        if (!(keyError instanceof errors.JWSSignatureVerificationFailed)) throw keyError;
-      }
-    }
-    throw new errors.JWSSignatureVerificationFailed();
+    return verifyWithEachKey(error, token, options);
   }
+}
+
+/**
+ * Several keys fit the token's alg (and kid, if any): try them in the set's order, up to the bound; jose
+ * imports each once per set.
+ */
+async function verifyWithEachKey(candidates: errors.JWKSMultipleMatchingKeys, token: string, options: JWTVerifyOptions): Promise<JWTVerifyResult> {
+  let tried = 0;
+  for await (const key of candidates) {
+    if (tried++ === MAX_JWT_KEYS_PER_TOKEN) break;
+    try {
+      return await jwtVerify(token, key, options);
+    } catch (keyError) {
+      if (!(keyError instanceof errors.JWSSignatureVerificationFailed)) throw keyError;
+    }
+  }
+  throw new errors.JWSSignatureVerificationFailed();
 }
 
 function checkFreshness(claims: JWTPayload, headers: TokenOnlyHeaders, nowSeconds: number, toleranceSeconds: number): void {
@@ -178,6 +188,10 @@ function deliveryId(claims: JWTPayload, headers: TokenOnlyHeaders): string {
     throw new WebhookError("invalid_headers", { detail: "the JWT's jti cannot serve as a webhook-id" });
   }
   return jti;
+}
+
+function throwFromJose(error: unknown, webhookId: string | undefined): never {
+  throw fromJose(error, webhookId);
 }
 
 /** jose's stable error codes → our answers: expiry and not-yet-valid are timestamp errors, the rest a bad signature. */
