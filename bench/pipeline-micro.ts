@@ -5,7 +5,9 @@
 // With --scheme v1a or jwt, the floor is the matching "floor + crypto" (bench/floor-handler.ts): the receiver
 // is then measured against the bare Ed25519 verification or jose.jwtVerify it cannot avoid.
 // --compare loads a second build (e.g. of the previous commit) and interleaves it with this one in the same
-// process, so that an A/B difference is not drowned by load elsewhere on the machine.
+// process. Beware: two builds in one process share jose, Node's internals and their inline caches, and an A/A run
+// (a build against a copy of itself) read 4.6 µs (v1) and 16 µs (JWT) apart. For A/B figures use
+// bench/ab-builds.ts, which runs one process per build, alternating.
 import express from "express";
 import { IncomingMessage, ServerResponse } from "node:http";
 import { Socket } from "node:net";
@@ -24,7 +26,12 @@ const options =
     : { jwks: { keys: keys.config.jwks as unknown as JSONWebKeySet, audience: keys.config.audience }, toleranceSeconds: 3600 };
 const sign: () => Delivery =
   scheme === "v1a" ? () => signV1a(keys.ed25519) : scheme === "jwt" ? () => signJwt(keys.rsa, keys.config.audience) : () => signV1(keys.config.secret);
-const receiver = geminiWebhooks(options);
+// --library: measure another build (bench/ab-builds.ts runs one process per build, so builds never share a process).
+const library = argument("--library");
+const makeReceiver = library
+  ? ((await import(pathToFileURL(library).href)) as { geminiWebhooks: typeof geminiWebhooks }).geminiWebhooks
+  : geminiWebhooks;
+const receiver = makeReceiver(options);
 receiver.on("batch.succeeded", () => {});
 const compare = argument("--compare");
 const other = compare ? ((await import(pathToFileURL(compare).href)) as { geminiWebhooks: typeof geminiWebhooks }) : undefined;
@@ -102,8 +109,10 @@ for (let round = 0; round < rounds + 4; round++) {
 }
 const median = (list: number[]) => [...list].sort((a, b) => a - b)[list.length >> 1]!;
 const pairedGap = otherReceiver ? median(over.receiver) - median(over.other) : NaN;
-console.log(
-  `${scheme}: floor ${median(floors).toFixed(2)} µs; receiver ${median(over.receiver).toFixed(2)} µs over floor` +
-    (otherReceiver ? `; --compare build ${median(over.other).toFixed(2)} µs over floor; this − compare ${pairedGap.toFixed(2)} µs` : "") +
-    ` per delivery (medians of ${rounds} paired rounds)`,
-);
+if (process.argv.includes("--json")) console.log(JSON.stringify({ floorUs: median(floors), overFloorUs: median(over.receiver) }));
+else
+  console.log(
+    `${scheme}: floor ${median(floors).toFixed(2)} µs; receiver ${median(over.receiver).toFixed(2)} µs over floor` +
+      (otherReceiver ? `; --compare build ${median(over.other).toFixed(2)} µs over floor; this − compare ${pairedGap.toFixed(2)} µs` : "") +
+      ` per delivery (medians of ${rounds} paired rounds)`,
+  );
