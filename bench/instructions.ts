@@ -1,4 +1,5 @@
-// `npm run bench:instructions [-- --only a,b --requests N --warmup N --repeat R]`
+// `node --import tsx bench/instructions.ts [--only a,b --requests N --warmup N --repeat R]`, or
+// `node --import tsx bench/instructions.ts --builds <dist/esm/index.js>,<other dist/esm/index.js> [--scheme v1|v1a|jwt] [--count N] [--repeat R]`
 //
 // Instructions per request, counted by valgrind's callgrind in each server variant (all its threads: the main
 // thread, GC helpers, the thread pool), over the same HTTP requests the time bench sends. Unlike CPU time on
@@ -47,6 +48,58 @@ try {
   execFileSync("valgrind", ["--version"], { stdio: "ignore" });
 } catch {
   throw new Error("valgrind is not installed: apt-get install -y valgrind");
+}
+
+// --builds a,b: instead of the HTTP servers, count the receiver alone in-process (bench/receiver-loop.ts) for
+// each build: instructions of --count measured deliveries (default 2000) after as many warm-up ones, collection
+// switched on only for the measured loop (key generation, RSA's above all, costs a different count each run).
+// V8 runs --predictable (no concurrent compiler or GC threads: their share would depend on scheduling) with fixed
+// seeds. Two runs of one build differed by up to 1.2 %: use --repeat and compare medians.
+const buildsIndex = argv.indexOf("--builds");
+if (buildsIndex >= 0) {
+  const builds = argv[buildsIndex + 1]!.split(",");
+  const schemeIndex = argv.indexOf("--scheme");
+  const scheme = schemeIndex >= 0 ? argv[schemeIndex + 1]! : "v1";
+  const count = option("--count", 2000);
+  const loop = here("./receiver-loop.ts");
+  const instructionsFor = async (library: string): Promise<number> => {
+    const outDir = mkdtempSync(join(tmpdir(), "gw-callgrind-"));
+    const out = join(outDir, "callgrind.out");
+    const v8 = ["--predictable", "--hash-seed=1", "--random-seed=1"];
+    const script = [loop, "--library", library, "--scheme", scheme, "--count", String(count), "--callgrind"];
+    const child = spawn(
+      "valgrind",
+      ["--tool=callgrind", "--quiet", "--instr-atstart=no", `--callgrind-out-file=${out}`, process.execPath, ...v8, "--import", "tsx", ...script],
+      {
+        stdio: ["ignore", "ignore", "inherit"],
+      },
+    );
+    const code = await new Promise((resolve) => child.once("exit", resolve));
+    if (code !== 0) throw new Error(`receiver-loop under callgrind exited with ${code}`);
+    const summary = /^summary: (\d+)/m.exec(readFileSync(out, "utf8"));
+    rmSync(outDir, { recursive: true, force: true });
+    if (!summary || Number(summary[1]) === 0) throw new Error("callgrind counted nothing (is callgrind_control on the PATH?)");
+    return Number(summary[1]) / count;
+  };
+  const counts = builds.map(() => [] as number[]);
+  for (let round = 0; round < repeat; round++) {
+    // Two at a time: the machine has two cores.
+    for (let i = 0; i < builds.length; i += 2) {
+      const pair = builds.slice(i, i + 2);
+      const results = await Promise.all(pair.map((library) => instructionsFor(library)));
+      results.forEach((perDelivery, j) => {
+        counts[i + j]!.push(perDelivery);
+        process.stderr.write(`  ${pair[j]}: ${(perDelivery / 1000).toFixed(1)} k instructions per delivery (${scheme})\n`);
+      });
+    }
+  }
+  const medianOf = (list: number[]) => [...list].sort((x, y) => x - y)[list.length >> 1]!;
+  console.log(`\n| build | k instructions per delivery (${scheme}, in-process, request and answer included; median of ${repeat}) | ÷ first |`);
+  console.log("|---|---:|---:|");
+  builds.forEach((library, i) =>
+    console.log(`| ${library} | ${(medianOf(counts[i]!) / 1000).toFixed(1)} | ${(medianOf(counts[i]!) / medianOf(counts[0]!)).toFixed(3)} |`),
+  );
+  process.exit(0);
 }
 
 interface Counted {
