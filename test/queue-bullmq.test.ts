@@ -105,6 +105,24 @@ describe("bullmqQueue against a real Redis", { skip: SKIP_WITHOUT_REDIS }, () =>
     }
   });
 
+  test("a user's ioredis instance is used as it is: no option changed, its socket left uncorked, Queue events as with add()", async () => {
+    const instance = new Redis(REDIS_URL!, { maxRetriesPerRequest: 0 });
+    closers.push(async () => instance.disconnect());
+    const options = JSON.stringify(instance.options);
+    const queue = adapter({ connection: instance });
+    const waiting: string[] = [];
+    queue.queue().on("waiting", (job) => waiting.push(job.id!));
+    const delivery = queuedDelivery();
+    assert.equal(await queue.enqueue(delivery), "queued");
+    assert.equal(await queue.enqueue(delivery), "duplicate");
+    assert.equal(JSON.stringify(instance.options), options);
+    assert.equal(instance.stream.writableCorked, 0);
+    assert.deepEqual(waiting, [jobIdFor(delivery.context.webhookId), jobIdFor(delivery.context.webhookId)]);
+    // The instance still works for its owner, and enqueue goes on after a command of theirs.
+    assert.equal(await instance.ping(), "PONG");
+    assert.equal(await queue.enqueue(queuedDelivery()), "queued");
+  });
+
   test("webhook-ids BullMQ would refuse as job ids (integers, '0', ':') are encoded, distinct and reversible", async () => {
     const queue = adapter();
     const ids = ["123", "0", "a:b:c", "a%3Ab%3Ac", "0:1", "%", ":"];

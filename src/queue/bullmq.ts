@@ -1,5 +1,7 @@
 import { randomUUID } from "node:crypto";
+import type { Writable } from "node:stream";
 import { Job, Queue, UnrecoverableError, Worker, type WorkerOptions } from "bullmq";
+import type { Redis } from "ioredis";
 import { resolveBullmqOptions, type BullmqQueueOptions } from "./bullmq-options.js";
 import { producerClient, workerClient, type OwnedClient } from "./connections.js";
 import { jobIdFor, webhookIdOf } from "./job-id.js";
@@ -88,8 +90,9 @@ export function bullmqQueue(options: BullmqQueueOptions): BullmqDeliveryQueue {
 
   async function store(delivery: QueuedDelivery): Promise<"queued" | "duplicate"> {
     const target = queue();
-    // BullMQ's own wrapper of the client the Queue was given: it resolves once BullMQ has checked Redis and
-    // loaded its scripts (the add runs one of them).
+    // The client the Queue was given (queue() has just set producer), and BullMQ's own wrapper of it,
+    // which resolves once BullMQ has checked Redis and loaded its scripts (the add runs one of them).
+    const connection = producer!.connection.client;
     const client = await target.getBackend().client;
     const jobId = jobIdFor(delivery.context.webhookId);
     const enqueueToken = randomUUID();
@@ -105,7 +108,8 @@ export function bullmqQueue(options: BullmqQueueOptions): BullmqDeliveryQueue {
     // one round trip sooner. Only the data field is read, not the whole job: the token is a fresh random
     // UUID that exists nowhere but in this call, so its JSON member can appear in the stored data only if
     // this call stored it.
-    const [, stored] = await Promise.all([job.addJob(client), client.hget(key, "data")]);
+    const added = inOneWrite(connection, () => [job.addJob(client), client.hget(key, "data")] as const);
+    const [, stored] = await Promise.all(added);
     target.emit("waiting", job);
     if (stored !== null) return stored.includes(tokenMember(enqueueToken)) ? "queued" : "duplicate";
     // No job under this id when the HGET ran. Either it was stored and has since been removed (only a
@@ -188,6 +192,22 @@ export function bullmqQueue(options: BullmqQueueOptions): BullmqDeliveryQueue {
       if (closing) await shutDown(closing);
     },
   };
+}
+
+/**
+ * Runs `send` (commands issued at once, without waiting) with the connection's socket corked, so that they
+ * leave in one write instead of one system call each. Nothing is changed on the connection: the socket is
+ * uncorked before this returns, and without a socket (not connected yet, a Cluster) the commands go as usual.
+ */
+function inOneWrite<T>(connection: Redis, send: () => T): T {
+  const socket = (connection as { stream?: Partial<Writable> }).stream;
+  if (typeof socket?.cork !== "function" || typeof socket.uncork !== "function") return send();
+  socket.cork();
+  try {
+    return send();
+  } finally {
+    socket.uncork();
+  }
 }
 
 /** How `enqueueToken` reads in the job's data as BullMQ stores it (JSON.stringify of the data). */
