@@ -3,6 +3,7 @@
 // and an enqueue that is bounded and recovers when Redis is unreachable, hung or stopped.
 import assert from "node:assert/strict";
 import { after, describe, test } from "node:test";
+import { Redis } from "ioredis";
 import { bullmqQueue, jobIdFor, QueueTimeoutError, type BullmqDeliveryQueue } from "../src/bullmq.js";
 import { webhookIdOf } from "../src/queue/job-id.js";
 import type { AttemptInfo, QueuedDelivery } from "../src/queue/queue.js";
@@ -75,6 +76,51 @@ describe("bullmqQueue against a real Redis", { skip: SKIP_WITHOUT_REDIS }, () =>
       Object.values(counts).reduce((a, b) => a + b, 0),
       1,
     );
+  });
+
+  test("after SCRIPT FLUSH (the add refused as NOSCRIPT, resent after the read-back): still exactly one queued per id", async () => {
+    const redis = await PrivateRedis.start();
+    closers.push(() => redis.close());
+    const flusher = new Redis(redis.url);
+    closers.push(async () => flusher.disconnect());
+    const name = freshQueueName("noscript");
+    const first = bullmqQueue({ connection: redis.url, name });
+    const second = bullmqQueue({ connection: redis.url, name });
+    closers.push(
+      () => first.close(),
+      () => second.close(),
+    );
+    // Both connections have sent BullMQ's scripts once: from now on they send only their SHA.
+    assert.equal(await first.enqueue(queuedDelivery()), "queued");
+    assert.equal(await second.enqueue(queuedDelivery()), "queued");
+
+    for (let round = 0; round < 5; round++) {
+      await flusher.script("FLUSH");
+      const delivery = queuedDelivery();
+      const results = await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? first : second).enqueue(delivery)));
+      assert.equal(results.filter((r) => r === "queued").length, 1, `round ${round}: ${results.join(" ")}`);
+      assert.ok(await first.queue().getJob(jobIdFor(delivery.context.webhookId)), "the job is stored");
+      await flusher.script("FLUSH");
+      assert.equal(await first.enqueue({ ...delivery, receivedAt: Date.now() + 1 }), "duplicate");
+    }
+  });
+
+  test("a user's ioredis instance is used as it is: no option changed, its socket left uncorked, Queue events as with add()", async () => {
+    const instance = new Redis(REDIS_URL!, { maxRetriesPerRequest: 0 });
+    closers.push(async () => instance.disconnect());
+    const options = JSON.stringify(instance.options);
+    const queue = adapter({ connection: instance });
+    const waiting: string[] = [];
+    queue.queue().on("waiting", (job) => waiting.push(job.id!));
+    const delivery = queuedDelivery();
+    assert.equal(await queue.enqueue(delivery), "queued");
+    assert.equal(await queue.enqueue(delivery), "duplicate");
+    assert.equal(JSON.stringify(instance.options), options);
+    assert.equal(instance.stream.writableCorked, 0);
+    assert.deepEqual(waiting, [jobIdFor(delivery.context.webhookId), jobIdFor(delivery.context.webhookId)]);
+    // The instance still works for its owner, and enqueue goes on after a command of theirs.
+    assert.equal(await instance.ping(), "PONG");
+    assert.equal(await queue.enqueue(queuedDelivery()), "queued");
   });
 
   test("webhook-ids BullMQ would refuse as job ids (integers, '0', ':') are encoded, distinct and reversible", async () => {
