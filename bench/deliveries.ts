@@ -118,3 +118,15 @@ export class DeliveryPool {
     return this.make();
   }
 }
+
+/** autocannon's request for `pool`: every request takes the pool's next delivery (through `setupRequest`). */
+export function poolRequest(pool: DeliveryPool) {
+  return {
+    method: "POST",
+    path: "/webhook",
+    setupRequest: (req: object) => {
+      const delivery = pool.next();
+      return { ...req, method: "POST", path: "/webhook", headers: delivery.headers, body: delivery.body };
+    },
+  };
+}

@@ -16,7 +16,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { createBenchKeys } from "./deliveries.js";
+import { createBenchKeys, poolRequest } from "./deliveries.js";
 import { benchVariants, type Variant } from "./variants.js";
 
 const argv = process.argv.slice(2);
@@ -131,14 +131,7 @@ function startUnderCallgrind(variant: Variant): Promise<Counted> {
 
 async function send(variant: Variant, port: number, amount: number): Promise<void> {
   variant.pool.fill(amount);
-  const request = {
-    method: "POST",
-    path: "/webhook",
-    setupRequest: (req: object) => {
-      const delivery = variant.pool.next();
-      return { ...req, method: "POST", path: "/webhook", headers: delivery.headers, body: delivery.body };
-    },
-  };
+  const request = poolRequest(variant.pool);
   const result = await autocannon({ url: `http://127.0.0.1:${port}/webhook`, connections, amount, requests: [request], timeout: 60 });
   if (result["2xx"] !== amount) throw new Error(`${variant.name}: ${result["2xx"]} of ${amount} answers were 2xx`);
 }

@@ -8,24 +8,15 @@
 // process. Beware: two builds in one process share jose, Node's internals and their inline caches, and an A/A run
 // (a build against a copy of itself) read 4.6 µs (v1) and 16 µs (JWT) apart. For A/B figures use
 // bench/ab-builds.ts, which runs one process per build, alternating.
-import express from "express";
-import { IncomingMessage, ServerResponse } from "node:http";
-import { Socket } from "node:net";
 import { pathToFileURL } from "node:url";
-import type { JSONWebKeySet } from "jose";
 import { geminiWebhooks } from "./library.js";
-import { createBenchKeys, signJwt, signV1, signV1a, type Delivery } from "./deliveries.js";
-import { ed25519Check, floorHandler, floorWith, joseJwtCheck } from "./floor-handler.js";
+import { createBenchKeys, type Delivery } from "./deliveries.js";
+import { deliverInProcess, parseScheme, schemeSetup, type Middleware } from "./in-process.js";
 
 const argument = (name: string) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined);
-const scheme = argument("--scheme") ?? "v1";
+const scheme = parseScheme(argument("--scheme"));
 const keys = createBenchKeys();
-const options =
-  scheme === "v1"
-    ? { secret: keys.config.secret }
-    : { jwks: { keys: keys.config.jwks as unknown as JSONWebKeySet, audience: keys.config.audience }, toleranceSeconds: 3600 };
-const sign: () => Delivery =
-  scheme === "v1a" ? () => signV1a(keys.ed25519) : scheme === "jwt" ? () => signJwt(keys.rsa, keys.config.audience) : () => signV1(keys.config.secret);
+const { options, sign, floor } = await schemeSetup(scheme, keys);
 // --library: measure another build (bench/ab-builds.ts runs one process per build, so builds never share a process).
 const library = argument("--library");
 const makeReceiver = library
@@ -38,42 +29,11 @@ const other = compare ? ((await import(pathToFileURL(compare).href)) as { gemini
 const otherReceiver = other?.geminiWebhooks(options);
 otherReceiver?.on("batch.succeeded", () => {});
 
-type Middleware = (req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void) => void;
-
-const floor: Middleware =
-  scheme === "v1a" ? floorWith(ed25519Check(keys.config)) : scheme === "jwt" ? floorWith(await joseJwtCheck(keys.config)) : floorHandler;
-
-// Requests and responses as Express hands them to a middleware: Node's own IncomingMessage and ServerResponse
-// (no socket: the answer is built, not sent) with Express's prototypes swapped in, so that property lookups on
-// them cost what they cost in a server (a getter or an absent property looked up through that chain is not free).
-const app = express();
-const socket = new Socket();
-
-function once(middleware: Middleware, delivery: Delivery): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const req = Object.setPrototypeOf(new IncomingMessage(socket), app.request) as IncomingMessage;
-    req.method = "POST";
-    req.url = "/";
-    req.headers = delivery.headers;
-    const res = Object.setPrototypeOf(new ServerResponse(req), app.response) as ServerResponse;
-    const end = res.end;
-    res.end = function (this: ServerResponse, ...args: unknown[]) {
-      end.apply(this, args as never);
-      resolve(this.statusCode);
-      return this;
-    } as ServerResponse["end"];
-    middleware(req, res, reject);
-    req.push(delivery.body);
-    req.push(null);
-    req.complete = true;
-  });
-}
-
 /** CPU time (not wall time: other processes on the machine would inflate that) per delivery, in µs. */
 async function time(middleware: Middleware, deliveries: Delivery[]): Promise<number> {
   const start = process.cpuUsage();
   for (const delivery of deliveries) {
-    const status = await once(middleware, delivery);
+    const status = await deliverInProcess(middleware, delivery);
     if (status !== 200) throw new Error(`answered ${status}`);
   }
   const { user, system } = process.cpuUsage(start);

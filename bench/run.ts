@@ -11,7 +11,7 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import os from "node:os";
 import { fileURLToPath } from "node:url";
-import { createBenchKeys, DeliveryPool, signV1 } from "./deliveries.js";
+import { createBenchKeys, DeliveryPool, poolRequest, signV1 } from "./deliveries.js";
 import { benchVariants, type Variant } from "./variants.js";
 
 interface Settings {
@@ -120,14 +120,7 @@ function percentile(sorted: Float64Array, p: number): number {
 
 async function drive(variant: Variant, port: number, seconds: number): Promise<Omit<Sample, "cpuUs" | "mainUs"> & { answered: number }> {
   const url = `http://127.0.0.1:${port}/webhook`;
-  const request = {
-    method: "POST",
-    path: "/webhook",
-    setupRequest: (req: object) => {
-      const delivery = variant.pool.next();
-      return { ...req, method: "POST", path: "/webhook", headers: delivery.headers, body: delivery.body };
-    },
-  };
+  const request = poolRequest(variant.pool);
   const latencies: number[] = [];
   const instance = autocannon({ url, connections: settings.connections, duration: seconds, requests: [request], timeout: 10 });
   // autocannon's own histogram has whole-millisecond resolution; keep the exact times to compare p99s.
