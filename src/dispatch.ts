@@ -1,5 +1,5 @@
 import type { DeliveryContext } from "./context.js";
-import { isThenable } from "./dedupe/store.js";
+import { isThenable } from "./maybe-promise.js";
 import { WebhookError } from "./errors.js";
 import { canonicalEventType, type AnyGeminiEvent } from "./events.js";
 

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Answer } from "./answer.js";
-import { isThenable } from "./dedupe/store.js";
+import { isThenable } from "./maybe-promise.js";
 import type { Pipeline } from "./pipeline.js";
 import { getRawBody, type RawBodyLimits, type RequestWithBody } from "./raw-body.js";
 

@@ -2,7 +2,7 @@ import type { IncomingHttpHeaders } from "node:http";
 import { acceptedAnswer, closing, errorAnswer, type AcceptedStatus, type Answer } from "./answer.js";
 import type { DeliveryContext } from "./context.js";
 import { createClaims } from "./dedupe/claims.js";
-import { isThenable } from "./dedupe/store.js";
+import { isThenable, then } from "./maybe-promise.js";
 import { dispatchInline, type HandlerRegistry } from "./dispatch.js";
 import { WebhookError, isWebhookError } from "./errors.js";
 import { DeliveryRecord, type Listeners } from "./listeners.js";
@@ -166,14 +166,6 @@ export function createPipeline(config: ReceiverConfig, registry: HandlerRegistry
       (caught: unknown) => refused(delivery, caught),
     );
   };
-}
-
-/**
- * `value.then(step)` for a value that is often not a promise: a plain value goes to `step` at once (no promise,
- * no microtask); a promise is chained (a rejection passes through, a throw in `step` becomes one).
- */
-function then<T, R>(value: T | PromiseLike<T>, step: (value: T) => R | Promise<R>): R | Promise<R> {
-  return isThenable(value) ? Promise.resolve(value).then(step) : step(value);
 }
 
 // verifiedContext()'s fields plus the body and request, as one literal (no intermediate object to spread):

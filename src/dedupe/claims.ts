@@ -1,5 +1,6 @@
 import { WebhookError } from "../errors.js";
-import { isThenable, type ClaimResult, type DedupeStore } from "./store.js";
+import { isThenable } from "../maybe-promise.js";
+import type { ClaimResult, DedupeStore } from "./store.js";
 
 /**
  * The receiver's policy around a dedupe store: a claim that fails refuses the delivery (503, Gemini retries);

@@ -1,3 +1,5 @@
+import type { MaybePromise } from "../maybe-promise.js";
+
 /** What a claim on a `webhook-id` found. */
 export type ClaimResult =
   /** Nobody had it: the caller owns it now and must `complete` or `release` it. */
@@ -6,14 +8,6 @@ export type ClaimResult =
   | "in-flight"
   /** It was already handled successfully (answer 200 duplicate, don't run handlers). */
   | "done";
-
-/** A value, or a promise of one: synchronous stores skip an async hop on the hot path. */
-export type MaybePromise<T> = T | Promise<T>;
-
-/** Whether a `MaybePromise` (or a handler's return value) has to be awaited: any promise-like, not only native promises. */
-export function isThenable<T>(value: T | PromiseLike<T>): value is PromiseLike<T> {
-  return typeof (value as PromiseLike<T> | null | undefined)?.then === "function";
-}
 
 /**
  * Remembers which deliveries were handled, so Gemini's at-least-once retries run handlers once.
