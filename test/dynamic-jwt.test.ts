@@ -191,6 +191,21 @@ describe("attacks on JWT deliveries are refused with the right code and no handl
     return refused(`${header}.${altered}.${signature}`, "invalid_signature");
   });
 
+  test("a good signature written non-canonically (spare bits of its last character set), for each key type", async () => {
+    const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    for (const key of [rsa, p256, ed]) {
+      const token = signJwt(claims(clock), { key });
+      const signature = token.slice(token.lastIndexOf(".") + 1);
+      // RS256 (256 bytes) and Ed25519 (64) leave 4 spare bits, ES256 (64) too; 2 for a 2-byte tail.
+      const spare = signature.length % 4 === 2 ? 0b1111 : 0b11;
+      const last = alphabet.indexOf(signature.at(-1)!);
+      const lenient = `${token.slice(0, -1)}${alphabet[last | spare]}`;
+      // The same bytes: jose alone would accept it.
+      assert.deepEqual(Buffer.from(lenient.split(".")[2]!, "base64url"), Buffer.from(signature, "base64url"));
+      assert.notEqual(lenient, token);
+      await refused(lenient, "invalid_signature");
+    }
+  });
   test("an algorithm outside the allow-list (RS256 key, but only ES256 allowed)", async () => {
     const strict = await startReceiver({ jwks: { url: jwks.url, audience: AUDIENCE, algorithms: ["ES256"] } }, clock);
     try {

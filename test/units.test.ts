@@ -7,6 +7,7 @@ import { parseEvent } from "../src/parse.js";
 import { isUsableWebhookId, readWebhookHeaders } from "../src/verify/headers.js";
 import { parseSignatureHeader } from "../src/verify/signature-list.js";
 import { checkTimestamp } from "../src/verify/timestamp.js";
+import { hasCanonicalSignature } from "../src/verify/jwt.js";
 
 const code = (fn: () => unknown) => {
   try {
@@ -16,6 +17,35 @@ const code = (fn: () => unknown) => {
   }
   return "ok";
 };
+
+/** mulberry32: a seeded generator, so a property test checks the same inputs on every run. */
+function seededRandom(seed: number): () => number {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+describe("JWT signature canonical check", () => {
+  it("accepts exactly the signatures Buffer re-encodes unchanged (every length 0–12, seeded random ones, real RS256 length)", () => {
+    const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    const random = seededRandom(0xb64);
+    const signatures = ["", "A", "AA", "AB", "AQ", "AAA", "AAB", "AAE", "AAAA", "_w", "_x", "__8", "__9"];
+    for (let round = 0; round < 5_000; round++) {
+      const length = round < 4_000 ? Math.floor(random() * 13) : 340 + Math.floor(random() * 4);
+      signatures.push(Array.from({ length }, () => alphabet[Math.floor(random() * 64)]).join(""));
+    }
+    let refused = 0;
+    for (const signature of signatures) {
+      const canonical = Buffer.from(signature, "base64url").toString("base64url") === signature;
+      assert.equal(hasCanonicalSignature(`eyJh.eyJi.${signature}`), canonical, JSON.stringify(signature));
+      if (!canonical) refused++;
+    }
+    assert.ok(refused > 1_000 && refused < signatures.length - 1_000, `both answers are exercised (${refused} refused)`);
+  });
+});
 
 describe("signature header", () => {
   it("splits on spaces and on Node's ', ' join, skipping empty and malformed tokens", () => {
@@ -38,14 +68,8 @@ describe("signature header", () => {
         return (error as { code: string }).code;
       }
     };
-    // Seeded (mulberry32), so every run checks the same headers; plus the shapes the fast path must get right.
-    let seed = 0x5eed;
-    const random = () => {
-      seed = (seed + 0x6d2b79f5) | 0;
-      let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-      t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-      return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
+    // Seeded, so every run checks the same headers; plus the shapes the fast path must get right.
+    const random = seededRandom(0x5eed);
     const headers = ["v1,abc", "v1a,x=", "a.b.c", "eyJh.eyJi.c2ln", "a..", ".b.c", "a.b", "a.b.c.d", "v1,a,b", ",v1", "v1,", "é,a", "a.b.é"];
     for (let round = 0; round < 20_000; round++) {
       const length = 1 + Math.floor(random() * 10);
