@@ -320,6 +320,12 @@ async function main(): Promise<void> {
   lines.push(ratio("receiver-v1a", (row) => row.cpuVsReference, 0.9, "floor+ed25519"));
   lines.push(ratio("receiver-jwt", (row) => row.cpuVsReference, 0.9, "floor+jose-jwt"));
   lines.push(ratio("receiver-v1-queued", (row) => row.cpuVsReference, 0.85, "floor+redis-set"));
+  // Reported, not a target: the queued row against a floor that makes the same BullMQ add (no pipeline).
+  const bullmqFloor = samples.get("floor+bullmq-add");
+  if (bullmqFloor?.length) {
+    const vsBullmq = paired("receiver-v1-queued", bullmqFloor, (s, b) => b.cpuUs / s.cpuUs);
+    lines.push(`- receiver-v1-queued ÷ floor+bullmq-add (reported): ${fmt(vsBullmq, 2)}× server CPU`);
+  }
   lines.push(`- receiver-v1-duplicates (reported): ${fmt(dup?.cpuVsFloor, 2)}× floor CPU, ${fmt(dup?.cpuVsDocs, 2)}× docs-handler CPU`);
   lines.push(check("receiver-v1 p99 − floor p99 ≤ 0.5 ms", v1?.p99OverFloor, (v) => v <= 0.5, `${fmt(v1?.p99OverFloor, 2)} ms`));
   const fetches = typeof jwks.fetches === "number" ? jwks.fetches : undefined;

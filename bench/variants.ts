@@ -51,6 +51,8 @@ export function benchVariants(keys: BenchKeys, withRedis: boolean): Variant[] {
       ? [
           { name: "receiver-v1-queued", server: "servers/receiver-v1-queued.ts", pool: v1(), resignEachRound: true, reference: "floor+redis-set" },
           { name: "floor+redis-set", server: "servers/floor-redis-set.ts", pool: v1(), resignEachRound: true },
+          // The floor plus one bare BullMQ add: how much of the queued row is BullMQ's own (not a target's floor).
+          { name: "floor+bullmq-add", server: "servers/floor-bullmq-add.ts", pool: v1(), resignEachRound: true, reference: "floor+redis-set" },
         ]
       : []),
   ];
