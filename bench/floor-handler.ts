@@ -40,6 +40,32 @@ export function floorWith(check?: SignatureCheck): FloorHandler {
 export const floorHandler: FloorHandler = floorWith();
 
 /**
+ * The floor of a queued receiver: read the body, hand it to `store`, and answer 202 as the receiver does once
+ * the store acknowledged it (503 if it failed). Shared by floor+redis-set and floor+bullmq-add, which differ
+ * only in what `store` sends to Redis.
+ */
+export function floorStoring(store: (body: Buffer) => Promise<unknown>): FloorHandler {
+  return (req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (chunk: Buffer) => chunks.push(chunk));
+    req.on("end", () => {
+      store(Buffer.concat(chunks)).then(
+        () => {
+          res.statusCode = 202;
+          res.setHeader("Content-Type", "application/json; charset=utf-8");
+          res.setHeader("Cache-Control", "no-store");
+          res.end('{"status":"queued"}');
+        },
+        () => {
+          res.statusCode = 503;
+          res.end();
+        },
+      );
+    });
+  };
+}
+
+/**
  * One bare node:crypto Ed25519 verification of `${id}.${timestamp}.${body}`: the crypto every v1a delivery
  * must cost. On libuv's thread pool (crypto.verify with a callback), the way the receiver does it, so the
  * receiver-v1a row is judged against the same crypto done the same way.

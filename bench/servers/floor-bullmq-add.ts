@@ -6,6 +6,7 @@ import { randomUUID } from "node:crypto";
 import { Queue } from "bullmq";
 import express from "express";
 import { Redis } from "ioredis";
+import { floorStoring } from "../floor-handler.js";
 import { benchQueueName } from "../library-bullmq.js";
 import { serve } from "./serve.js";
 
@@ -15,24 +16,10 @@ queue.on("error", () => {});
 // The adapter's defaults: 8 attempts, exponential backoff from 5 s, completed jobs kept 25 h, failed ones 14 days.
 const jobOptions = { attempts: 8, backoff: { type: "exponential", delay: 5_000 }, removeOnComplete: { age: 90_000 }, removeOnFail: { age: 1_209_600 } };
 const app = express();
-app.post("/webhook", (req, res) => {
-  const chunks: Buffer[] = [];
-  req.on("data", (chunk: Buffer) => chunks.push(chunk));
-  req.on("end", () => {
-    queue.add("delivery", { rawBody: Buffer.concat(chunks).toString("base64") }, { ...jobOptions, jobId: `wh-${randomUUID()}` }).then(
-      () => {
-        res.statusCode = 202;
-        res.setHeader("Content-Type", "application/json; charset=utf-8");
-        res.setHeader("Cache-Control", "no-store");
-        res.end('{"status":"queued"}');
-      },
-      () => {
-        res.statusCode = 503;
-        res.end();
-      },
-    );
-  });
-});
+app.post(
+  "/webhook",
+  floorStoring((body) => queue.add("delivery", { rawBody: body.toString("base64") }, { ...jobOptions, jobId: `wh-${randomUUID()}` })),
+);
 serve(app, async () => {
   await queue.obliterate({ force: true });
   await queue.close();
