@@ -12,16 +12,23 @@ const argv = process.argv.slice(2);
 const argument = (name: string) => (argv.includes(name) ? argv[argv.indexOf(name) + 1] : undefined);
 const a = argument("--a");
 const b = argument("--b");
-if (!a || !b) throw new Error("usage: ab-builds.ts --a <dist/esm/index.js> --b <dist/esm/index.js> [--runs N] [--rounds N] [--scheme s]");
+if (!a || !b)
+  throw new Error(
+    "usage: ab-builds.ts --a <dist/esm/index.js> --b <dist/esm/index.js> [--runs N] [--rounds N] [--scheme s]",
+  );
 const runs = Number(argument("--runs")) || 8;
 const rounds = argument("--rounds") ?? "12";
 const scheme = argument("--scheme") ?? "v1";
 const micro = fileURLToPath(new URL("./pipeline-micro.ts", import.meta.url));
 
 function measure(library: string): number {
-  const output = execFileSync(process.execPath, ["--import", "tsx", micro, "--library", library, "--scheme", scheme, "--rounds", rounds, "--json"], {
-    encoding: "utf8",
-  });
+  const output = execFileSync(
+    process.execPath,
+    ["--import", "tsx", micro, "--library", library, "--scheme", scheme, "--rounds", rounds, "--json"],
+    {
+      encoding: "utf8",
+    },
+  );
   return (JSON.parse(output.trim().split("\n").pop()!) as { overFloorUs: number }).overFloorUs;
 }
 
@@ -31,7 +38,9 @@ for (let run = 0; run < runs; run++) {
   // Alternate which build goes first, so neither always runs right after the other.
   const order: ("a" | "b")[] = run % 2 === 0 ? ["a", "b"] : ["b", "a"];
   for (const which of order) results[which].push(measure(which === "a" ? a : b));
-  process.stderr.write(`  run ${run + 1}/${runs}: A ${results.a.at(-1)!.toFixed(2)} µs, B ${results.b.at(-1)!.toFixed(2)} µs over floor\n`);
+  process.stderr.write(
+    `  run ${run + 1}/${runs}: A ${results.a.at(-1)!.toFixed(2)} µs, B ${results.b.at(-1)!.toFixed(2)} µs over floor\n`,
+  );
 }
 const differences = results.b.map((value, i) => value - results.a[i]!);
 console.log(

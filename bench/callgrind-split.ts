@@ -48,7 +48,10 @@ const KINDS: [kind: string, test: RegExp][] = [
 ];
 
 function split(file: string): Map<string, number> {
-  const text = execFileSync("callgrind_annotate", ["--threshold=100", "--inclusive=no", "--auto=no", file], { encoding: "utf8", maxBuffer: 1 << 28 });
+  const text = execFileSync("callgrind_annotate", ["--threshold=100", "--inclusive=no", "--auto=no", file], {
+    encoding: "utf8",
+    maxBuffer: 1 << 28,
+  });
   const kinds = new Map<string, number>();
   for (const line of text.split("\n")) {
     const match = /^\s*([\d,]+)\s+\(\s*[\d.]+%\)\s+(.*)$/.exec(line);
@@ -73,4 +76,6 @@ for (const name of names)
   console.log(
     `| ${name} | ${perRequest(base.get(name))} | ${perRequest(other.get(name))} | ${perRequest((other.get(name) ?? 0) - (base.get(name) ?? 0))} |`,
   );
-console.log(`| total | ${perRequest(total(base))} | ${perRequest(total(other))} | ${perRequest(total(other) - total(base))} |`);
+console.log(
+  `| total | ${perRequest(total(base))} | ${perRequest(total(other))} | ${perRequest(total(other) - total(base))} |`,
+);

@@ -81,7 +81,13 @@ export function signV1a(key: KeyObject, id = freshId(), timestamp = nowSeconds()
 /** A compact RS256 JWT in `webhook-signature`, for `audience`, valid for an hour. */
 export function signJwt(key: KeyObject, audience: string, id = freshId(), timestamp = nowSeconds()): Delivery {
   const body = eventBody(id);
-  const claims = { iss: "https://generativelanguage.googleapis.com", aud: audience, iat: timestamp, exp: timestamp + 3600, webhook_id: id };
+  const claims = {
+    iss: "https://generativelanguage.googleapis.com",
+    aud: audience,
+    iat: timestamp,
+    exp: timestamp + 3600,
+    webhook_id: id,
+  };
   const token = signToken(claims, { key: { alg: "RS256", kid: RSA_KID, privateKey: key } });
   return { body, headers: headersFor(id, timestamp, token) };
 }

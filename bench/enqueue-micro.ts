@@ -7,20 +7,31 @@ import { randomBytes } from "node:crypto";
 import { pathToFileURL } from "node:url";
 import type * as Bullmq from "../src/bullmq.js";
 
-const argument = (name: string) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined);
+const argument = (name: string) =>
+  process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined;
 const url = process.env.REDIS_URL;
 if (!url) throw new Error("set REDIS_URL");
 const load = async (path: string) => (await import(pathToFileURL(path).href)) as typeof Bullmq;
 // This build, then one per --compare, named by the directory before its /dist/ (the base's worktree name).
 const comparePaths = process.argv.flatMap((arg, i) => (arg === "--compare" ? [process.argv[i + 1]!] : []));
-const builds: [string, typeof Bullmq][] = [["this", await load(new URL("../dist/esm/bullmq.js", import.meta.url).pathname)]];
-for (const path of comparePaths) builds.push([/([^/]+)\/dist\//.exec(path)?.[1] ?? `compare${builds.length}`, await load(path)]);
+const builds: [string, typeof Bullmq][] = [
+  ["this", await load(new URL("../dist/esm/bullmq.js", import.meta.url).pathname)],
+];
+for (const path of comparePaths)
+  builds.push([/([^/]+)\/dist\//.exec(path)?.[1] ?? `compare${builds.length}`, await load(path)]);
 const tag = randomBytes(4).toString("hex");
-const queues = builds.map(([name, lib]) => [name, lib.bullmqQueue({ connection: url, name: `enqueue-micro-${tag}-${name}` })] as const);
+const queues = builds.map(
+  ([name, lib]) => [name, lib.bullmqQueue({ connection: url, name: `enqueue-micro-${tag}-${name}` })] as const,
+);
 
 let sequence = 0;
 function delivery(webhookId: string) {
-  const event = { type: "batch.succeeded", version: "v1", timestamp: "2026-01-22T12:00:00Z", data: { id: `batches/${webhookId}` } };
+  const event = {
+    type: "batch.succeeded",
+    version: "v1",
+    timestamp: "2026-01-22T12:00:00Z",
+    data: { id: `batches/${webhookId}` },
+  };
   return {
     event,
     context: { webhookId, timestamp: Math.floor(Date.now() / 1000), scheme: "v1" as const, secretIndex: 0 },
@@ -32,7 +43,9 @@ function delivery(webhookId: string) {
 const rounds = Number(argument("--rounds")) || 20;
 const concurrency = Number(argument("--concurrency")) || 1;
 const perBatch = 500;
-const took: Record<string, { fresh: number[]; copy: number[] }> = Object.fromEntries(queues.map(([n]) => [n, { fresh: [], copy: [] }]));
+const took: Record<string, { fresh: number[]; copy: number[] }> = Object.fromEntries(
+  queues.map(([n]) => [n, { fresh: [], copy: [] }]),
+);
 for (let round = 0; round < rounds + 2; round++) {
   for (let i = 0; i < queues.length; i++) {
     const [name, queue] = queues[(i + round) % queues.length]!;
@@ -44,7 +57,8 @@ for (let round = 0; round < rounds + 2; round++) {
         Array.from({ length: concurrency }, async () => {
           while (next < batch.length) {
             const result = await queue.enqueue(batch[next++]!);
-            if (result !== (kind === "fresh" ? "queued" : "duplicate")) throw new Error(`${name}: ${kind} enqueue answered ${result}`);
+            if (result !== (kind === "fresh" ? "queued" : "duplicate"))
+              throw new Error(`${name}: ${kind} enqueue answered ${result}`);
           }
         }),
       );

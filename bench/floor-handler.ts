@@ -73,7 +73,10 @@ export function floorStoring(store: (body: Buffer) => Promise<unknown>): FloorHa
 export function ed25519Check(config: BenchConfig): SignatureCheck {
   const key = createPublicKey({ key: config.jwks.keys.find((jwk) => jwk.kid === ED25519_KID) as never, format: "jwk" });
   return (req, body) => {
-    const message = Buffer.concat([Buffer.from(`${String(req.headers["webhook-id"])}.${String(req.headers["webhook-timestamp"])}.`), body]);
+    const message = Buffer.concat([
+      Buffer.from(`${String(req.headers["webhook-id"])}.${String(req.headers["webhook-timestamp"])}.`),
+      body,
+    ]);
     const signature = Buffer.from(String(req.headers["webhook-signature"]).slice("v1a,".length), "base64");
     return new Promise((resolve) => verify(null, message, key, signature, (error, valid) => resolve(!error && valid)));
   };

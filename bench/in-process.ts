@@ -44,10 +44,19 @@ export async function schemeSetup(
   scheme: Scheme,
   keys: BenchKeys,
 ): Promise<{ options: GeminiWebhooksOptions; sign: () => Delivery; floor: Middleware }> {
-  if (scheme === "v1") return { options: { secret: keys.config.secret }, sign: () => signV1(keys.config.secret), floor: floorHandler };
-  const options = { jwks: { keys: keys.config.jwks as unknown as JSONWebKeySet, audience: keys.config.audience }, toleranceSeconds: 3600 };
-  if (scheme === "v1a") return { options, sign: () => signV1a(keys.ed25519), floor: floorWith(ed25519Check(keys.config)) };
-  return { options, sign: () => signJwt(keys.rsa, keys.config.audience), floor: floorWith(await joseJwtCheck(keys.config)) };
+  if (scheme === "v1")
+    return { options: { secret: keys.config.secret }, sign: () => signV1(keys.config.secret), floor: floorHandler };
+  const options = {
+    jwks: { keys: keys.config.jwks as unknown as JSONWebKeySet, audience: keys.config.audience },
+    toleranceSeconds: 3600,
+  };
+  if (scheme === "v1a")
+    return { options, sign: () => signV1a(keys.ed25519), floor: floorWith(ed25519Check(keys.config)) };
+  return {
+    options,
+    sign: () => signJwt(keys.rsa, keys.config.audience),
+    floor: floorWith(await joseJwtCheck(keys.config)),
+  };
 }
 
 export function parseScheme(value: string | undefined): Scheme {

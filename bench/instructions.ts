@@ -69,7 +69,17 @@ if (buildsIndex >= 0) {
     const script = [loop, "--library", library, "--scheme", scheme, "--count", String(count), "--callgrind"];
     const child = spawn(
       "valgrind",
-      ["--tool=callgrind", "--quiet", "--instr-atstart=no", `--callgrind-out-file=${out}`, process.execPath, ...v8, "--import", "tsx", ...script],
+      [
+        "--tool=callgrind",
+        "--quiet",
+        "--instr-atstart=no",
+        `--callgrind-out-file=${out}`,
+        process.execPath,
+        ...v8,
+        "--import",
+        "tsx",
+        ...script,
+      ],
       {
         stdio: ["ignore", "ignore", "inherit"],
       },
@@ -78,7 +88,8 @@ if (buildsIndex >= 0) {
     if (code !== 0) throw new Error(`receiver-loop under callgrind exited with ${code}`);
     const summary = /^summary: (\d+)/m.exec(readFileSync(out, "utf8"));
     rmSync(outDir, { recursive: true, force: true });
-    if (!summary || Number(summary[1]) === 0) throw new Error("callgrind counted nothing (is callgrind_control on the PATH?)");
+    if (!summary || Number(summary[1]) === 0)
+      throw new Error("callgrind counted nothing (is callgrind_control on the PATH?)");
     return Number(summary[1]) / count;
   };
   const counts = builds.map(() => [] as number[]);
@@ -89,15 +100,21 @@ if (buildsIndex >= 0) {
       const results = await Promise.all(pair.map((library) => instructionsFor(library)));
       results.forEach((perDelivery, j) => {
         counts[i + j]!.push(perDelivery);
-        process.stderr.write(`  ${pair[j]}: ${(perDelivery / 1000).toFixed(1)} k instructions per delivery (${scheme})\n`);
+        process.stderr.write(
+          `  ${pair[j]}: ${(perDelivery / 1000).toFixed(1)} k instructions per delivery (${scheme})\n`,
+        );
       });
     }
   }
   const medianOf = (list: number[]) => [...list].sort((x, y) => x - y)[list.length >> 1]!;
-  console.log(`\n| build | k instructions per delivery (${scheme}, in-process, request and answer included; median of ${repeat}) | ÷ first |`);
+  console.log(
+    `\n| build | k instructions per delivery (${scheme}, in-process, request and answer included; median of ${repeat}) | ÷ first |`,
+  );
   console.log("|---|---:|---:|");
   builds.forEach((library, i) =>
-    console.log(`| ${library} | ${(medianOf(counts[i]!) / 1000).toFixed(1)} | ${(medianOf(counts[i]!) / medianOf(counts[0]!)).toFixed(3)} |`),
+    console.log(
+      `| ${library} | ${(medianOf(counts[i]!) / 1000).toFixed(1)} | ${(medianOf(counts[i]!) / medianOf(counts[0]!)).toFixed(3)} |`,
+    ),
   );
   process.exit(0);
 }
@@ -121,18 +138,29 @@ function startUnderCallgrind(variant: Variant): Promise<Counted> {
       "tsx",
       here(`./${variant.server}`),
     ],
-    { env: { ...process.env, BENCH_CONFIG: JSON.stringify(keys.config) }, stdio: ["ignore", "inherit", "inherit", "ipc"] },
+    {
+      env: { ...process.env, BENCH_CONFIG: JSON.stringify(keys.config) },
+      stdio: ["ignore", "inherit", "inherit", "ipc"],
+    },
   );
   return new Promise((resolve, reject) => {
     child.once("message", (message: { port: number }) => resolve({ child, port: message.port, outDir }));
-    child.once("exit", (code) => reject(new Error(`${variant.name}: server exited with code ${code} before listening`)));
+    child.once("exit", (code) =>
+      reject(new Error(`${variant.name}: server exited with code ${code} before listening`)),
+    );
   });
 }
 
 async function send(variant: Variant, port: number, amount: number): Promise<void> {
   variant.pool.fill(amount);
   const request = poolRequest(variant.pool);
-  const result = await autocannon({ url: `http://127.0.0.1:${port}/webhook`, connections, amount, requests: [request], timeout: 60 });
+  const result = await autocannon({
+    url: `http://127.0.0.1:${port}/webhook`,
+    connections,
+    amount,
+    requests: [request],
+    timeout: 60,
+  });
   if (result["2xx"] !== amount) throw new Error(`${variant.name}: ${result["2xx"]} of ${amount} answers were 2xx`);
 }
 
@@ -157,7 +185,9 @@ async function count(variant: Variant, round: number): Promise<number> {
     callgrindControl("--zero", server.child.pid!);
     await send(variant, server.port, requests);
     callgrindControl("--dump", server.child.pid!);
-    return dumpedInstructions(server.outDir, keepDir && join(keepDir, `${variant.name}.${round + 1}.callgrind`)) / requests;
+    return (
+      dumpedInstructions(server.outDir, keepDir && join(keepDir, `${variant.name}.${round + 1}.callgrind`)) / requests
+    );
   } finally {
     server.child.kill("SIGKILL");
     await new Promise((resolve) => server.child.once("exit", resolve));
@@ -167,12 +197,16 @@ async function count(variant: Variant, round: number): Promise<number> {
 
 if (keepDir) mkdirSync(keepDir, { recursive: true });
 const results = new Map<string, number[]>();
-process.stderr.write(`instructions: ${variants.length} variants, ${warmup} warm-up + ${requests} counted requests each, ${repeat}×\n`);
+process.stderr.write(
+  `instructions: ${variants.length} variants, ${warmup} warm-up + ${requests} counted requests each, ${repeat}×\n`,
+);
 for (let round = 0; round < repeat; round++) {
   for (const variant of variants) {
     const perRequest = await count(variant, round);
     results.set(variant.name, [...(results.get(variant.name) ?? []), perRequest]);
-    process.stderr.write(`  ${variant.name.padEnd(28)} ${(perRequest / 1000).toFixed(1).padStart(8)} k instructions/request\n`);
+    process.stderr.write(
+      `  ${variant.name.padEnd(28)} ${(perRequest / 1000).toFixed(1).padStart(8)} k instructions/request\n`,
+    );
   }
 }
 

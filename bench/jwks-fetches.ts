@@ -12,7 +12,9 @@ const keys = createBenchKeys();
 let fetches = 0;
 
 function listen(server: Server): Promise<string> {
-  return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`)));
+  return new Promise((resolve) =>
+    server.listen(0, "127.0.0.1", () => resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`)),
+  );
 }
 
 const jwksServer = createServer((_req, res) => {
@@ -31,7 +33,9 @@ const app = express();
 app.use("/webhook", webhooks);
 const receiver = createServer(app);
 const url = `${await listen(receiver)}/webhook`;
-const deliveries = Array.from({ length: DELIVERIES }, (_, i) => (i % 2 ? signJwt(keys.rsa, keys.config.audience) : signV1a(keys.ed25519)));
+const deliveries = Array.from({ length: DELIVERIES }, (_, i) =>
+  i % 2 ? signJwt(keys.rsa, keys.config.audience) : signV1a(keys.ed25519),
+);
 const statuses = await Promise.all(
   deliveries.map(async (delivery) => {
     const response = await fetch(url, { method: "POST", headers: delivery.headers, body: delivery.body });
@@ -40,7 +44,9 @@ const statuses = await Promise.all(
   }),
 );
 const accepted = statuses.filter((status) => status === 200).length;
-process.stdout.write(JSON.stringify({ deliveries: DELIVERIES, accepted, fetches, statuses: [...new Set(statuses)] }) + "\n");
+process.stdout.write(
+  JSON.stringify({ deliveries: DELIVERIES, accepted, fetches, statuses: [...new Set(statuses)] }) + "\n",
+);
 receiver.closeAllConnections();
 receiver.close();
 jwksServer.close();

@@ -28,7 +28,11 @@ const verifier = createJwtVerifier({
   now: Date.now,
 });
 const deliveries = Array.from({ length: 400 }, () => signJwt(keys.rsa, audience));
-const tokens = deliveries.map((d) => ({ token: d.headers["webhook-signature"]!, id: d.headers["webhook-id"]!, body: Buffer.from(d.body) }));
+const tokens = deliveries.map((d) => ({
+  token: d.headers["webhook-signature"]!,
+  id: d.headers["webhook-id"]!,
+  body: Buffer.from(d.body),
+}));
 
 const variants: Record<string, (t: (typeof tokens)[number]) => Promise<unknown>> = {
   "floor (key)": (t) => jwtVerify(t.token, key, options),

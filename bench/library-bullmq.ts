@@ -4,7 +4,8 @@ import { fileURLToPath } from "node:url";
 import type * as Bullmq from "../src/bullmq.js";
 
 const entry = new URL("../dist/esm/bullmq.js", import.meta.url);
-if (!existsSync(fileURLToPath(entry))) throw new Error("dist/ is missing: run `npm run build` first (npm run bench does).");
+if (!existsSync(fileURLToPath(entry)))
+  throw new Error("dist/ is missing: run `npm run build` first (npm run bench does).");
 
 export const { bullmqQueue } = (await import(entry.href)) as typeof Bullmq;
 

@@ -5,6 +5,7 @@ import { fileURLToPath } from "node:url";
 import type * as Library from "../src/index.js";
 
 const entry = new URL("../dist/esm/index.js", import.meta.url);
-if (!existsSync(fileURLToPath(entry))) throw new Error("dist/ is missing: run `npm run build` first (npm run bench does).");
+if (!existsSync(fileURLToPath(entry)))
+  throw new Error("dist/ is missing: run `npm run build` first (npm run bench does).");
 
 export const { geminiWebhooks, memoryStore } = (await import(entry.href)) as typeof Library;

@@ -13,7 +13,8 @@ import { geminiWebhooks } from "./library.js";
 import { createBenchKeys, type Delivery } from "./deliveries.js";
 import { deliverInProcess, parseScheme, schemeSetup, type Middleware } from "./in-process.js";
 
-const argument = (name: string) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined);
+const argument = (name: string) =>
+  process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined;
 const scheme = parseScheme(argument("--scheme"));
 const keys = createBenchKeys();
 const { options, sign, floor } = await schemeSetup(scheme, keys);
@@ -25,7 +26,9 @@ const makeReceiver = library
 const receiver = makeReceiver(options);
 receiver.on("batch.succeeded", () => {});
 const compare = argument("--compare");
-const other = compare ? ((await import(pathToFileURL(compare).href)) as { geminiWebhooks: typeof geminiWebhooks }) : undefined;
+const other = compare
+  ? ((await import(pathToFileURL(compare).href)) as { geminiWebhooks: typeof geminiWebhooks })
+  : undefined;
 const otherReceiver = other?.geminiWebhooks(options);
 otherReceiver?.on("batch.succeeded", () => {});
 
@@ -61,7 +64,11 @@ for (let round = 0; round < rounds + 4; round++) {
     const [name, middleware] = runs[(i + round) % runs.length]!;
     took[name] = middleware ? await time(middleware, batches[i]!) : NaN;
   }
-  const { floor: floorUs, receiver: receiverUs, other: otherUs } = took as Record<"floor" | "receiver" | "other", number>;
+  const {
+    floor: floorUs,
+    receiver: receiverUs,
+    other: otherUs,
+  } = took as Record<"floor" | "receiver" | "other", number>;
   if (round < 4) continue; // warm-up
   floors.push(floorUs);
   over.receiver.push(receiverUs - floorUs);
@@ -69,10 +76,13 @@ for (let round = 0; round < rounds + 4; round++) {
 }
 const median = (list: number[]) => [...list].sort((a, b) => a - b)[list.length >> 1]!;
 const pairedGap = otherReceiver ? median(over.receiver) - median(over.other) : NaN;
-if (process.argv.includes("--json")) console.log(JSON.stringify({ floorUs: median(floors), overFloorUs: median(over.receiver) }));
+if (process.argv.includes("--json"))
+  console.log(JSON.stringify({ floorUs: median(floors), overFloorUs: median(over.receiver) }));
 else
   console.log(
     `${scheme}: floor ${median(floors).toFixed(2)} µs; receiver ${median(over.receiver).toFixed(2)} µs over floor` +
-      (otherReceiver ? `; --compare build ${median(over.other).toFixed(2)} µs over floor; this − compare ${pairedGap.toFixed(2)} µs` : "") +
+      (otherReceiver
+        ? `; --compare build ${median(over.other).toFixed(2)} µs over floor; this − compare ${pairedGap.toFixed(2)} µs`
+        : "") +
       ` per delivery (medians of ${rounds} paired rounds)`,
   );

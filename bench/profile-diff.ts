@@ -26,11 +26,13 @@ function selfTimes(file: string): Map<string, number> {
 }
 
 const [baseFile, baseRequests, otherFile, otherRequests, ...rest] = process.argv.slice(2);
-if (!otherRequests) throw new Error("usage: profile-diff.ts <base.cpuprofile> <requests> <other.cpuprofile> <requests> [--top N]");
+if (!otherRequests)
+  throw new Error("usage: profile-diff.ts <base.cpuprofile> <requests> <other.cpuprofile> <requests> [--top N]");
 const top = Number(rest[rest.indexOf("--top") + 1]) || 40;
 const base = selfTimes(baseFile!);
 const other = selfTimes(otherFile!);
-const perRequest = (times: Map<string, number>, name: string, requests: string) => (times.get(name) ?? 0) / Number(requests);
+const perRequest = (times: Map<string, number>, name: string, requests: string) =>
+  (times.get(name) ?? 0) / Number(requests);
 const rows = [...new Set([...base.keys(), ...other.keys()])].map((name) => {
   const a = perRequest(base, name, baseRequests!);
   const b = perRequest(other, name, otherRequests);
@@ -41,5 +43,7 @@ rows.sort((x, y) => Math.abs(y.diff) - Math.abs(x.diff));
 console.log(`main thread: ${total >= 0 ? "+" : ""}${total.toFixed(1)} µs/request (other − base); largest differences:`);
 console.log(" other−base     base    other  (µs/request)");
 for (const row of rows.slice(0, top)) {
-  console.log(`${row.diff.toFixed(2).padStart(10)} ${row.a.toFixed(2).padStart(8)} ${row.b.toFixed(2).padStart(8)}  ${row.name}`);
+  console.log(
+    `${row.diff.toFixed(2).padStart(10)} ${row.a.toFixed(2).padStart(8)} ${row.b.toFixed(2).padStart(8)}  ${row.name}`,
+  );
 }

@@ -10,7 +10,8 @@ import type * as Library from "../src/index.js";
 import { createBenchKeys, type Delivery } from "./deliveries.js";
 import { deliverInProcess, parseScheme, schemeSetup, type Middleware } from "./in-process.js";
 
-const argument = (name: string) => (process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined);
+const argument = (name: string) =>
+  process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined;
 const library = argument("--library") ?? new URL("../dist/esm/index.js", import.meta.url).pathname;
 const scheme = parseScheme(argument("--scheme"));
 const count = Number(argument("--count")) || 10_000;

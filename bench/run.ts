@@ -94,7 +94,9 @@ function startServer(variant: Variant): Promise<Started> {
   });
   return new Promise((resolve, reject) => {
     child.once("message", (message: { port: number }) => resolve({ child, port: message.port }));
-    child.once("exit", (code) => reject(new Error(`${variant.name}: server exited with code ${code} before listening`)));
+    child.once("exit", (code) =>
+      reject(new Error(`${variant.name}: server exited with code ${code} before listening`)),
+    );
   });
 }
 
@@ -118,22 +120,41 @@ function percentile(sorted: Float64Array, p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 }
 
-async function drive(variant: Variant, port: number, seconds: number): Promise<Omit<Sample, "cpuUs" | "mainUs"> & { answered: number }> {
+async function drive(
+  variant: Variant,
+  port: number,
+  seconds: number,
+): Promise<Omit<Sample, "cpuUs" | "mainUs"> & { answered: number }> {
   const url = `http://127.0.0.1:${port}/webhook`;
   const request = poolRequest(variant.pool);
   const latencies: number[] = [];
-  const instance = autocannon({ url, connections: settings.connections, duration: seconds, requests: [request], timeout: 10 });
+  const instance = autocannon({
+    url,
+    connections: settings.connections,
+    duration: seconds,
+    requests: [request],
+    timeout: 10,
+  });
   // autocannon's own histogram has whole-millisecond resolution; keep the exact times to compare p99s.
-  instance.on("response", (_client: unknown, _status: number, _bytes: number, responseTime: number) => latencies.push(responseTime));
+  instance.on("response", (_client: unknown, _status: number, _bytes: number, responseTime: number) =>
+    latencies.push(responseTime),
+  );
   const result = await instance;
   if (result.non2xx > 0 || result.errors > 0 || result.timeouts > 0) {
     const codes = Object.entries(result.statusCodeStats)
       .map(([code, { count }]) => `${code}×${count}`)
       .join(" ");
-    throw new Error(`${variant.name}: ${result.non2xx} non-2xx (${codes}), ${result.errors} errors, ${result.timeouts} timeouts`);
+    throw new Error(
+      `${variant.name}: ${result.non2xx} non-2xx (${codes}), ${result.errors} errors, ${result.timeouts} timeouts`,
+    );
   }
   const sorted = Float64Array.from(latencies).sort();
-  return { rps: result["2xx"] / result.duration, p50: percentile(sorted, 50), p99: percentile(sorted, 99), answered: result["2xx"] };
+  return {
+    rps: result["2xx"] / result.duration,
+    p50: percentile(sorted, 50),
+    p99: percentile(sorted, 99),
+    answered: result["2xx"],
+  };
 }
 
 function median(values: number[]): number {
@@ -170,7 +191,11 @@ async function measure(variant: Variant): Promise<void> {
     server.child.send("cpu-start");
     const { answered, ...measured } = await drive(variant, server.port, settings.durationSeconds);
     const cpu = await serverCpu(server.child);
-    const sample: Sample = { ...measured, cpuUs: (cpu.user + cpu.system) / answered, mainUs: cpu.mainThread / answered };
+    const sample: Sample = {
+      ...measured,
+      cpuUs: (cpu.user + cpu.system) / answered,
+      mainUs: cpu.mainThread / answered,
+    };
     expectedRequests = Math.max(expectedRequests, sample.rps * settings.durationSeconds);
     const list = samples.get(variant.name) ?? [];
     list.push(sample);
@@ -305,11 +330,21 @@ async function main(): Promise<void> {
     if (value === undefined) return `- ${label}: n/a`;
     return `- ${label}: ${shown} ${ok(value) ? "met" : "NOT MET"}`;
   };
-  const ratio = (name: string, pick: (row: (typeof rows)[number]) => number | undefined, target: number, label: string): string => {
+  const ratio = (
+    name: string,
+    pick: (row: (typeof rows)[number]) => number | undefined,
+    target: number,
+    label: string,
+  ): string => {
     const row = byName.get(name);
     const value = row ? pick(row) : undefined;
     const rps = row && label === "docs-handler" ? row.vsDocs : row?.rpsVsReference;
-    return check(`${name} ÷ ${label} (server CPU) ≥ ${target.toFixed(2)}×`, value, (v) => v >= target, `${fmt(value, 2)}× (req/s ${fmt(rps, 2)}×)`);
+    return check(
+      `${name} ÷ ${label} (server CPU) ≥ ${target.toFixed(2)}×`,
+      value,
+      (v) => v >= target,
+      `${fmt(value, 2)}× (req/s ${fmt(rps, 2)}×)`,
+    );
   };
   const v1 = byName.get("receiver-v1");
   const dup = byName.get("receiver-v1-duplicates");
@@ -326,16 +361,23 @@ async function main(): Promise<void> {
     const vsBullmq = paired("receiver-v1-queued", bullmqFloor, (s, b) => b.cpuUs / s.cpuUs);
     lines.push(`- receiver-v1-queued ÷ floor+bullmq-add (reported): ${fmt(vsBullmq, 2)}× server CPU`);
   }
-  lines.push(`- receiver-v1-duplicates (reported): ${fmt(dup?.cpuVsFloor, 2)}× floor CPU, ${fmt(dup?.cpuVsDocs, 2)}× docs-handler CPU`);
-  lines.push(check("receiver-v1 p99 − floor p99 ≤ 0.5 ms", v1?.p99OverFloor, (v) => v <= 0.5, `${fmt(v1?.p99OverFloor, 2)} ms`));
+  lines.push(
+    `- receiver-v1-duplicates (reported): ${fmt(dup?.cpuVsFloor, 2)}× floor CPU, ${fmt(dup?.cpuVsDocs, 2)}× docs-handler CPU`,
+  );
+  lines.push(
+    check("receiver-v1 p99 − floor p99 ≤ 0.5 ms", v1?.p99OverFloor, (v) => v <= 0.5, `${fmt(v1?.p99OverFloor, 2)} ms`),
+  );
   const fetches = typeof jwks.fetches === "number" ? jwks.fetches : undefined;
   lines.push(check("1 JWKS fetch per cold key", fetches, (v) => v === 1, `${fetches ?? "—"} fetch(es)`));
   const per100k = typeof heap.mbPer100k === "number" ? heap.mbPer100k : undefined;
-  lines.push(check("memory store ≤ 12 MB per 100 000 ids (moonshot 6)", per100k, (v) => v <= 12, `${fmt(per100k, 1)} MB`));
+  lines.push(
+    check("memory store ≤ 12 MB per 100 000 ids (moonshot 6)", per100k, (v) => v <= 12, `${fmt(per100k, 1)} MB`),
+  );
 
   for (const [name, reason] of failed) lines.push(`(${name} FAILED: ${reason})`);
   for (const variant of VARIANTS) {
-    if (variant.pool.signedLate) lines.push(`(${variant.name}: pool ran out, ${variant.pool.signedLate} deliveries signed during the run)`);
+    if (variant.pool.signedLate)
+      lines.push(`(${variant.name}: pool ran out, ${variant.pool.signedLate} deliveries signed during the run)`);
   }
   lines.push("");
   lines.push(

@@ -51,7 +51,10 @@ async function main(): Promise<void> {
   try {
     // One warm-up delivery to the queued receiver: its first enqueue also opens the Redis connection.
     await fetch(queuedServer.url, { method: "POST", ...signV1(secret) });
-    const [inlineMs, queuedMs] = await Promise.all([medianAnswerMs(inlineServer.url), medianAnswerMs(queuedServer.url)]);
+    const [inlineMs, queuedMs] = await Promise.all([
+      medianAnswerMs(inlineServer.url),
+      medianAnswerMs(queuedServer.url),
+    ]);
     console.log(JSON.stringify({ handlerMs: HANDLER_MS, deliveries: count, inlineMs, queuedMs }));
   } finally {
     inlineServer.server.close();

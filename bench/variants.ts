@@ -31,8 +31,20 @@ export function benchVariants(keys: BenchKeys, withRedis: boolean): Variant[] {
     { name: "floor", server: "servers/floor.ts", pool: v1(), resignEachRound: true },
     { name: "docs-handler", server: "servers/docs-handler.ts", pool: v1(), resignEachRound: true },
     { name: "receiver-v1", server: "servers/receiver-v1.ts", pool: v1(), resignEachRound: true },
-    { name: "receiver-v1a", server: "servers/receiver-dynamic.ts", pool: v1a(), resignEachRound: false, reference: "floor+ed25519" },
-    { name: "receiver-jwt", server: "servers/receiver-dynamic.ts", pool: jwt(), resignEachRound: false, reference: "floor+jose-jwt" },
+    {
+      name: "receiver-v1a",
+      server: "servers/receiver-dynamic.ts",
+      pool: v1a(),
+      resignEachRound: false,
+      reference: "floor+ed25519",
+    },
+    {
+      name: "receiver-jwt",
+      server: "servers/receiver-dynamic.ts",
+      pool: jwt(),
+      resignEachRound: false,
+      reference: "floor+jose-jwt",
+    },
     // One webhook-id, again and again: the first is handled, the rest answered as duplicates.
     {
       name: "receiver-v1-duplicates",
@@ -44,15 +56,32 @@ export function benchVariants(keys: BenchKeys, withRedis: boolean): Variant[] {
     // floor plus only a v1 HMAC check with each implementation (what the HMAC alone costs).
     { name: "floor+ed25519", server: "servers/floor-ed25519.ts", pool: v1a(), resignEachRound: false },
     { name: "floor+jose-jwt", server: "servers/floor-jose-jwt.ts", pool: jwt(), resignEachRound: false },
-    { name: "floor+hmac-standardwebhooks", server: "servers/floor-hmac-standardwebhooks.ts", pool: v1(), resignEachRound: true },
+    {
+      name: "floor+hmac-standardwebhooks",
+      server: "servers/floor-hmac-standardwebhooks.ts",
+      pool: v1(),
+      resignEachRound: true,
+    },
     { name: "floor+hmac-node-crypto", server: "servers/floor-hmac-node-crypto.ts", pool: v1(), resignEachRound: true },
     // With REDIS_URL: the BullMQ hand-off (verify, dedupe, enqueue, 202), and its floor (Express + one Redis SET).
     ...(withRedis
       ? [
-          { name: "receiver-v1-queued", server: "servers/receiver-v1-queued.ts", pool: v1(), resignEachRound: true, reference: "floor+redis-set" },
+          {
+            name: "receiver-v1-queued",
+            server: "servers/receiver-v1-queued.ts",
+            pool: v1(),
+            resignEachRound: true,
+            reference: "floor+redis-set",
+          },
           { name: "floor+redis-set", server: "servers/floor-redis-set.ts", pool: v1(), resignEachRound: true },
           // The floor plus one bare BullMQ add: how much of the queued row is BullMQ's own (not a target's floor).
-          { name: "floor+bullmq-add", server: "servers/floor-bullmq-add.ts", pool: v1(), resignEachRound: true, reference: "floor+redis-set" },
+          {
+            name: "floor+bullmq-add",
+            server: "servers/floor-bullmq-add.ts",
+            pool: v1(),
+            resignEachRound: true,
+            reference: "floor+redis-set",
+          },
         ]
       : []),
   ];

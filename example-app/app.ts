@@ -49,7 +49,14 @@ export const CALLBACK_PATH = "/gemini-callback";
 export const DELIVERIES_PATH = "/deliveries";
 
 /** An Express app with a handler for every Gemini event type, each logging what it received. */
-export function createExampleApp({ secret, keys, log = console.log, deliveries = false, queue, slowHandlerMs = 0 }: ExampleAppOptions): ExampleApp {
+export function createExampleApp({
+  secret,
+  keys,
+  log = console.log,
+  deliveries = false,
+  queue,
+  slowHandlerMs = 0,
+}: ExampleAppOptions): ExampleApp {
   const { webhooks, schemes } = createReceiver(secret, keys, queue);
   const calls: HandlerCall[] = [];
 
@@ -63,19 +70,26 @@ export function createExampleApp({ secret, keys, log = console.log, deliveries =
     if (slowHandlerMs > 0) await delay(slowHandlerMs); // "downloading" event.data.output_file_uri
     saw(event, ctx, `${event.data.id}: results at ${event.data.output_file_uri}`);
   });
-  webhooks.on("batch.failed", (event, ctx) => saw(event, ctx, `${event.data.id}: failed: ${event.data.error_code} ${event.data.error_message}`));
+  webhooks.on("batch.failed", (event, ctx) =>
+    saw(event, ctx, `${event.data.id}: failed: ${event.data.error_code} ${event.data.error_message}`),
+  );
   webhooks.on("batch.cancelled", (event, ctx) => saw(event, ctx, `${event.data.id}: was cancelled`));
   webhooks.on("batch.expired", (event, ctx) => saw(event, ctx, `${event.data.id}: expired unfinished`));
-  webhooks.on("interaction.requires_action", (event, ctx) => saw(event, ctx, `${event.data.id}: waits for a function result`));
+  webhooks.on("interaction.requires_action", (event, ctx) =>
+    saw(event, ctx, `${event.data.id}: waits for a function result`),
+  );
   webhooks.on("interaction.completed", (event, ctx) => saw(event, ctx, `${event.data.id}: completed`));
-  webhooks.on("interaction.failed", (event, ctx) => saw(event, ctx, `${event.data.id}: failed: ${event.data.error_code} ${event.data.error_message}`));
+  webhooks.on("interaction.failed", (event, ctx) =>
+    saw(event, ctx, `${event.data.id}: failed: ${event.data.error_code} ${event.data.error_message}`),
+  );
   webhooks.on("interaction.cancelled", (event, ctx) => saw(event, ctx, `${event.data.id}: was cancelled`));
   webhooks.on("video.generated", (event, ctx) =>
     saw(event, ctx, `${event.data.id}: video at ${event.data.output_file_uri ?? event.data.video_uri ?? "(no uri)"}`),
   );
   // Types Gemini adds later still arrive, verified, here (and are acknowledged with 200).
   webhooks.onAny((event, ctx) => {
-    if (!GEMINI_EVENT_TYPES.includes(canonicalEventType(event.type) as GeminiEventType)) saw(event, ctx, "a type this app has no handler for");
+    if (!GEMINI_EVENT_TYPES.includes(canonicalEventType(event.type) as GeminiEventType))
+      saw(event, ctx, "a type this app has no handler for");
   });
 
   // Observability: the README's recipes, with a console logger standing in for pino.

@@ -46,7 +46,10 @@ const HEARTBEAT_MS = 15_000;
 
 const PAGE_TEMPLATE = readFileSync(new URL("./deliveries-page.html", import.meta.url), "utf8");
 
-export function deliveryFeed(webhooks: GeminiWebhooks, { limit = 100, maxViewers = 20 }: DeliveryFeedOptions = {}): DeliveryFeed {
+export function deliveryFeed(
+  webhooks: GeminiWebhooks,
+  { limit = 100, maxViewers = 20 }: DeliveryFeedOptions = {},
+): DeliveryFeed {
   if (!Number.isInteger(limit) || limit < 1) throw new TypeError("deliveryFeed: limit must be a positive integer.");
   // Event ids carry this feed's identity: a page reconnecting after a restart gets told to start over.
   const feedId = randomUUID();
@@ -106,10 +109,16 @@ export function deliveryFeed(webhooks: GeminiWebhooks, { limit = 100, maxViewers
   });
   router.get("/events", (req, res) => {
     if (viewers.size >= maxViewers) {
-      res.status(503).json({ error: "too_many_viewers", message: `At most ${maxViewers} delivery pages can stream at once.` });
+      res
+        .status(503)
+        .json({ error: "too_many_viewers", message: `At most ${maxViewers} delivery pages can stream at once.` });
       return;
     }
-    res.writeHead(200, { "Content-Type": "text/event-stream; charset=utf-8", "Cache-Control": "no-store", "X-Content-Type-Options": "nosniff" });
+    res.writeHead(200, {
+      "Content-Type": "text/event-stream; charset=utf-8",
+      "Cache-Control": "no-store",
+      "X-Content-Type-Options": "nosniff",
+    });
     // Express routes HEAD here too: answer it without holding a viewer's place open.
     if (req.method === "HEAD") return void res.end();
     res.write("retry: 2000\n\n");

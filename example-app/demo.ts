@@ -1,6 +1,13 @@
 import type { SignatureScheme } from "gemini-webhooks-express";
 import { GEMINI_EVENT_TYPES } from "gemini-webhooks-express";
-import { createTestKeys, generateSecret, sampleEvent, signDelivery, type SignedDelivery, type TestKeys } from "gemini-webhooks-express/testing";
+import {
+  createTestKeys,
+  generateSecret,
+  sampleEvent,
+  signDelivery,
+  type SignedDelivery,
+  type TestKeys,
+} from "gemini-webhooks-express/testing";
 import type { HandlerCall } from "./app.js";
 import type { RejectionCounts } from "./observability.js";
 import { formatTable } from "./table.js";
@@ -66,19 +73,30 @@ export async function runDemo(options: DemoOptions): Promise<boolean> {
   if (options.queued) out(slowHandlerLine(options, cases, results));
   const counted = [...options.rejections].map(([code, count]) => `${code} × ${count}`).join(", ");
   out(`Rejections counted by reason (onLifecycle): ${counted || "none"}`);
-  out(failures === 0 ? "Everything behaved as expected." : `${failures} of ${cases.length} deliveries did NOT behave as expected.`);
+  out(
+    failures === 0
+      ? "Everything behaved as expected."
+      : `${failures} of ${cases.length} deliveries did NOT behave as expected.`,
+  );
   return failures === 0;
 }
 
 async function buildCases({ secret, keys, schemes, queued }: DemoOptions): Promise<DemoCase[]> {
   // With a queue, a verified delivery is answered 202 "queued" and its handler runs afterwards, in the worker.
-  const handled = queued ? { status: 202, answer: "queued", handlerCalled: true } : { status: 200, answer: "received", handlerCalled: true };
+  const handled = queued
+    ? { status: 202, answer: "queued", handlerCalled: true }
+    : { status: 200, answer: "received", handlerCalled: true };
   const refused = (answer: string) => ({ status: 401, answer, handlerCalled: false });
   const cases: DemoCase[] = [];
   for (const type of GEMINI_EVENT_TYPES) {
     const event = sampleEvent(type);
     for (const scheme of schemes) {
-      const delivery = scheme === "v1" ? signDelivery(event, { secret }) : scheme === "v1a" ? keys.signV1a(event) : await keys.signJwt(event);
+      const delivery =
+        scheme === "v1"
+          ? signDelivery(event, { secret })
+          : scheme === "v1a"
+            ? keys.signV1a(event)
+            : await keys.signJwt(event);
       cases.push({ event: type, scheme, note: "", delivery, expected: handled });
     }
   }
@@ -122,62 +140,122 @@ async function buildCases({ secret, keys, schemes, queued }: DemoOptions): Promi
       expected: refused("invalid_signature"),
     });
   }
-  const future = { type: "model.tuned", version: "v1", timestamp: new Date().toISOString(), data: { id: "tunedModels/demo-1" } };
-  cases.push({ event: future.type, scheme: "v1", note: "unknown type", delivery: signDelivery(future, { secret }), expected: handled });
+  const future = {
+    type: "model.tuned",
+    version: "v1",
+    timestamp: new Date().toISOString(),
+    data: { id: "tunedModels/demo-1" },
+  };
+  cases.push({
+    event: future.type,
+    scheme: "v1",
+    note: "unknown type",
+    delivery: signDelivery(future, { secret }),
+    expected: handled,
+  });
   // What `webhooks.ping(id)` delivers is unpublished (type name and body): "ping" is a stand-in. Whatever
   // Gemini sends, it is verified, reaches onAny and is acknowledged like any other unknown type.
   const ping = { type: "ping", version: "v1", timestamp: new Date().toISOString(), data: {} };
-  cases.push({ event: ping.type, scheme: "v1", note: "ping (guessed type)", delivery: signDelivery(ping, { secret }), expected: handled });
+  cases.push({
+    event: ping.type,
+    scheme: "v1",
+    note: "ping (guessed type)",
+    delivery: signDelivery(ping, { secret }),
+    expected: handled,
+  });
   return cases;
 }
 
 async function send({ url, calls }: DemoOptions, demoCase: DemoCase): Promise<DemoResult> {
   const id = demoCase.delivery.headers["webhook-id"];
   const before = calls.filter((call) => call.webhookId === id).length;
-  const response = await fetch(url, { method: "POST", headers: demoCase.delivery.headers, body: demoCase.delivery.body });
+  const response = await fetch(url, {
+    method: "POST",
+    headers: demoCase.delivery.headers,
+    body: demoCase.delivery.body,
+  });
   const json = (await response.json().catch(() => ({}))) as { status?: string; error?: string };
   const answer = json.error ?? json.status ?? "(no JSON answer)";
   const newCalls = calls.filter((call) => call.webhookId === id).slice(before);
-  const handlerSaw = newCalls.length > 0 ? newCalls.map((call) => call.summary).join("; ") : before > 0 ? "(not called again)" : "(not called)";
+  const handlerSaw =
+    newCalls.length > 0
+      ? newCalls.map((call) => call.summary).join("; ")
+      : before > 0
+        ? "(not called again)"
+        : "(not called)";
   const { expected } = demoCase;
   const ok =
-    response.status === expected.status && answer === expected.answer && (newCalls.length === 1) === expected.handlerCalled && newCalls.length <= 1;
+    response.status === expected.status &&
+    answer === expected.answer &&
+    (newCalls.length === 1) === expected.handlerCalled &&
+    newCalls.length <= 1;
   return { status: response.status, answer, handlerSaw, ok };
 }
 
 /** `--queue`: sends every case first (each answer is immediate), then waits for the worker to run the handlers. */
-async function sendQueued({ url, calls }: DemoOptions, cases: readonly DemoCase[]): Promise<(DemoResult & { answeredAt: number; ms: number })[]> {
+async function sendQueued(
+  { url, calls }: DemoOptions,
+  cases: readonly DemoCase[],
+): Promise<(DemoResult & { answeredAt: number; ms: number })[]> {
   const answers: { status: number; answer: string; answeredAt: number; ms: number }[] = [];
   for (const demoCase of cases) {
     const started = Date.now();
-    const response = await fetch(url, { method: "POST", headers: demoCase.delivery.headers, body: demoCase.delivery.body });
+    const response = await fetch(url, {
+      method: "POST",
+      headers: demoCase.delivery.headers,
+      body: demoCase.delivery.body,
+    });
     const json = (await response.json().catch(() => ({}))) as { status?: string; error?: string };
-    answers.push({ status: response.status, answer: json.error ?? json.status ?? "(no JSON answer)", answeredAt: Date.now(), ms: Date.now() - started });
+    answers.push({
+      status: response.status,
+      answer: json.error ?? json.status ?? "(no JSON answer)",
+      answeredAt: Date.now(),
+      ms: Date.now() - started,
+    });
   }
   const idOf = (demoCase: DemoCase) => demoCase.delivery.headers["webhook-id"];
   const callsFor = (id: string | undefined) => calls.filter((call) => call.webhookId === id);
-  const waiting = () => cases.some((demoCase) => demoCase.expected.handlerCalled && callsFor(idOf(demoCase)).length === 0);
-  for (const deadline = Date.now() + 15_000; waiting() && Date.now() < deadline;) await new Promise((resolve) => setTimeout(resolve, 20));
+  const waiting = () =>
+    cases.some((demoCase) => demoCase.expected.handlerCalled && callsFor(idOf(demoCase)).length === 0);
+  for (const deadline = Date.now() + 15_000; waiting() && Date.now() < deadline;)
+    await new Promise((resolve) => setTimeout(resolve, 20));
   await new Promise((resolve) => setTimeout(resolve, 100)); // a second, unexpected run would show up here
   return cases.map((demoCase, index) => {
     const id = idOf(demoCase);
     const earlier = cases.slice(0, index).some((other) => idOf(other) === id);
     const seen = callsFor(id);
     const newCalls = earlier ? seen.slice(1) : seen;
-    const handlerSaw = newCalls.length > 0 ? newCalls.map((call) => call.summary).join("; ") : earlier ? "(not called again)" : "(not called)";
+    const handlerSaw =
+      newCalls.length > 0
+        ? newCalls.map((call) => call.summary).join("; ")
+        : earlier
+          ? "(not called again)"
+          : "(not called)";
     const { expected } = demoCase;
     const { status, answer } = answers[index]!;
-    const ok = status === expected.status && answer === expected.answer && (newCalls.length === 1) === expected.handlerCalled && newCalls.length <= 1;
+    const ok =
+      status === expected.status &&
+      answer === expected.answer &&
+      (newCalls.length === 1) === expected.handlerCalled &&
+      newCalls.length <= 1;
     return { ...answers[index]!, handlerSaw, ok };
   });
 }
 
-function slowHandlerLine({ calls, queued }: DemoOptions, cases: readonly DemoCase[], results: readonly { answeredAt: number; ms: number }[]): string {
+function slowHandlerLine(
+  { calls, queued }: DemoOptions,
+  cases: readonly DemoCase[],
+  results: readonly { answeredAt: number; ms: number }[],
+): string {
   const slow = cases.flatMap((demoCase, index) =>
-    demoCase.event === "batch.succeeded" && demoCase.note === "" ? [{ id: demoCase.delivery.headers["webhook-id"], ...results[index]! }] : [],
+    demoCase.event === "batch.succeeded" && demoCase.note === ""
+      ? [{ id: demoCase.delivery.headers["webhook-id"], ...results[index]! }]
+      : [],
   );
   const slowest = Math.max(...slow.map((entry) => entry.ms));
-  const handledAfter = slow.map((entry) => (calls.find((call) => call.webhookId === entry.id)?.at ?? NaN) - entry.answeredAt);
+  const handledAfter = slow.map(
+    (entry) => (calls.find((call) => call.webhookId === entry.id)?.at ?? NaN) - entry.answeredAt,
+  );
   return (
     `Slow handler: batch.succeeded takes ${queued!.slowHandlerMs} ms here (a simulated results download), yet each of its ` +
     `${slow.length} deliveries was answered 202 in at most ${slowest} ms; the worker finished them ` +

@@ -16,14 +16,18 @@ export function logDeliveries(webhooks: GeminiWebhooks, logger: Logger): void {
   webhooks.onLifecycle((event) => {
     const fields = { ...event, durationMs: Math.round(event.durationMs * 10) / 10 };
     if (event.stage === "received" || event.stage === "verified") logger.debug(fields, `gemini webhook ${event.stage}`);
-    else if (event.stage === "handled" || event.stage === "duplicate") logger.info(fields, `gemini webhook ${event.stage}`);
+    else if (event.stage === "handled" || event.stage === "duplicate")
+      logger.info(fields, `gemini webhook ${event.stage}`);
     else if (event.stage === "rejected" && (event.status ?? 0) < 500) logger.warn(fields, "gemini webhook rejected");
     else logger.error(fields, `gemini webhook ${event.stage}`);
   });
   // onError carries what lifecycle events leave out: the handler's own error, for the stack trace.
   webhooks.onError((error) => {
     if (error.code === "handler_failed")
-      logger.error({ err: error.cause, webhookId: error.webhookId, type: error.eventType }, "gemini webhook handler threw");
+      logger.error(
+        { err: error.cause, webhookId: error.webhookId, type: error.eventType },
+        "gemini webhook handler threw",
+      );
   });
 }
 // recipe:end
@@ -47,7 +51,9 @@ export function countRejections(webhooks: GeminiWebhooks): RejectionCounts {
 export function consoleLogger(write: (line: string) => void): Logger {
   const line = (level: string) => (fields: object, message: string) => {
     const event = fields as Partial<DeliveryLifecycleEvent>;
-    const parts = [event.status, event.code, event.type, event.scheme, event.webhookId].filter((part) => part !== undefined);
+    const parts = [event.status, event.code, event.type, event.scheme, event.webhookId].filter(
+      (part) => part !== undefined,
+    );
     const duration = event.durationMs !== undefined ? ` in ${event.durationMs} ms` : "";
     const cause = "err" in fields && fields.err instanceof Error ? ` (${fields.err.message})` : "";
     write(`[${level}] ${message}${parts.length ? `: ${parts.join(" ")}` : ""}${duration}${cause}`);

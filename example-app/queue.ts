@@ -9,8 +9,13 @@ export const SLOW_HANDLER_MS = 2_000;
 
 export function exampleQueue(redisUrl: string | undefined, demo: boolean): BullmqDeliveryQueue {
   if (!redisUrl) {
-    throw new Error("--queue needs a Redis: start one (redis-server --port 6379 --save '' --daemonize yes) and set REDIS_URL=redis://127.0.0.1:6379");
+    throw new Error(
+      "--queue needs a Redis: start one (redis-server --port 6379 --save '' --daemonize yes) and set REDIS_URL=redis://127.0.0.1:6379",
+    );
   }
   // The demo's jobs go to a queue of their own, emptied when it ends, so runs never see each other's.
-  return bullmqQueue({ connection: redisUrl, name: demo ? `gemini-webhooks-example-demo-${process.pid}` : "gemini-webhooks-example" });
+  return bullmqQueue({
+    connection: redisUrl,
+    name: demo ? `gemini-webhooks-example-demo-${process.pid}` : "gemini-webhooks-example",
+  });
 }

@@ -28,7 +28,9 @@ const deliveriesPage = process.argv.slice(2).includes("--deliveries");
 const queueMode = process.argv.slice(2).includes("--queue");
 const secretFromEnv = process.env.GEMINI_WEBHOOK_SECRET || undefined;
 const secret = secretFromEnv ?? generateSecret();
-const keysFile = process.env.GEMINI_WEBHOOK_TEST_KEYS || (demoMode ? undefined : join(tmpdir(), `gemini-webhooks-example-${process.pid}.keys.json`));
+const keysFile =
+  process.env.GEMINI_WEBHOOK_TEST_KEYS ||
+  (demoMode ? undefined : join(tmpdir(), `gemini-webhooks-example-${process.pid}.keys.json`));
 const keys = loadOrCreateKeys(keysFile);
 
 let example: ExampleApp;
@@ -60,7 +62,16 @@ const server = example.app.listen(port, "127.0.0.1", () => {
   const deliveriesUrl = deliveriesPage ? `${origin}${DELIVERIES_PATH}` : undefined;
   if (demoMode) {
     const queued = queue ? { slowHandlerMs: SLOW_HANDLER_MS } : undefined;
-    runDemo({ url, secret, keys, schemes: example.schemes, calls: example.calls, rejections: example.rejections, out: console.log, queued }).then(
+    runDemo({
+      url,
+      secret,
+      keys,
+      schemes: example.schemes,
+      calls: example.calls,
+      rejections: example.rejections,
+      out: console.log,
+      queued,
+    }).then(
       (ok) => {
         if (!deliveriesUrl) return stop(server, ok ? 0 : 1);
         console.log(`\nThe demo's deliveries, on the live page: ${deliveriesUrl}\nStop with Ctrl+C.`);
@@ -75,7 +86,11 @@ const server = example.app.listen(port, "127.0.0.1", () => {
   }
 });
 server.on("error", (error: NodeJS.ErrnoException) => {
-  console.error(error.code === "EADDRINUSE" ? `Port ${port} is in use: set PORT to another one.` : `Cannot listen: ${error.message}`);
+  console.error(
+    error.code === "EADDRINUSE"
+      ? `Port ${port} is in use: set PORT to another one.`
+      : `Cannot listen: ${error.message}`,
+  );
   process.exit(1);
 });
 for (const signal of ["SIGINT", "SIGTERM"] as const) process.once(signal, () => stop(server, 0));
@@ -96,12 +111,18 @@ function printBanner(url: string, deliveriesUrl: string | undefined): void {
       ? "  static (v1):        the secret in GEMINI_WEBHOOK_SECRET"
       : `  static (v1):        secret ${secret} (generated for this run; set GEMINI_WEBHOOK_SECRET to use yours)`,
   );
-  console.log(`  dynamic (v1a, jwt): a local test key set, audience "${keys.audience}"; private keys for the CLI's --keys: ${keysFile}`);
+  console.log(
+    `  dynamic (v1a, jwt): a local test key set, audience "${keys.audience}"; private keys for the CLI's --keys: ${keysFile}`,
+  );
   console.log("Send a delivery from another terminal:");
   console.log(`  npm run cli -- send ${url} --type batch.succeeded ${secretArg}`);
   console.log(`  npm run cli -- send ${url} --type video.generated --scheme jwt --keys ${keysFile}`);
   console.log("Or see every event type, scheme, duplicate and forgery at once: npm run demo");
-  console.log(deliveriesUrl ? `Watch deliveries live: ${deliveriesUrl}` : "Add -- --deliveries to watch deliveries live in a browser.");
+  console.log(
+    deliveriesUrl
+      ? `Watch deliveries live: ${deliveriesUrl}`
+      : "Add -- --deliveries to watch deliveries live in a browser.",
+  );
   if (queue)
     console.log(
       `Queue: BullMQ "${queue.name}" on REDIS_URL, a worker in this process; batch.succeeded takes ${SLOW_HANDLER_MS} ms and is still answered at once.`,

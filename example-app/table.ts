@@ -1,5 +1,9 @@
 /** A plain-text table: columns padded to their widest cell, long cells cut with "…". */
-export function formatTable(header: readonly string[], rows: readonly (readonly string[])[], maxCellWidth = 64): string {
+export function formatTable(
+  header: readonly string[],
+  rows: readonly (readonly string[])[],
+  maxCellWidth = 64,
+): string {
   const cut = (cell: string) => (cell.length > maxCellWidth ? `${cell.slice(0, maxCellWidth - 1)}…` : cell);
   const all = [header, ...rows].map((row) => row.map(cut));
   const widths = header.map((_, column) => Math.max(...all.map((row) => (row[column] ?? "").length)));

@@ -35,7 +35,13 @@ const INVALID_DYNAMIC = Number(values.dynamic);
 const STORE_MAX = 100_000;
 const SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 const NOW_SECONDS = 1_800_000_000;
-const BODY = Buffer.from(JSON.stringify({ type: "batch.succeeded", version: "v1", data: { id: "batches/123", output_file_uri: "gs://b/r.jsonl" } }));
+const BODY = Buffer.from(
+  JSON.stringify({
+    type: "batch.succeeded",
+    version: "v1",
+    data: { id: "batches/123", output_file_uri: "gs://b/r.jsonl" },
+  }),
+);
 
 const gc = (globalThis as { gc?: () => void }).gc;
 if (!gc) {
@@ -87,7 +93,9 @@ function activeResources(): string {
 }
 
 async function validFlood(): Promise<boolean> {
-  console.log(`\n3. ${VALID_IDS.toLocaleString("en")} distinct genuine deliveries, default memory store (max ${STORE_MAX.toLocaleString("en")})`);
+  console.log(
+    `\n3. ${VALID_IDS.toLocaleString("en")} distinct genuine deliveries, default memory store (max ${STORE_MAX.toLocaleString("en")})`,
+  );
   const memory = watched(memoryStore({ max: STORE_MAX }));
   const receiver = geminiWebhooks({ secret: SECRET, dedupe: memory.store, now: () => NOW_SECONDS * 1000 });
   let runs = 0;
@@ -123,7 +131,9 @@ async function validFlood(): Promise<boolean> {
   const oldest = memory.store.claim(`msg_${(1).toString(16).padStart(8, "0")}-5e1c-4b7a-9d2f-0c3a8e6b1f47`);
   const newest = memory.store.claim(`msg_${VALID_IDS.toString(16).padStart(8, "0")}-5e1c-4b7a-9d2f-0c3a8e6b1f47`);
   console.log(`   handler runs: ${runs.toLocaleString("en")}; claims left open: ${openClaims}`);
-  console.log(`   oldest id now: ${String(oldest)} (evicted, as max allows); newest id: ${String(newest)} (remembered)`);
+  console.log(
+    `   oldest id now: ${String(oldest)} (evicted, as max allows); newest id: ${String(newest)} (remembered)`,
+  );
   console.log(
     `   heap growth from ${(2 * STORE_MAX).toLocaleString("en")} to ${VALID_IDS.toLocaleString("en")} ids: ${mib(plateau)} ` +
       `(the store, full, holds ${mib(full - before)} for ${STORE_MAX.toLocaleString("en")} ids)`,
@@ -134,11 +144,18 @@ async function validFlood(): Promise<boolean> {
 async function invalidFlood(): Promise<boolean> {
   console.log(`\n1. ${INVALID_REQUESTS.toLocaleString("en")} invalid requests (5 kinds, round robin)`);
   const memory = watched(memoryStore({ max: STORE_MAX }));
-  const receiver = geminiWebhooks({ secret: SECRET, dedupe: memory.store, now: () => NOW_SECONDS * 1000, bodyTimeoutMs: 5 });
+  const receiver = geminiWebhooks({
+    secret: SECRET,
+    dedupe: memory.store,
+    now: () => NOW_SECONDS * 1000,
+    bodyTimeoutMs: 5,
+  });
   let runs = 0;
   receiver.onAny(() => void runs++);
   receiver.onError(() => {});
-  const kinds: Array<(index: number) => { headers: Array<[string, string]>; body: Buffer; mode?: BodyMode; chunkSizes?: number[] }> = [
+  const kinds: Array<
+    (index: number) => { headers: Array<[string, string]>; body: Buffer; mode?: BodyMode; chunkSizes?: number[] }
+  > = [
     () => ({ headers: [["webhook-id", "msg_x"]], body: BODY }),
     (i) => ({
       headers: [
@@ -176,7 +193,8 @@ async function invalidFlood(): Promise<boolean> {
       body: BODY,
     }),
   ];
-  const send = (index: number) => callMiddleware(receiver, { mode: "bufferBody", ...kinds[index % kinds.length]!(index) });
+  const send = (index: number) =>
+    callMiddleware(receiver, { mode: "bufferBody", ...kinds[index % kinds.length]!(index) });
   for (let index = 0; index < 5000; index++) await send(index); // warm-up: JIT and lazy initialisation are not leaks
   return measureFlood(
     INVALID_REQUESTS,
@@ -204,7 +222,9 @@ async function invalidFlood(): Promise<boolean> {
 }
 
 async function invalidDynamicFlood(): Promise<boolean> {
-  console.log(`\n2. ${INVALID_DYNAMIC.toLocaleString("en")} invalid v1a and JWT requests against a key set (4 kinds, round robin)`);
+  console.log(
+    `\n2. ${INVALID_DYNAMIC.toLocaleString("en")} invalid v1a and JWT requests against a key set (4 kinds, round robin)`,
+  );
   const ed = makeKey("EdDSA", null);
   const rsa = makeKey("RS256", "rsa-1");
   const stranger = makeKey("RS256", "rsa-1");
@@ -217,7 +237,8 @@ async function invalidDynamicFlood(): Promise<boolean> {
   let runs = 0;
   receiver.onAny(() => void runs++);
   receiver.onError(() => {});
-  const jwt = (key: typeof rsa, kid: string, id: string) => signJwt({ aud: "bounds", iat: NOW_SECONDS, exp: NOW_SECONDS + 300, jti: id }, { key, kid });
+  const jwt = (key: typeof rsa, kid: string, id: string) =>
+    signJwt({ aud: "bounds", iat: NOW_SECONDS, exp: NOW_SECONDS + 300, jti: id }, { key, kid });
   const strangerToken = jwt(stranger, "rsa-1", "msg_fixed");
   const unknownKid = jwt(stranger, "rsa-unknown", "msg_fixed");
   const kinds: Array<(i: number) => Array<[string, string]>> = [
@@ -238,7 +259,8 @@ async function invalidDynamicFlood(): Promise<boolean> {
     ],
     () => [["webhook-signature", unknownKid]],
   ];
-  const send = (index: number) => callMiddleware(receiver, { headers: kinds[index % kinds.length]!(index), body: BODY, mode: "bufferBody" });
+  const send = (index: number) =>
+    callMiddleware(receiver, { headers: kinds[index % kinds.length]!(index), body: BODY, mode: "bufferBody" });
   for (let index = 0; index < 2000; index++) await send(index); // warm-up: key import, JIT
   return measureFlood(INVALID_DYNAMIC, send, memory, () => runs);
 }
@@ -265,7 +287,9 @@ async function measureFlood(
   const after = heapMiB();
   const resourcesAfter = activeResources();
   console.log(`   answers: ${JSON.stringify(statuses)}`);
-  console.log(`   heap after: ${mib(after)} (${after - before >= 0 ? "+" : ""}${mib(after - before)}); active resources: ${resourcesAfter}`);
+  console.log(
+    `   heap after: ${mib(after)} (${after - before >= 0 ? "+" : ""}${mib(after - before)}); active resources: ${resourcesAfter}`,
+  );
   console.log(`   handler runs: ${runs()}; claims taken: ${memory.claims()}; claims left open: ${memory.open.size}`);
   return runs() === 0 && memory.claims() === 0 && resourcesAfter === resourcesBefore && after - before < 5;
 }
@@ -280,11 +304,15 @@ async function costOf(label: string, runs: number, send: () => Promise<{ status:
   const wallMs = Number(process.hrtime.bigint() - wallBefore) / 1e6 / runs;
   const cpu = process.cpuUsage(cpuBefore);
   const cpuMs = (cpu.user + cpu.system) / 1000 / runs;
-  console.log(`   ${label.padEnd(64)} ${cpuMs.toFixed(2).padStart(7)} ms CPU ${wallMs.toFixed(2).padStart(7)} ms wall  → ${[...statuses].join(",")}`);
+  console.log(
+    `   ${label.padEnd(64)} ${cpuMs.toFixed(2).padStart(7)} ms CPU ${wallMs.toFixed(2).padStart(7)} ms wall  → ${[...statuses].join(",")}`,
+  );
 }
 
 async function forgedRequestCost(): Promise<void> {
-  console.log("\n4. CPU per forged request (mean of sequential requests; body streamed in 64 KiB chunks, Content-Length sent)");
+  console.log(
+    "\n4. CPU per forged request (mean of sequential requests; body streamed in 64 KiB chunks, Content-Length sent)",
+  );
   const MiB = 1024 * 1024;
   const padded = (size: number) => {
     const head = Buffer.from('{"type":"batch.succeeded","pad":"');
@@ -313,7 +341,9 @@ async function forgedRequestCost(): Promise<void> {
   const atDefaultLimit = padded(resolvedDefaultLimit());
   await costOf(`v1 forged, 1 MiB body, maxBodyBytes 1 MiB`, 20, () => post(oneMiBReceiver, forgedV1, oneMiB));
   await costOf(`same body, no v1 entry (reading only)`, 20, () => post(oneMiBReceiver, "v2,Zm9v", oneMiB));
-  await costOf(`v1 forged, body at the default limit (${atDefaultLimit.length} B)`, 20, () => post(defaultReceiver, forgedV1, atDefaultLimit));
+  await costOf(`v1 forged, body at the default limit (${atDefaultLimit.length} B)`, 20, () =>
+    post(defaultReceiver, forgedV1, atDefaultLimit),
+  );
   await costOf(`v1 forged, 1 MiB body, default maxBodyBytes`, 20, () => post(defaultReceiver, forgedV1, oneMiB));
   await costOf(`v1 forged, thin body (${BODY.length} B)`, 200, () => post(defaultReceiver, forgedV1, BODY));
 
@@ -326,7 +356,8 @@ async function forgedRequestCost(): Promise<void> {
   quiet(bigSet);
   const stranger = makeKey("EdDSA", null);
   const forgedV1a = () => `v1a,${v1aSignature(stranger.privateKey, "msg_forged", NOW_SECONDS, "other")}`;
-  const kidlessJwt = () => signJwt({ aud: "bounds", iat: NOW_SECONDS, exp: NOW_SECONDS + 300, jti: "msg_forged" }, { key: stranger });
+  const kidlessJwt = () =>
+    signJwt({ aud: "bounds", iat: NOW_SECONDS, exp: NOW_SECONDS + 300, jti: "msg_forged" }, { key: stranger });
   const v1a = forgedV1a();
   await costOf(`v1a forged, thin body, 200 Ed25519 keys`, 10, () => post(bigSet, v1a, BODY));
   const worst = [

@@ -14,7 +14,8 @@ export interface Answer {
 const JSON_HEADERS = Object.freeze({ "content-type": "application/json; charset=utf-8", "cache-control": "no-store" });
 
 function freeze(status: number, body: string, connection: ConnectionAfterAnswer, retryAfter?: number): Answer {
-  const headers = retryAfter === undefined ? JSON_HEADERS : Object.freeze({ ...JSON_HEADERS, "retry-after": String(retryAfter) });
+  const headers =
+    retryAfter === undefined ? JSON_HEADERS : Object.freeze({ ...JSON_HEADERS, "retry-after": String(retryAfter) });
   return Object.freeze({ status, headers, body, connection });
 }
 

@@ -42,7 +42,11 @@ export class HandlerRegistry {
  * Runs handlers one after another, awaiting only what returns a promise (a synchronous handler
  * costs no async hop). Rejects with the first handler's error; later handlers don't run.
  */
-export function runHandlers(handlers: readonly AnyHandler[], event: AnyGeminiEvent, ctx: DeliveryContext): void | Promise<void> {
+export function runHandlers(
+  handlers: readonly AnyHandler[],
+  event: AnyGeminiEvent,
+  ctx: DeliveryContext,
+): void | Promise<void> {
   for (let index = 0; index < handlers.length; index++) {
     const result = handlers[index]!(event, ctx);
     if (isThenable(result)) return continueAsync(result, handlers, index + 1, event, ctx);

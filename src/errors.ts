@@ -27,7 +27,12 @@ export const ANSWERS = {
     connection: "keep",
     stage: "rejected",
   },
-  invalid_headers: { status: 400, message: "The webhook headers are malformed.", connection: "keep", stage: "rejected" },
+  invalid_headers: {
+    status: 400,
+    message: "The webhook headers are malformed.",
+    connection: "keep",
+    stage: "rejected",
+  },
   invalid_payload: {
     status: 400,
     message: 'The body is not a JSON object with a string "type".',
@@ -53,8 +58,18 @@ export const ANSWERS = {
     stage: "rejected",
   },
   // Only the Web door (`webhooks.fetch`) answers this: Express passes other methods to next(), Fastify routes POST only.
-  method_not_allowed: { status: 405, message: "Webhook deliveries are POST requests.", connection: "keep", stage: "rejected" },
-  body_timeout: { status: 408, message: "The request body did not arrive in time.", connection: "destroy", stage: "rejected" },
+  method_not_allowed: {
+    status: 405,
+    message: "Webhook deliveries are POST requests.",
+    connection: "keep",
+    stage: "rejected",
+  },
+  body_timeout: {
+    status: 408,
+    message: "The request body did not arrive in time.",
+    connection: "destroy",
+    stage: "rejected",
+  },
   delivery_in_progress: {
     status: 409,
     message: "This delivery is being processed by another request; retry later.",
@@ -70,7 +85,8 @@ export const ANSWERS = {
   },
   unsupported_encoding: {
     status: 415,
-    message: "The request body has a Content-Encoding; webhook bodies must be sent as is: the signature covers the exact bytes.",
+    message:
+      "The request body has a Content-Encoding; webhook bodies must be sent as is: the signature covers the exact bytes.",
     connection: "close",
     stage: "rejected",
   },
@@ -110,7 +126,12 @@ export const ANSWERS = {
     connection: "keep",
     stage: "rejected",
   },
-  request_aborted: { status: 400, message: "The client aborted the request.", connection: "destroy", stage: "rejected" },
+  request_aborted: {
+    status: 400,
+    message: "The client aborted the request.",
+    connection: "destroy",
+    stage: "rejected",
+  },
 } as const satisfies Record<string, AnswerRow>;
 
 /** A stable, machine-readable reason for a refused or failed delivery. */

@@ -54,7 +54,10 @@ export interface GeminiEventDataMap {
 export type GeminiEventType = keyof GeminiEventDataMap;
 
 /** Other names published for a documented type. Deliveries under an alias reach the documented type's handlers. */
-export const EVENT_TYPE_ALIASES = { "batch.completed": "batch.succeeded" } as const satisfies Record<string, GeminiEventType>;
+export const EVENT_TYPE_ALIASES = { "batch.completed": "batch.succeeded" } as const satisfies Record<
+  string,
+  GeminiEventType
+>;
 export type GeminiEventTypeAlias = keyof typeof EVENT_TYPE_ALIASES;
 
 type AliasesOf<T extends GeminiEventType> = {
@@ -96,7 +99,9 @@ export interface UnknownGeminiEvent<M = UserMetadata> {
 export type AnyGeminiEvent<M = UserMetadata> = GeminiEvent<GeminiEventType, M> | UnknownGeminiEvent<M>;
 
 /** The event a handler registered for `T` receives. */
-export type EventFor<T extends string, M = UserMetadata> = T extends GeminiEventType ? GeminiEvent<T, M> : UnknownGeminiEvent<M>;
+export type EventFor<T extends string, M = UserMetadata> = T extends GeminiEventType
+  ? GeminiEvent<T, M>
+  : UnknownGeminiEvent<M>;
 
 /** The documented type a delivered `type` stands for (itself unless it is an alias). */
 export function canonicalEventType(type: string): string {
@@ -104,7 +109,10 @@ export function canonicalEventType(type: string): string {
 }
 
 /** Narrows any event to a documented type (aliases included): `if (isEventType(event, "batch.failed")) event.data.error_code`. */
-export function isEventType<T extends GeminiEventType, M = UserMetadata>(event: AnyGeminiEvent<M>, type: T): event is GeminiEvent<T, M> {
+export function isEventType<T extends GeminiEventType, M = UserMetadata>(
+  event: AnyGeminiEvent<M>,
+  type: T,
+): event is GeminiEvent<T, M> {
   return canonicalEventType(event.type) === type;
 }
 

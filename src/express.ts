@@ -14,7 +14,11 @@ export type NodeMiddleware = (req: IncomingMessage, res: ServerResponse, next: (
 export function createNodeMiddleware(pipeline: Pipeline, limits: RawBodyLimits): NodeMiddleware {
   return function geminiWebhooksMiddleware(req, res, next) {
     if (req.method !== "POST") return next();
-    const answer = pipeline({ headers: req.headers, readBody: () => getRawBody(req as RequestWithBody, limits), request: req });
+    const answer = pipeline({
+      headers: req.headers,
+      readBody: () => getRawBody(req as RequestWithBody, limits),
+      request: req,
+    });
     if (isThenable(answer)) answer.then((settled) => writeAnswer(req, res, settled));
     else writeAnswer(req, res, answer);
   };

@@ -13,7 +13,10 @@ export interface FastifyWebhooksOptions {
  * The Fastify door: a plugin that adds one POST route for `webhooks`,
  * `app.register(fastifyWebhooks(webhooks), { prefix: "/gemini-callback" })`.
  */
-export function fastifyWebhooks(webhooks: GeminiWebhooks<any>, { path = "/" }: FastifyWebhooksOptions = {}): FastifyPluginCallback {
+export function fastifyWebhooks(
+  webhooks: GeminiWebhooks<any>,
+  { path = "/" }: FastifyWebhooksOptions = {},
+): FastifyPluginCallback {
   const { pipeline, limits } = coreOf(webhooks, "fastifyWebhooks(webhooks)");
   return function geminiWebhooksPlugin(app, _options, done) {
     // Inside this plugin's scope only (it is not wrapped in fastify-plugin), so the app's parsers stay as they
@@ -22,7 +25,11 @@ export function fastifyWebhooks(webhooks: GeminiWebhooks<any>, { path = "/" }: F
     app.removeAllContentTypeParsers();
     app.addContentTypeParser("*", (_request, _payload, leaveUnread) => leaveUnread(null));
     app.post(path, async (request, reply) => {
-      const answer = await pipeline({ headers: request.headers, readBody: () => getRawBody(request.raw, limits), request: request.raw });
+      const answer = await pipeline({
+        headers: request.headers,
+        readBody: () => getRawBody(request.raw, limits),
+        request: request.raw,
+      });
       reply.code(answer.status).headers(answer.headers);
       // As the Express door: Node closes the socket after a `Connection: close` answer instead of draining.
       if (answer.connection !== "keep") reply.header("connection", "close");

@@ -111,6 +111,11 @@ export class DeliveryRecord {
 
   fail(error: WebhookError): void {
     // A 5xx is a failure on our side: its cause (a handler's error, the store's) goes to the trace.
-    this.finish(ANSWERS[error.code].stage, error.status, error.code, error.status >= 500 ? (error.cause ?? error) : undefined);
+    this.finish(
+      ANSWERS[error.code].stage,
+      error.status,
+      error.code,
+      error.status >= 500 ? (error.cause ?? error) : undefined,
+    );
   }
 }

@@ -13,7 +13,8 @@ export function rejectUnknownOptions(options: object, names: ReadonlySet<string>
 }
 
 export function positive(value: unknown, name: string, caller: string): number {
-  if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) fail(caller, name, "a positive number", value);
+  if (typeof value !== "number" || !Number.isFinite(value) || value <= 0)
+    fail(caller, name, "a positive number", value);
   return value;
 }
 
@@ -23,7 +24,8 @@ export function nonNegative(value: unknown, name: string, caller: string): numbe
 }
 
 export function positiveInteger(value: unknown, name: string, caller: string): number {
-  if (typeof value !== "number" || !Number.isSafeInteger(value) || value <= 0) fail(caller, name, "a positive whole number", value);
+  if (typeof value !== "number" || !Number.isSafeInteger(value) || value <= 0)
+    fail(caller, name, "a positive whole number", value);
   return value;
 }
 

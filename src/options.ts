@@ -61,11 +61,23 @@ export interface ReceiverConfig {
   readonly now: () => number;
 }
 
-const KNOWN_OPTIONS = new Set<string>(["secret", "jwks", "toleranceSeconds", "maxBodyBytes", "bodyTimeoutMs", "dedupe", "queue", "telemetry", "now"]);
+const KNOWN_OPTIONS = new Set<string>([
+  "secret",
+  "jwks",
+  "toleranceSeconds",
+  "maxBodyBytes",
+  "bodyTimeoutMs",
+  "dedupe",
+  "queue",
+  "telemetry",
+  "now",
+]);
 
 export function resolveOptions(options: GeminiWebhooksOptions | undefined): ReceiverConfig {
   if (options === null || typeof options !== "object") {
-    throw new TypeError("geminiWebhooks(options): options must be an object, e.g. { secret: process.env.GEMINI_WEBHOOK_SECRET }.");
+    throw new TypeError(
+      "geminiWebhooks(options): options must be an object, e.g. { secret: process.env.GEMINI_WEBHOOK_SECRET }.",
+    );
   }
   rejectUnknownOptions(options, KNOWN_OPTIONS, "geminiWebhooks");
   const jwks = resolveJwks(options.jwks);
@@ -102,7 +114,11 @@ function resolveDedupe(dedupe: GeminiWebhooksOptions["dedupe"]): DedupeStore | u
   if (dedupe === false) return undefined;
   if (dedupe === undefined) return memoryStore();
   const store = dedupe as Partial<DedupeStore> | null;
-  if (typeof store?.claim !== "function" || typeof store.complete !== "function" || typeof store.release !== "function") {
+  if (
+    typeof store?.claim !== "function" ||
+    typeof store.complete !== "function" ||
+    typeof store.release !== "function"
+  ) {
     throw new TypeError('geminiWebhooks: option "dedupe" must be a DedupeStore (claim, complete, release) or false.');
   }
   return dedupe;
@@ -129,6 +145,7 @@ function resolveTelemetryOption(telemetry: GeminiWebhooksOptions["telemetry"]): 
 
 function resolveClock(now: GeminiWebhooksOptions["now"]): () => number {
   if (now === undefined) return Date.now;
-  if (typeof now !== "function") throw new TypeError('geminiWebhooks: option "now" must be a function returning ms since the epoch.');
+  if (typeof now !== "function")
+    throw new TypeError('geminiWebhooks: option "now" must be a function returning ms since the epoch.');
   return now;
 }

@@ -61,7 +61,8 @@ export function createPipeline(config: ReceiverConfig, registry: HandlerRegistry
     const entries = parseSignatureHeader(headers.signature, headers.id);
     // Compressed bodies are refused, not inflated: which bytes a sender signed (sent or inflated) would be a
     // guess, and inflating untrusted input before verification invites decompression bombs.
-    if (!isIdentityEncoding(input.headers["content-encoding"])) throw new WebhookError("unsupported_encoding", { webhookId: headers.id });
+    if (!isIdentityEncoding(input.headers["content-encoding"]))
+      throw new WebhookError("unsupported_encoding", { webhookId: headers.id });
     // A declared size over the limit is refused before any door reads a byte (the doors still stop a body
     // that crosses the limit while streaming, whatever it declared).
     const declared = input.headers["content-length"];
@@ -70,7 +71,9 @@ export function createPipeline(config: ReceiverConfig, registry: HandlerRegistry
     }
     return then(input.readBody(), (body) => {
       delivery.bodyRead = true;
-      return then(verifySignature(headers, entries, body), (verification) => verified(input, delivery, headers.timestamp, body, verification));
+      return then(verifySignature(headers, entries, body), (verification) =>
+        verified(input, delivery, headers.timestamp, body, verification),
+      );
     });
   }
 
@@ -97,7 +100,12 @@ export function createPipeline(config: ReceiverConfig, registry: HandlerRegistry
   }
 
   /** The claimed delivery: parse, handlers (or the queue), then complete, or release on any failure. */
-  function handle(input: DeliveryInput, delivery: DeliveryRecord, body: Buffer, verification: Verification): AcceptedStatus | Promise<AcceptedStatus> {
+  function handle(
+    input: DeliveryInput,
+    delivery: DeliveryRecord,
+    body: Buffer,
+    verification: Verification,
+  ): AcceptedStatus | Promise<AcceptedStatus> {
     const id = verification.webhookId;
     let handling: AcceptedStatus | Promise<AcceptedStatus>;
     try {

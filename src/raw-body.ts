@@ -65,7 +65,10 @@ function readStream(req: IncomingMessage, { maxBodyBytes, bodyTimeoutMs }: RawBo
     const chunks: Buffer[] = [];
     let size = 0;
     const deadlines = deadlinesFor(bodyTimeoutMs);
-    const read: PendingRead = { deadline: performance.now() + bodyTimeoutMs, timeOut: () => fail(new WebhookError("body_timeout")) };
+    const read: PendingRead = {
+      deadline: performance.now() + bodyTimeoutMs,
+      timeOut: () => fail(new WebhookError("body_timeout")),
+    };
     deadlines.add(read);
 
     function onData(chunk: Buffer): void {

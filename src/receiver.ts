@@ -28,7 +28,10 @@ export interface GeminiWebhooks<M = UserMetadata> extends NodeMiddleware {
    */
   readonly fetch: FetchHandler;
   /** Runs `handler` for deliveries of `type` (or any of several types). Unknown type names are allowed. */
-  on<T extends GeminiEventType | (string & {})>(type: T | readonly T[], handler: EventHandler<EventFor<T, M>>): GeminiWebhooks<M>;
+  on<T extends GeminiEventType | (string & {})>(
+    type: T | readonly T[],
+    handler: EventHandler<EventFor<T, M>>,
+  ): GeminiWebhooks<M>;
   /** Runs `handler` for every verified delivery, known type or not, after the type's own handlers. */
   onAny(handler: EventHandler<AnyGeminiEvent<M>>): GeminiWebhooks<M>;
   /** Reports rejections and failures (for logs and metrics). Without a listener, 5xx causes go to console.error. */
@@ -58,7 +61,8 @@ export function geminiWebhooks<M = UserMetadata>(options: GeminiWebhooksOptions)
   attachCore(webhooks, { pipeline, limits: config });
   webhooks.on = (type, handler) => {
     for (const name of typeof type === "string" ? [type] : type) {
-      if (typeof name !== "string" || name === "") throw new TypeError("webhooks.on(type, handler): type must be a non-empty string.");
+      if (typeof name !== "string" || name === "")
+        throw new TypeError("webhooks.on(type, handler): type must be a non-empty string.");
       registry.add(name, checkFunction(handler) as AnyHandler);
     }
     return webhooks;
@@ -85,7 +89,8 @@ export function geminiWebhooks<M = UserMetadata>(options: GeminiWebhooksOptions)
     }
     const processDelivery = createProcessor(registry, listeners, config.telemetry);
     // The worker's own trouble (Redis unreachable, a lock it could not renew) belongs to no delivery.
-    const onError = (cause: unknown) => listeners.reportError(new WebhookError("queue_unavailable", { cause, detail: "in a queue worker" }));
+    const onError = (cause: unknown) =>
+      listeners.reportError(new WebhookError("queue_unavailable", { cause, detail: "in a queue worker" }));
     return queue.work(processDelivery, workerOptions, { onError });
   };
   webhooks.registeredTypes = () => registry.types();

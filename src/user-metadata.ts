@@ -28,6 +28,11 @@ export function normalizeUserMetadata<E extends object>(event: E): E {
   const metadata = data.user_metadata;
   if (!isJsonObject(metadata) || !Object.isExtensible(event)) return event;
   // defineProperty, not assignment: no setter anywhere on the prototype chain can intercept it.
-  Object.defineProperty(event, "user_metadata", { value: metadata, enumerable: true, writable: true, configurable: true });
+  Object.defineProperty(event, "user_metadata", {
+    value: metadata,
+    enumerable: true,
+    writable: true,
+    configurable: true,
+  });
   return event;
 }

@@ -20,7 +20,11 @@ export function createFetchHandler(pipeline: Pipeline, limits: RawBodyLimits): F
       throw new TypeError("webhooks.fetch(request): expected a Web Request (in Hono: webhooks.fetch(c.req.raw)).");
     }
     if (request.method !== "POST") return toResponse(NOT_POST, { allow: "POST" });
-    const answer = await pipeline({ headers: nodeHeaders(request.headers), readBody: () => readRequestBody(request, limits), request });
+    const answer = await pipeline({
+      headers: nodeHeaders(request.headers),
+      readBody: () => readRequestBody(request, limits),
+      request,
+    });
     return toResponse(answer);
   };
 }
@@ -49,7 +53,10 @@ function toResponse(answer: Answer, extra?: Record<string, string>): Response {
  * limit (the stream is cancelled, never buffered whole), and the whole read is bounded in time. (A declared
  * `Content-Length` over the limit is refused by the pipeline before it asks for the body.)
  */
-export async function readRequestBody(request: Request, { maxBodyBytes, bodyTimeoutMs }: RawBodyLimits): Promise<Buffer> {
+export async function readRequestBody(
+  request: Request,
+  { maxBodyBytes, bodyTimeoutMs }: RawBodyLimits,
+): Promise<Buffer> {
   // Already read (e.g. `await request.json()` in a middleware): the signed bytes are gone.
   if (request.bodyUsed) throw new WebhookError("raw_body_unavailable", { detail: "the Request body was already read" });
   if (request.body === null) return Buffer.alloc(0);

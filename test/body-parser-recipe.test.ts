@@ -13,7 +13,10 @@ after(() => Promise.all(servers.map((server) => server.close())));
 /** The README's option 2, optionally with its error handler. */
 async function startApp(withErrorHandler: boolean): Promise<{ url: string; handled: string[] }> {
   const handled: string[] = [];
-  const webhooks = geminiWebhooks({ secret: SECRET }).on("batch.succeeded", (event) => void handled.push(event.data.id));
+  const webhooks = geminiWebhooks({ secret: SECRET }).on(
+    "batch.succeeded",
+    (event) => void handled.push(event.data.id),
+  );
   const app = express();
   app.set("env", "development"); // Express's default when NODE_ENV is unset: stacks shown
   app.use(express.json({ verify: captureRawBody }));
@@ -22,7 +25,12 @@ async function startApp(withErrorHandler: boolean): Promise<{ url: string; handl
     app.use((error: any, _req: express.Request, res: express.Response, next: express.NextFunction) => {
       if (res.headersSent) return next(error);
       const status = Number.isInteger(error?.status) && error.status >= 400 && error.status < 500 ? error.status : 500;
-      res.status(status).json({ error: status === 500 ? "internal_error" : "bad_request", message: "The request could not be processed." });
+      res
+        .status(status)
+        .json({
+          error: status === 500 ? "internal_error" : "bad_request",
+          message: "The request could not be processed.",
+        });
     });
   }
   const server = await listen(app);

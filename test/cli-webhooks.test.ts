@@ -1,7 +1,17 @@
 // `gemini-webhooks webhooks ...`, run from dist (the package's bin) with the real @google/genai SDK pointed at
 // a local fake of the WebhookService (GOOGLE_GEMINI_BASE_URL): what the SDK sent, and what the CLI printed.
 import assert from "node:assert/strict";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, beforeEach, describe, it } from "node:test";
@@ -104,13 +114,19 @@ describe("gemini-webhooks webhooks (through @google/genai, against a local fake 
       "batch.succeded",
     );
     assert.equal(repeated.code, 0, repeated.stderr);
-    assert.deepEqual((sent()[0]!.body as { subscribed_events: string[] }).subscribed_events, ["batch.failed", "video.generated", "batch.succeded"]);
+    assert.deepEqual((sent()[0]!.body as { subscribed_events: string[] }).subscribed_events, [
+      "batch.failed",
+      "video.generated",
+      "batch.succeded",
+    ]);
     assert.match(repeated.stdout, /not in the published catalog .*: batch\.succeded\./);
 
     const start = api.requests.length;
     const defaulted = await webhooksCli("create", "--uri", "https://example.com/b");
     assert.equal(defaulted.code, 0, defaulted.stderr);
-    assert.deepEqual((api.requests[start]!.body as { subscribed_events: string[] }).subscribed_events, [...GEMINI_EVENT_TYPES]);
+    assert.deepEqual((api.requests[start]!.body as { subscribed_events: string[] }).subscribed_events, [
+      ...GEMINI_EVENT_TYPES,
+    ]);
     assert.match(defaulted.stdout, /No --events given: subscribing to every type in Gemini's event catalog \(9\)/);
     assert.doesNotMatch(defaulted.stdout, /not in the published catalog/);
   });
@@ -131,7 +147,10 @@ describe("gemini-webhooks webhooks (through @google/genai, against a local fake 
          webhooks.on("model.tuned", () => {}).onAny(() => {});
          export const unrelated = () => {};`,
       );
-      const run = await cli(["webhooks", "create", "--uri", "https://example.com/from", "--from", app], { ...env, GEMINI_WEBHOOK_SECRET: SECRET });
+      const run = await cli(["webhooks", "create", "--uri", "https://example.com/from", "--from", app], {
+        ...env,
+        GEMINI_WEBHOOK_SECRET: SECRET,
+      });
       assert.equal(run.code, 0, run.stderr);
       assert.deepEqual((sent()[0]!.body as { subscribed_events: string[] }).subscribed_events, [
         "batch.failed",
@@ -139,31 +158,48 @@ describe("gemini-webhooks webhooks (through @google/genai, against a local fake 
         "video.generated",
         "model.tuned",
       ]);
-      assert.match(run.stdout, /Subscribing to the 4 types .*app\.mjs handles: batch\.failed, batch\.succeeded, video\.generated, model\.tuned\./);
+      assert.match(
+        run.stdout,
+        /Subscribing to the 4 types .*app\.mjs handles: batch\.failed, batch\.succeeded, video\.generated, model\.tuned\./,
+      );
       assert.match(run.stdout, /not in the published catalog .*: model\.tuned\./);
 
       const needsSecret = await cli(["webhooks", "create", "--uri", "https://example.com/from", "--from", app], env);
       assert.equal(needsSecret.code, 1);
-      assert.match(needsSecret.stderr, /could not load --from .*app\.mjs: .*secret.*GEMINI_WEBHOOK_SECRET=\$\(npx gemini-webhooks secret\)/);
+      assert.match(
+        needsSecret.stderr,
+        /could not load --from .*app\.mjs: .*secret.*GEMINI_WEBHOOK_SECRET=\$\(npx gemini-webhooks secret\)/,
+      );
 
       const defaultExport = module(
         "default.mjs",
         `const w = geminiWebhooks({ secret: ${JSON.stringify(SECRET)} }); w.on("interaction.completed", () => {}); export default w;`,
       );
-      const viaDefault = await cli(["webhooks", "create", "--uri", "https://example.com/d", "--from", defaultExport], env);
+      const viaDefault = await cli(
+        ["webhooks", "create", "--uri", "https://example.com/d", "--from", defaultExport],
+        env,
+      );
       assert.equal(viaDefault.code, 0, viaDefault.stderr);
-      assert.deepEqual((api.requests.at(-1)!.body as { subscribed_events: string[] }).subscribed_events, ["interaction.completed"]);
+      assert.deepEqual((api.requests.at(-1)!.body as { subscribed_events: string[] }).subscribed_events, [
+        "interaction.completed",
+      ]);
 
       const before = api.requests.length;
       const none = module("none.mjs", "export const notAReceiver = 1;");
       const noReceiver = await cli(["webhooks", "create", "--uri", "https://example.com/x", "--from", none], env);
       assert.equal(noReceiver.code, 2);
       assert.match(noReceiver.stderr, /exports no receiver: export the value geminiWebhooks\(\) returns/);
-      const anyOnly = module("any.mjs", `export const w = geminiWebhooks({ secret: ${JSON.stringify(SECRET)} }).onAny(() => {});`);
+      const anyOnly = module(
+        "any.mjs",
+        `export const w = geminiWebhooks({ secret: ${JSON.stringify(SECRET)} }).onAny(() => {});`,
+      );
       const onlyAny = await cli(["webhooks", "create", "--uri", "https://example.com/x", "--from", anyOnly], env);
       assert.equal(onlyAny.code, 2);
       assert.match(onlyAny.stderr, /has no on\(\) handlers/);
-      const both = await cli(["webhooks", "create", "--uri", "https://example.com/x", "--from", app, "--events", "batch.failed"], env);
+      const both = await cli(
+        ["webhooks", "create", "--uri", "https://example.com/x", "--from", app, "--events", "batch.failed"],
+        env,
+      );
       assert.equal(both.code, 2);
       assert.match(both.stderr, /--from and --events cannot be combined/);
       assert.equal(api.requests.length, before, "nothing sent when --from yields no types");
@@ -210,7 +246,10 @@ describe("gemini-webhooks webhooks (through @google/genai, against a local fake 
     assert.equal(`${run.stdout}${run.stderr}`.includes(otherKey), false);
     const onlyGoogle = await cli(["webhooks", "list"], { GOOGLE_API_KEY: otherKey, GOOGLE_GEMINI_BASE_URL: api.url });
     assert.equal(onlyGoogle.code, 2);
-    assert.match(onlyGoogle.stderr, /GEMINI_API_KEY is not set.*\(GOOGLE_API_KEY is set, but this command reads GEMINI_API_KEY only\)/);
+    assert.match(
+      onlyGoogle.stderr,
+      /GEMINI_API_KEY is not set.*\(GOOGLE_API_KEY is set, but this command reads GEMINI_API_KEY only\)/,
+    );
   });
 
   it("list: follows next_page_token, shows each state, and flags disabled_due_to_failed_deliveries loudly with how to re-enable", async () => {
@@ -280,7 +319,14 @@ describe("gemini-webhooks webhooks (through @google/genai, against a local fake 
     assert.equal(run.code, 0, run.stderr);
     assert.deepEqual(
       sent().map((r) => [r.method, r.path, r.body, r.apiKey]),
-      [["POST", "/v1/webhooks/wh-rotate:rotateSigningSecret", { revocation_behavior: "revoke_previous_secrets_after_h24" }, API_KEY]],
+      [
+        [
+          "POST",
+          "/v1/webhooks/wh-rotate:rotateSigningSecret",
+          { revocation_behavior: "revoke_previous_secrets_after_h24" },
+          API_KEY,
+        ],
+      ],
     );
     const secret = api.secrets.get("wh-rotate")!.at(-1)!;
     assert.equal(occurrences(run.stdout, secret), 1);
@@ -325,7 +371,9 @@ describe("gemini-webhooks webhooks (through @google/genai, against a local fake 
     assert.equal(run.code, 1);
     assert.match(
       run.stderr,
-      new RegExp(`could not reach the Gemini API at ${closed.url.replace(/[.]/g, "\\.")}: connection refused \\(ECONNREFUSED\\)`),
+      new RegExp(
+        `could not reach the Gemini API at ${closed.url.replace(/[.]/g, "\\.")}: connection refused \\(ECONNREFUSED\\)`,
+      ),
     );
     assert.ok(Date.now() - started < 10_000, "the SDK's default retries (up to 30 s) are off");
   });
@@ -334,9 +382,15 @@ describe("gemini-webhooks webhooks (through @google/genai, against a local fake 
     const silent = await listen(() => {});
     try {
       const started = Date.now();
-      const run = await cli(["webhooks", "list", "--timeout", "300"], { GEMINI_API_KEY: API_KEY, GOOGLE_GEMINI_BASE_URL: silent.url });
+      const run = await cli(["webhooks", "list", "--timeout", "300"], {
+        GEMINI_API_KEY: API_KEY,
+        GOOGLE_GEMINI_BASE_URL: silent.url,
+      });
       assert.equal(run.code, 1);
-      assert.match(run.stderr, new RegExp(`^error: no answer from the Gemini API at ${silent.url.replace(/[.]/g, "\\.")} within --timeout\\.`));
+      assert.match(
+        run.stderr,
+        new RegExp(`^error: no answer from the Gemini API at ${silent.url.replace(/[.]/g, "\\.")} within --timeout\\.`),
+      );
       assert.ok(Date.now() - started < 10_000);
     } finally {
       await silent.close();
@@ -364,7 +418,14 @@ describe("gemini-webhooks webhooks (through @google/genai, against a local fake 
     ]) {
       const run = await cli(args, {});
       assert.equal(run.code, 0, args.join(" "));
-      for (const action of ["create --uri", "list", "ping <id>", "rotate-secret <id>", "enable <id>", "GEMINI_API_KEY"]) {
+      for (const action of [
+        "create --uri",
+        "list",
+        "ping <id>",
+        "rotate-secret <id>",
+        "enable <id>",
+        "GEMINI_API_KEY",
+      ]) {
         assert.ok(run.stdout.includes(action), `${args.join(" ")} mentions ${action}`);
       }
     }
@@ -384,7 +445,16 @@ describe("gemini-webhooks send --user-metadata", () => {
     );
     try {
       const run = await cli(
-        ["send", `${server.url}/hook`, "-t", "batch.succeeded", "--secret", SECRET, "--user-metadata", '{"job_group":"nightly-eval","priority":"high"}'],
+        [
+          "send",
+          `${server.url}/hook`,
+          "-t",
+          "batch.succeeded",
+          "--secret",
+          SECRET,
+          "--user-metadata",
+          '{"job_group":"nightly-eval","priority":"high"}',
+        ],
         {},
       );
       assert.equal(run.code, 0, run.stderr);
@@ -396,7 +466,10 @@ describe("gemini-webhooks send --user-metadata", () => {
       await server.close();
     }
     for (const bad of ["{not json", "[1,2]", "null", '"text"']) {
-      const run = await cli(["send", "http://127.0.0.1:9/x", "-t", "batch.succeeded", "--secret", SECRET, "--user-metadata", bad], {});
+      const run = await cli(
+        ["send", "http://127.0.0.1:9/x", "-t", "batch.succeeded", "--secret", SECRET, "--user-metadata", bad],
+        {},
+      );
       assert.equal(run.code, 2, bad);
       assert.match(run.stderr, /--user-metadata (is not valid JSON|must be a JSON object)/);
     }
@@ -425,7 +498,10 @@ describe("@google/genai stays optional", () => {
       for (const entry of readdirSync(dir, { withFileTypes: true })) {
         const path = join(dir, entry.name);
         if (entry.isDirectory()) walk(path);
-        else if (entry.name.endsWith(".js") && /(import\(|require\(|from )\s*["']@google\/genai["']/.test(readFileSync(path, "utf8"))) {
+        else if (
+          entry.name.endsWith(".js") &&
+          /(import\(|require\(|from )\s*["']@google\/genai["']/.test(readFileSync(path, "utf8"))
+        ) {
           importers.push(path.slice(root.length));
         }
       }
@@ -445,7 +521,11 @@ describe("@google/genai stays optional", () => {
         if (entry !== "@google") symlinkSync(join(root, "node_modules", entry), join(dir, "node_modules", entry));
       }
       const bin = join(dir, "dist/esm/cli.js");
-      const webhooks = await cli(["webhooks", "list"], { GEMINI_API_KEY: API_KEY, GOOGLE_GEMINI_BASE_URL: "http://127.0.0.1:9" }, bin);
+      const webhooks = await cli(
+        ["webhooks", "list"],
+        { GEMINI_API_KEY: API_KEY, GOOGLE_GEMINI_BASE_URL: "http://127.0.0.1:9" },
+        bin,
+      );
       assert.equal(webhooks.code, 1);
       assert.match(webhooks.stderr, /not installed: run `npm install @google\/genai`/);
 

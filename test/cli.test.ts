@@ -33,7 +33,13 @@ describe("gemini-webhooks CLI", () => {
     writeFileSync(keysFile, JSON.stringify(createTestKeys({ audience: "cli-test" }).toJSON()));
     example = spawn(process.execPath, ["--import", "tsx", "example-app/server.ts"], {
       cwd: root,
-      env: { ...baseEnv, TSX_TSCONFIG_PATH: "example-app/tsconfig.json", PORT: "0", GEMINI_WEBHOOK_SECRET: secret, GEMINI_WEBHOOK_TEST_KEYS: keysFile },
+      env: {
+        ...baseEnv,
+        TSX_TSCONFIG_PATH: "example-app/tsconfig.json",
+        PORT: "0",
+        GEMINI_WEBHOOK_SECRET: secret,
+        GEMINI_WEBHOOK_TEST_KEYS: keysFile,
+      },
       stdio: ["ignore", "pipe", "pipe"],
     });
     example.stdout!.on("data", (chunk) => (exampleOutput += chunk));
@@ -47,7 +53,9 @@ describe("gemini-webhooks CLI", () => {
         }
       };
       example.stdout!.on("data", onData);
-      example.once("exit", (code) => reject(new Error(`the example exited (${code}) before listening:\n${exampleOutput}`)));
+      example.once("exit", (code) =>
+        reject(new Error(`the example exited (${code}) before listening:\n${exampleOutput}`)),
+      );
     });
     assert.match(exampleOutput, /dynamic \(v1a, jwt\): a local test key set, audience "cli-test"/);
     assert.equal(exampleOutput.includes(secret), false, "a secret from the environment is never printed");
@@ -68,7 +76,9 @@ describe("gemini-webhooks CLI", () => {
     const [, id] = /(msg_[0-9a-f-]+)\s+200 received/.exec(run.stdout) ?? [];
     assert.ok(id, run.stdout);
     assert.match(run.stdout, /1 sent: 1 answered 2xx\./);
-    await eventually(() => exampleOutput.includes(`[handler] batch.succeeded via v1 (${id}): batch_123456: results at gs://`));
+    await eventually(() =>
+      exampleOutput.includes(`[handler] batch.succeeded via v1 (${id}): batch_123456: results at gs://`),
+    );
   });
 
   it("send --duplicate --repeat: new ids per delivery, the second copy of each answered duplicate", async () => {
@@ -102,7 +112,16 @@ describe("gemini-webhooks CLI", () => {
     assert.equal(forged.code, 1);
     assert.match(forged.stdout, /401 invalid_signature: No signature/);
     assert.match(forged.stdout, /0 answered 2xx, 1 refused or failed/);
-    const stale = await cli(["send", url, "-t", "batch.succeeded", "--secret", secret, "--timestamp", String(Math.floor(Date.now() / 1000) - 3600)]);
+    const stale = await cli([
+      "send",
+      url,
+      "-t",
+      "batch.succeeded",
+      "--secret",
+      secret,
+      "--timestamp",
+      String(Math.floor(Date.now() / 1000) - 3600),
+    ]);
     assert.equal(stale.code, 1);
     assert.match(stale.stdout, /401 timestamp_too_old/);
   });
@@ -117,7 +136,9 @@ describe("gemini-webhooks CLI", () => {
   it("send --scheme v1a / jwt: signs with the --keys file the example trusts; the handler sees the scheme", async () => {
     const runs = await Promise.all([
       cli(["send", url, "-t", "video.generated", "--scheme", "v1a", "--keys", keysFile]),
-      cli(["send", url, "-t", "interaction.completed", "--scheme", "jwt", "--algorithm", "ES256"], { GEMINI_WEBHOOK_TEST_KEYS: keysFile }),
+      cli(["send", url, "-t", "interaction.completed", "--scheme", "jwt", "--algorithm", "ES256"], {
+        GEMINI_WEBHOOK_TEST_KEYS: keysFile,
+      }),
     ]);
     for (const [index, scheme] of ["v1a", "jwt"].entries()) {
       const run = runs[index]!;
@@ -136,12 +157,18 @@ describe("gemini-webhooks CLI", () => {
   it("reports a bad URL, a malformed secret, missing keys and bad options as usage errors (exit status 2)", async () => {
     const cases: [string[], RegExp][] = [
       [["send", "localhost:3000/hook", "-t", "batch.succeeded", "--secret", secret], /is not an http\(s\) URL/],
-      [["send", url, "-t", "batch.succeeded", "--secret", "whsec_short"], /--secret is not a valid signing secret|--secret is too short/],
+      [
+        ["send", url, "-t", "batch.succeeded", "--secret", "whsec_short"],
+        /--secret is not a valid signing secret|--secret is too short/,
+      ],
       [["send", url, "--secret", secret], /--type is required/],
       [["send", url, "-t", "batch.succeeded", "--scheme", "v1a"], /--scheme v1a needs --keys <file>/],
       [["send", url, "-t", "batch.succeeded", "--secret", secret, "--data", "{oops"], /--data is not valid JSON/],
       [["send", url, "-t", "batch.succeeded", "--secret", secret, "--bogus"], /Unknown option '--bogus'/],
-      [["send", url, "-t", "batch.succeeded", "--secret", secret, "--repeat", "0"], /option "--repeat" must be a positive whole number, got 0\./],
+      [
+        ["send", url, "-t", "batch.succeeded", "--secret", secret, "--repeat", "0"],
+        /option "--repeat" must be a positive whole number, got 0\./,
+      ],
       [
         ["send", url, "-t", "batch.succeeded", "--secret", secret, "--timeout", "1e3"],
         /option "--timeout" must be a positive whole number, got "1e3"\./,
@@ -163,9 +190,21 @@ describe("gemini-webhooks CLI", () => {
 
   it("reports an unreachable server clearly (exit status 1)", async () => {
     const closedPort = await freePort();
-    const run = await cli(["send", `http://127.0.0.1:${closedPort}/gemini-callback`, "-t", "batch.succeeded", "--secret", secret]);
+    const run = await cli([
+      "send",
+      `http://127.0.0.1:${closedPort}/gemini-callback`,
+      "-t",
+      "batch.succeeded",
+      "--secret",
+      secret,
+    ]);
     assert.equal(run.code, 1);
-    assert.match(run.stderr, new RegExp(`could not reach http://127\\.0\\.0\\.1:${closedPort}/gemini-callback: connection refused \\(ECONNREFUSED\\)`));
+    assert.match(
+      run.stderr,
+      new RegExp(
+        `could not reach http://127\\.0\\.0\\.1:${closedPort}/gemini-callback: connection refused \\(ECONNREFUSED\\)`,
+      ),
+    );
   });
 
   it("secret prints a new usable whsec_ secret, alone on its line", async () => {
@@ -177,7 +216,12 @@ describe("gemini-webhooks CLI", () => {
   });
 
   it("--help for the CLI and each command", async () => {
-    const [main, send, secretHelp, bare] = await Promise.all([cli(["--help"]), cli(["send", "--help"]), cli(["secret", "--help"]), cli(["frobnicate"])]);
+    const [main, send, secretHelp, bare] = await Promise.all([
+      cli(["--help"]),
+      cli(["send", "--help"]),
+      cli(["secret", "--help"]),
+      cli(["frobnicate"]),
+    ]);
     assert.equal(main.code, 0);
     assert.match(main.stdout, /^Usage: gemini-webhooks <command>/);
     assert.match(main.stdout, /send <url>/);

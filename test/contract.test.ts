@@ -40,7 +40,10 @@ async function startHono(webhooks: GeminiWebhooks) {
   const server = serve({ fetch: app.fetch, port: 0, hostname: "127.0.0.1" });
   await once(server, "listening");
   const { port } = server.address() as AddressInfo;
-  const stop = () => new Promise<void>((resolve) => (server.close(() => resolve()), "closeAllConnections" in server && server.closeAllConnections()));
+  const stop = () =>
+    new Promise<void>(
+      (resolve) => (server.close(() => resolve()), "closeAllConnections" in server && server.closeAllConnections()),
+    );
   return { url: `http://127.0.0.1:${port}/gemini-callback`, stop };
 }
 
@@ -58,7 +61,10 @@ receiverContract({
   isRequest: isWebRequest,
   async open(webhooks) {
     const POST = webhooks.fetch; // unbound, as a route file exports it
-    return { send: async (request) => answerOf(await POST(webRequest("http://localhost:3000/api/gemini-callback", request))), close: async () => {} };
+    return {
+      send: async (request) => answerOf(await POST(webRequest("http://localhost:3000/api/gemini-callback", request))),
+      close: async () => {},
+    };
   },
 });
 

@@ -34,7 +34,11 @@ interface StreamEvent {
 }
 
 /** Reads a server-sent event stream until `enough` says so (or 5 s pass), then disconnects. */
-async function readStream(url: string, enough: (events: StreamEvent[]) => boolean, headers: Record<string, string> = {}): Promise<StreamEvent[]> {
+async function readStream(
+  url: string,
+  enough: (events: StreamEvent[]) => boolean,
+  headers: Record<string, string> = {},
+): Promise<StreamEvent[]> {
   const abort = new AbortController();
   const timer = setTimeout(() => abort.abort(), 5000);
   const events: StreamEvent[] = [];
@@ -68,7 +72,8 @@ async function readStream(url: string, enough: (events: StreamEvent[]) => boolea
   return events;
 }
 
-const rowsOf = (events: StreamEvent[]) => events.filter((event) => event.event === undefined).map((event) => JSON.parse(event.data!) as DeliveryRow);
+const rowsOf = (events: StreamEvent[]) =>
+  events.filter((event) => event.event === undefined).map((event) => JSON.parse(event.data!) as DeliveryRow);
 
 describe("delivery feed", () => {
   it("is not served unless the example is started with it", async () => {
@@ -121,7 +126,10 @@ describe("delivery feed", () => {
 
       // A new viewer gets what is kept, then what comes while it watches (sent only once it has the first two).
       let third: Promise<unknown> | undefined;
-      const stale = signDelivery(sampleEvent("batch.failed"), { secret: SECRET, timestamp: Math.floor(Date.now() / 1000) - 3600 });
+      const stale = signDelivery(sampleEvent("batch.failed"), {
+        secret: SECRET,
+        timestamp: Math.floor(Date.now() / 1000) - 3600,
+      });
       const first = await readStream(`${server.url}/deliveries/events`, (events) => {
         if (events.length === 2) third ??= post(`${server.url}/hook`, stale);
         return events.length >= 3;
@@ -139,13 +147,17 @@ describe("delivery feed", () => {
       assert.equal(rowsOf(first)[2]!.scheme, "v1");
 
       // Reconnecting with the last id seen: only what came after it.
-      const resumed = await readStream(`${server.url}/deliveries/events`, (events) => events.length >= 1, { "Last-Event-ID": first[1]!.id! });
+      const resumed = await readStream(`${server.url}/deliveries/events`, (events) => events.length >= 1, {
+        "Last-Event-ID": first[1]!.id!,
+      });
       assert.deepEqual(
         rowsOf(resumed).map((row) => row.seq),
         [3],
       );
       // An id from another feed (the app restarted): told to reset, then everything.
-      const restarted = await readStream(`${server.url}/deliveries/events`, (events) => events.length >= 4, { "Last-Event-ID": "another-feed.2" });
+      const restarted = await readStream(`${server.url}/deliveries/events`, (events) => events.length >= 4, {
+        "Last-Event-ID": "another-feed.2",
+      });
       assert.equal(restarted[0]!.event, "reset");
       assert.deepEqual(
         rowsOf(restarted).map((row) => row.seq),
@@ -162,8 +174,14 @@ describe("delivery feed", () => {
     const server = await listen(express().use("/deliveries", feed.router));
     const viewers = [new AbortController(), new AbortController()];
     try {
-      for (let i = 0; i < 3; i++) assert.equal((await fetch(`${server.url}/deliveries/events`, { method: "HEAD" })).status, 200, "HEAD holds no place");
-      for (const viewer of viewers) assert.equal((await fetch(`${server.url}/deliveries/events`, { signal: viewer.signal })).status, 200);
+      for (let i = 0; i < 3; i++)
+        assert.equal(
+          (await fetch(`${server.url}/deliveries/events`, { method: "HEAD" })).status,
+          200,
+          "HEAD holds no place",
+        );
+      for (const viewer of viewers)
+        assert.equal((await fetch(`${server.url}/deliveries/events`, { signal: viewer.signal })).status, 200);
       const refused = await fetch(`${server.url}/deliveries/events`);
       assert.equal(refused.status, 503, "a third viewer is refused");
       assert.deepEqual(Object.keys((await refused.json()) as object), ["error", "message"]);
@@ -207,7 +225,10 @@ describe("delivery feed", () => {
       const page = await fetch(pageUrl);
       assert.equal(page.status, 200);
       assert.match(page.headers.get("content-type") ?? "", /^text\/html/);
-      assert.match(page.headers.get("content-security-policy") ?? "", /default-src 'none'; script-src 'sha256-[^']+'; style-src 'sha256-[^']+'/);
+      assert.match(
+        page.headers.get("content-security-policy") ?? "",
+        /default-src 'none'; script-src 'sha256-[^']+'; style-src 'sha256-[^']+'/,
+      );
       assert.match(await page.text(), /<title>Gemini webhook deliveries<\/title>/);
     } finally {
       const exited = new Promise((resolve) => child.once("exit", resolve));
@@ -260,12 +281,19 @@ describe("delivery page in Chromium", { timeout: 60_000 }, () => {
   });
 
   /** What each row shows, top to bottom. (No named functions inside: tsx would wrap them in a helper the page lacks.) */
-  const shownRows = (): Promise<{ id: string; type: string; scheme: string; outcome: string; status: string; tone: string }[]> =>
+  const shownRows = (): Promise<
+    { id: string; type: string; scheme: string; outcome: string; status: string; tone: string }[]
+  > =>
     page.$$eval(SHOWN, (trs) =>
       trs.map((tr) => {
-        const [id, type, scheme, status, badge, code] = ["td.id", "td.type", "td.scheme", "td.status", "td.outcome .badge", "td.outcome .code"].map(
-          (selector) => tr.querySelector(selector)?.textContent ?? "",
-        );
+        const [id, type, scheme, status, badge, code] = [
+          "td.id",
+          "td.type",
+          "td.scheme",
+          "td.status",
+          "td.outcome .badge",
+          "td.outcome .code",
+        ].map((selector) => tr.querySelector(selector)?.textContent ?? "");
         return { id, type, scheme, status, outcome: code ? `${badge} ${code}` : badge, tone: tr.classList[0] };
       }),
     );
@@ -292,7 +320,10 @@ describe("delivery page in Chromium", { timeout: 60_000 }, () => {
     assert.equal(ok, true, "the demo's deliveries behaved as expected");
     const sent = example.deliveries!.rows().length;
     assert.equal(sent, 34, "27 handled (9 types × 3 schemes), a duplicate, a stale, 3 forged, an unknown type, a ping");
-    await page.waitForFunction(([selector, count]) => document.querySelectorAll(selector).length >= count, [SHOWN, sent] as const);
+    await page.waitForFunction(([selector, count]) => document.querySelectorAll(selector).length >= count, [
+      SHOWN,
+      sent,
+    ] as const);
 
     assert.equal(await page.evaluate(() => window.stayed), true, "no reload");
     const rows = await shownRows();
@@ -323,7 +354,8 @@ describe("delivery page in Chromium", { timeout: 60_000 }, () => {
       [...example.deliveries!.rows()].reverse().map((row) => row.webhookId ?? "—"),
     );
     // Outcomes are coloured apart.
-    const badgeColour = (tone: string) => page.$eval(`#rows tr.${tone} .badge`, (badge) => getComputedStyle(badge).backgroundColor);
+    const badgeColour = (tone: string) =>
+      page.$eval(`#rows tr.${tone} .badge`, (badge) => getComputedStyle(badge).backgroundColor);
     const colours = new Set([await badgeColour("ok"), await badgeColour("dup"), await badgeColour("warn")]);
     assert.equal(colours.size, 3);
     assert.deepEqual(errors, []);
@@ -336,12 +368,21 @@ describe("delivery page in Chromium", { timeout: 60_000 }, () => {
     // A webhook-id may be any printable ASCII without spaces, so markup fits in one.
     const markupId = "<img/src=x/onerror=window.injected=3><b>bold</b>";
     // A forged delivery with markup for its id, and a signed one (anyone with the secret) with markup for its type.
-    await post(`${server.url}/gemini-callback`, signDelivery(sampleEvent("batch.succeeded"), { secret: generateSecret(), id: markupId }));
     await post(
       `${server.url}/gemini-callback`,
-      signDelivery({ type: markup, version: "v1", timestamp: new Date().toISOString(), data: {} }, { secret, id: "msg_markup_type" }),
+      signDelivery(sampleEvent("batch.succeeded"), { secret: generateSecret(), id: markupId }),
     );
-    await page.waitForFunction(([selector, count]) => document.querySelectorAll(selector).length >= count, [SHOWN, before + 2] as const);
+    await post(
+      `${server.url}/gemini-callback`,
+      signDelivery(
+        { type: markup, version: "v1", timestamp: new Date().toISOString(), data: {} },
+        { secret, id: "msg_markup_type" },
+      ),
+    );
+    await page.waitForFunction(([selector, count]) => document.querySelectorAll(selector).length >= count, [
+      SHOWN,
+      before + 2,
+    ] as const);
 
     const rows = await shownRows();
     assert.equal(rows[0]!.type, markup, "the type, character for character");

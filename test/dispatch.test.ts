@@ -15,7 +15,10 @@ describe("dispatch", () => {
     const webhooks = geminiWebhooks({ secret: SECRET });
     webhooks.on("batch.succeeded", (event) => void order.push(`succeeded:${event.type}:${event.data.id}`));
     webhooks.on("batch.succeeded", async (event) => void order.push(`succeeded-2:${event.data.id}`));
-    webhooks.on("video.generated", (event) => void order.push(`video:${event.data.video_uri ?? event.data.output_file_uri}`));
+    webhooks.on(
+      "video.generated",
+      (event) => void order.push(`video:${event.data.video_uri ?? event.data.output_file_uri}`),
+    );
     webhooks.on("some.future_type", (event) => void order.push(`future:${String((event.data as { n?: number })?.n)}`));
     webhooks.onAny((event) => {
       order.push(`any:${event.type}`);
@@ -32,7 +35,12 @@ describe("dispatch", () => {
   it("runs the type's handlers in registration order, then onAny", async () => {
     order.length = 0;
     assert.equal((await post(server.url, signedDelivery(batchSucceeded("b1")))).status, 200);
-    assert.deepEqual(order, ["succeeded:batch.succeeded:b1", "succeeded-2:b1", "any:batch.succeeded", "any-narrowed:gs://my-bucket/results.jsonl"]);
+    assert.deepEqual(order, [
+      "succeeded:batch.succeeded:b1",
+      "succeeded-2:b1",
+      "any:batch.succeeded",
+      "any-narrowed:gs://my-bucket/results.jsonl",
+    ]);
   });
 
   it("delivers the documented alias batch.completed to batch.succeeded handlers, with its type as sent", async () => {
@@ -44,8 +52,14 @@ describe("dispatch", () => {
 
   it("accepts both documented shapes of video.generated", async () => {
     order.length = 0;
-    await post(server.url, signedDelivery({ type: "video.generated", data: { id: "v", file_id: "f", video_uri: "gs://v.mp4" } }));
-    await post(server.url, signedDelivery({ type: "video.generated", data: { id: "v", output_file_uri: "gs://o.mp4", file_name: "o.mp4" } }));
+    await post(
+      server.url,
+      signedDelivery({ type: "video.generated", data: { id: "v", file_id: "f", video_uri: "gs://v.mp4" } }),
+    );
+    await post(
+      server.url,
+      signedDelivery({ type: "video.generated", data: { id: "v", output_file_uri: "gs://o.mp4", file_name: "o.mp4" } }),
+    );
     assert.deepEqual(
       order.filter((o) => o.startsWith("video:")),
       ["video:gs://v.mp4", "video:gs://o.mp4"],

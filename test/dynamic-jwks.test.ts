@@ -18,7 +18,8 @@ function jwtFor(clock: Clock, key: TestKey, kid = key.kid) {
   const token = signJwt({ aud: AUDIENCE, iat: clock.seconds, exp: clock.seconds + 300 }, { key, kid });
   return jwtDelivery(token, batchSucceeded(), { id: freshId(), timestamp: clock.seconds });
 }
-const v1aFor = (clock: Clock, key: TestKey = ed) => v1aDelivery(batchSucceeded(), key, { id: freshId(), timestamp: clock.seconds });
+const v1aFor = (clock: Clock, key: TestKey = ed) =>
+  v1aDelivery(batchSucceeded(), key, { id: freshId(), timestamp: clock.seconds });
 
 /** A JWKS server and a receiver using it, torn down after `body`. */
 async function withSetup(
@@ -37,12 +38,15 @@ async function withSetup(
   }
 }
 
-const keyErrors = (receiver: TestReceiver): WebhookError[] => receiver.errors.filter((error) => error.code === "keys_unavailable");
+const keyErrors = (receiver: TestReceiver): WebhookError[] =>
+  receiver.errors.filter((error) => error.code === "keys_unavailable");
 
 describe("one fetch for many deliveries", () => {
   test("200 concurrent deliveries (v1a and JWT) with nothing cached → exactly one JWKS fetch, all accepted", () =>
     withSetup({}, async ({ server, receiver, clock }) => {
-      const deliveries = Array.from({ length: 200 }, (_, index) => (index % 2 === 0 ? v1aFor(clock) : jwtFor(clock, rsa)));
+      const deliveries = Array.from({ length: 200 }, (_, index) =>
+        index % 2 === 0 ? v1aFor(clock) : jwtFor(clock, rsa),
+      );
       const answers = await Promise.all(deliveries.map((delivery) => post(receiver.url, delivery)));
       assert.deepEqual(
         answers.map((answer) => answer.status),
@@ -83,7 +87,9 @@ describe("cooldown", () => {
       clock.advance(30_000);
       await post(receiver.url, jwtFor(clock, stranger, "unknown-after-cooldown"));
       assert.equal(server.requests, 2, "past the cooldown an unknown kid refetches once");
-      await Promise.all(Array.from({ length: 10 }, (_, i) => post(receiver.url, jwtFor(clock, stranger, `again-${i}`))));
+      await Promise.all(
+        Array.from({ length: 10 }, (_, i) => post(receiver.url, jwtFor(clock, stranger, `again-${i}`))),
+      );
       assert.equal(server.requests, 2);
     }));
 });
@@ -140,16 +146,19 @@ describe("outages", () => {
     }));
 
   test("stale beyond staleIfErrorMs → 503 keys_unavailable", () =>
-    withSetup({ cacheMaxAgeMs: 60_000, cooldownMs: 1_000, staleIfErrorMs: 120_000 }, async ({ server, receiver, clock }) => {
-      assert.equal((await post(receiver.url, v1aFor(clock))).status, 200);
-      server.mode = "down";
-      clock.advance(60_000 + 119_000);
-      assert.equal((await post(receiver.url, v1aFor(clock))).status, 200, "still inside the stale-if-error window");
-      clock.advance(2_000);
-      const answer = await post(receiver.url, v1aFor(clock));
-      assert.equal(answer.status, 503);
-      assert.equal(answer.json.error, "keys_unavailable");
-    }));
+    withSetup(
+      { cacheMaxAgeMs: 60_000, cooldownMs: 1_000, staleIfErrorMs: 120_000 },
+      async ({ server, receiver, clock }) => {
+        assert.equal((await post(receiver.url, v1aFor(clock))).status, 200);
+        server.mode = "down";
+        clock.advance(60_000 + 119_000);
+        assert.equal((await post(receiver.url, v1aFor(clock))).status, 200, "still inside the stale-if-error window");
+        clock.advance(2_000);
+        const answer = await post(receiver.url, v1aFor(clock));
+        assert.equal(answer.status, 503);
+        assert.equal(answer.json.error, "keys_unavailable");
+      },
+    ));
 
   test("staleIfErrorMs: 0 fails closed as soon as the cache is stale and the endpoint down", () =>
     withSetup({ cacheMaxAgeMs: 60_000, staleIfErrorMs: 0 }, async ({ server, receiver, clock }) => {

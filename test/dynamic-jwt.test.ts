@@ -33,7 +33,10 @@ describe("valid JWT deliveries", () => {
   const clock = clockAt();
   let receiver: TestReceiver;
   before(async () => {
-    receiver = await startReceiver({ secret: SECRET, jwks: { url: jwks.url, audience: AUDIENCE, issuer: ISSUER } }, clock);
+    receiver = await startReceiver(
+      { secret: SECRET, jwks: { url: jwks.url, audience: AUDIENCE, issuer: ISSUER } },
+      clock,
+    );
   });
   after(() => receiver.close());
 
@@ -78,13 +81,20 @@ describe("valid JWT deliveries", () => {
     assert.equal(ctx.webhookId, jti);
     assert.equal(ctx.timestamp, clock.seconds);
     const before = receiver.calls.length;
-    const retry = await post(receiver.url, jwtDelivery(signJwt(claims(clock, { jti, iat: clock.seconds + 1 }), { key: rsa }), batchSucceeded()));
+    const retry = await post(
+      receiver.url,
+      jwtDelivery(signJwt(claims(clock, { jti, iat: clock.seconds + 1 }), { key: rsa }), batchSucceeded()),
+    );
     assert.deepEqual(retry.json, { status: "duplicate" }, "dedupe by jti");
     assert.equal(receiver.calls.length, before);
   });
 
   test("an empty body takes the event from the claims", async () => {
-    const event = { type: "batch.succeeded", version: "v1", data: { id: "batches/9", output_file_uri: "gs://b/claims.jsonl" } };
+    const event = {
+      type: "batch.succeeded",
+      version: "v1",
+      data: { id: "batches/9", output_file_uri: "gs://b/claims.jsonl" },
+    };
     const answer = await post(receiver.url, delivery(clock, signJwt(claims(clock, event), { key: p256 }), ""));
     assert.equal(answer.status, 200);
     const call = receiver.calls.at(-1)!;
@@ -93,7 +103,11 @@ describe("valid JWT deliveries", () => {
   });
 
   test('a "__proto__" claim stays an own property of the event from the claims, as JSON.parse keeps it in a body (issue 12)', async () => {
-    const event = { type: "batch.succeeded", version: "v1", data: { id: "batches/proto", output_file_uri: "gs://b/p.jsonl" } };
+    const event = {
+      type: "batch.succeeded",
+      version: "v1",
+      data: { id: "batches/proto", output_file_uri: "gs://b/p.jsonl" },
+    };
     // JSON.parse makes "__proto__" an own property (an object literal would set the prototype instead).
     const withProto = { ...event, ...JSON.parse('{"__proto__": {"injected": "yes"}}') };
     assert.ok(JSON.stringify(withProto).includes('"__proto__":{"injected":"yes"}'));
@@ -113,14 +127,20 @@ describe("valid JWT deliveries", () => {
 
   test("a body matching the event the claims carry is accepted", async () => {
     const body = batchSucceeded();
-    const answer = await post(receiver.url, delivery(clock, signJwt(claims(clock, body as Record<string, unknown>), { key: ed }), body));
+    const answer = await post(
+      receiver.url,
+      delivery(clock, signJwt(claims(clock, body as Record<string, unknown>), { key: ed }), body),
+    );
     assert.equal(answer.status, 200);
   });
 
   test("a body matching the digest claim is accepted", async () => {
     const body = JSON.stringify(batchSucceeded("batches/digest"));
     const digest = createHash("sha256").update(body).digest("base64url");
-    const answer = await post(receiver.url, delivery(clock, signJwt(claims(clock, { body_sha256: digest }), { key: rsa }), body));
+    const answer = await post(
+      receiver.url,
+      delivery(clock, signJwt(claims(clock, { body_sha256: digest }), { key: rsa }), body),
+    );
     assert.equal(answer.status, 200);
   });
 });
@@ -152,14 +172,20 @@ describe("attacks on JWT deliveries are refused with the right code and no handl
 
   test("wrong aud", () => refused(signJwt(claims(clock, { aud: "someone-else" }), { key: rsa }), "invalid_signature"));
   test("no aud", () => refused(signJwt(claims(clock, { aud: undefined }), { key: rsa }), "invalid_signature"));
-  test("wrong iss", () => refused(signJwt(claims(clock, { iss: "https://evil.example" }), { key: p256 }), "invalid_signature"));
+  test("wrong iss", () =>
+    refused(signJwt(claims(clock, { iss: "https://evil.example" }), { key: p256 }), "invalid_signature"));
 
   test("expired (exp beyond the tolerance)", () =>
-    refused(signJwt(claims(clock, { iat: clock.seconds - 1000, exp: clock.seconds - 301 }), { key: rsa }), "timestamp_too_old"));
+    refused(
+      signJwt(claims(clock, { iat: clock.seconds - 1000, exp: clock.seconds - 301 }), { key: rsa }),
+      "timestamp_too_old",
+    ));
 
-  test("iat in the future", () => refused(signJwt(claims(clock, { iat: clock.seconds + 301 }), { key: ed }), "timestamp_too_new"));
+  test("iat in the future", () =>
+    refused(signJwt(claims(clock, { iat: clock.seconds + 301 }), { key: ed }), "timestamp_too_new"));
 
-  test("nbf in the future", () => refused(signJwt(claims(clock, { nbf: clock.seconds + 301 }), { key: ed }), "timestamp_too_new"));
+  test("nbf in the future", () =>
+    refused(signJwt(claims(clock, { nbf: clock.seconds + 301 }), { key: ed }), "timestamp_too_new"));
 
   test("no exp and an iat older than the tolerance", () =>
     refused(signJwt(claims(clock, { exp: undefined, iat: clock.seconds - 301 }), { key: rsa }), "timestamp_too_old"));
@@ -167,7 +193,10 @@ describe("attacks on JWT deliveries are refused with the right code and no handl
   test("tampered body when the claims carry the event", async () => {
     const event = batchSucceeded() as Record<string, unknown>;
     const token = signJwt(claims(clock, event), { key: rsa });
-    await refused(token, "invalid_signature", 401, { ...event, data: { id: "batches/123", output_file_uri: "gs://attacker/x" } });
+    await refused(token, "invalid_signature", 401, {
+      ...event,
+      data: { id: "batches/123", output_file_uri: "gs://attacker/x" },
+    });
     await refused(token, "invalid_signature", 401, { ...event, type: "batch.failed" });
     await refused(token, "invalid_signature", 401, "not json");
   });
@@ -217,7 +246,8 @@ describe("attacks on JWT deliveries are refused with the right code and no handl
     }
   });
 
-  test("jti differing from webhook-id", () => refused(signJwt(claims(clock, { jti: "msg_other" }), { key: rsa }), "invalid_signature"));
+  test("jti differing from webhook-id", () =>
+    refused(signJwt(claims(clock, { jti: "msg_other" }), { key: rsa }), "invalid_signature"));
 
   test("the handler never ran and the key set was fetched once", () => {
     assert.equal(receiver.calls.length, 0);
@@ -244,9 +274,15 @@ describe("JWT freshness and identity evidence", () => {
 
   test("no iat and no exp, but a webhook-timestamp: the header's ±tolerance rule applies", async () => {
     const token = signJwt({ aud: AUDIENCE }, { key: rsa });
-    const fresh = await post(receiver.url, jwtDelivery(token, batchSucceeded(), { id: freshId(), timestamp: clock.seconds }));
+    const fresh = await post(
+      receiver.url,
+      jwtDelivery(token, batchSucceeded(), { id: freshId(), timestamp: clock.seconds }),
+    );
     assert.equal(fresh.status, 200);
-    const stale = await post(receiver.url, jwtDelivery(token, batchSucceeded(), { id: freshId(), timestamp: clock.seconds - 301 }));
+    const stale = await post(
+      receiver.url,
+      jwtDelivery(token, batchSucceeded(), { id: freshId(), timestamp: clock.seconds - 301 }),
+    );
     assert.equal(stale.status, 401);
     assert.equal(stale.json.error, "timestamp_too_old");
   });
@@ -260,7 +296,10 @@ describe("JWT freshness and identity evidence", () => {
   });
 
   test("a v1 or v1a header still needs webhook-id and webhook-timestamp", async () => {
-    const answer = await post(receiver.url, { body: "{}", headers: { "webhook-signature": `v1a,${Buffer.alloc(64).toString("base64")}` } });
+    const answer = await post(receiver.url, {
+      body: "{}",
+      headers: { "webhook-signature": `v1a,${Buffer.alloc(64).toString("base64")}` },
+    });
     assert.equal(answer.status, 400);
     assert.equal(answer.json.error, "missing_headers");
   });
@@ -294,7 +333,10 @@ describe("JWT configuration", () => {
       const answer = await post(receiver.url, delivery(clock, signJwt(claims(clock), { key: rsa })));
       assert.equal(answer.status, 401);
       assert.equal(answer.json.error, "invalid_signature");
-      const tokenOnly = await post(receiver.url, jwtDelivery(signJwt(claims(clock, { jti: freshId() }), { key: rsa }), batchSucceeded()));
+      const tokenOnly = await post(
+        receiver.url,
+        jwtDelivery(signJwt(claims(clock, { jti: freshId() }), { key: rsa }), batchSucceeded()),
+      );
       assert.equal(tokenOnly.status, 400, "without jwks the three headers are required, as for v1");
       assert.equal(tokenOnly.json.error, "missing_headers");
       assert.equal(receiver.calls.length, 0);
@@ -321,9 +363,15 @@ describe("JWT configuration", () => {
     );
     try {
       const body = JSON.stringify(batchSucceeded());
-      const mine = await post(receiver.url, delivery(clock, signJwt(claims(clock, { sub: "projects/mine" }), { key: rsa }), body));
+      const mine = await post(
+        receiver.url,
+        delivery(clock, signJwt(claims(clock, { sub: "projects/mine" }), { key: rsa }), body),
+      );
       assert.equal(mine.status, 200);
-      const theirs = await post(receiver.url, delivery(clock, signJwt(claims(clock, { sub: "projects/other" }), { key: rsa }), body));
+      const theirs = await post(
+        receiver.url,
+        delivery(clock, signJwt(claims(clock, { sub: "projects/other" }), { key: rsa }), body),
+      );
       assert.equal(theirs.status, 401);
       assert.equal(theirs.json.error, "invalid_signature");
       assert.doesNotMatch(JSON.stringify(theirs.json), /not my project/, "the hook's error text is not echoed");

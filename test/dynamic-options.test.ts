@@ -80,7 +80,8 @@ test("keys: a set of public keys only", () => {
 });
 
 test('algorithms: asymmetric only; "none" and HS* can never be configured', () => {
-  for (const alg of ["none", "HS256", "HS512", "RSA-OAEP", "dir"]) rejects({ jwks: { algorithms: [alg] } }, /asymmetric/);
+  for (const alg of ["none", "HS256", "HS512", "RSA-OAEP", "dir"])
+    rejects({ jwks: { algorithms: [alg] } }, /asymmetric/);
   rejects({ jwks: { algorithms: [] } }, /non-empty array/);
   rejects({ jwks: { algorithms: "RS256" } }, /non-empty array/);
   assert.deepEqual(resolveOptions({ jwks: { algorithms: ["PS256", "ES384"] } }).jwks!.algorithms, ["PS256", "ES384"]);

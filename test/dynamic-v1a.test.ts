@@ -38,7 +38,10 @@ describe("v1a deliveries", () => {
     });
     const before = receiver.calls.length;
     for (const key of published) {
-      const answer = await post(receiver.url, v1aDelivery(batchSucceeded(), key, { id: freshId(), timestamp: clock.seconds }));
+      const answer = await post(
+        receiver.url,
+        v1aDelivery(batchSucceeded(), key, { id: freshId(), timestamp: clock.seconds }),
+      );
       assert.equal(answer.status, 200);
       assert.deepEqual(answer.json, { status: "received" });
     }
@@ -58,7 +61,10 @@ describe("v1a deliveries", () => {
     const clockB = clockAt();
     const local = await startReceiver({ jwks: { keys: keySet(withKid) } }, clockB);
     try {
-      const answer = await post(local.url, v1aDelivery(batchSucceeded(), withKid, { id: freshId(), timestamp: clockB.seconds }));
+      const answer = await post(
+        local.url,
+        v1aDelivery(batchSucceeded(), withKid, { id: freshId(), timestamp: clockB.seconds }),
+      );
       assert.equal(answer.status, 200);
       assert.equal(local.calls[0]!.ctx.keyId, "gemini-ed-1");
     } finally {
@@ -68,7 +74,10 @@ describe("v1a deliveries", () => {
 
   test("signed by a key not in the set → 401 invalid_signature, no handler", async () => {
     const before = receiver.calls.length;
-    const answer = await post(receiver.url, v1aDelivery(batchSucceeded(), stranger, { id: freshId(), timestamp: clock.seconds }));
+    const answer = await post(
+      receiver.url,
+      v1aDelivery(batchSucceeded(), stranger, { id: freshId(), timestamp: clock.seconds }),
+    );
     assert.equal(answer.status, 401);
     assert.equal(answer.json.error, "invalid_signature");
     assert.equal(receiver.calls.length, before);
@@ -78,7 +87,10 @@ describe("v1a deliveries", () => {
     const before = receiver.calls.length;
     const delivery = v1aDelivery(batchSucceeded(), published[0]!, { id: freshId(), timestamp: clock.seconds });
     const idChanged = { ...delivery, headers: { ...delivery.headers, "webhook-id": freshId() } };
-    const timestampChanged = { ...delivery, headers: { ...delivery.headers, "webhook-timestamp": String(clock.seconds - 1) } };
+    const timestampChanged = {
+      ...delivery,
+      headers: { ...delivery.headers, "webhook-timestamp": String(clock.seconds - 1) },
+    };
     for (const forged of [idChanged, timestampChanged]) {
       const answer = await post(receiver.url, forged);
       assert.equal(answer.status, 401);
@@ -98,10 +110,16 @@ describe("v1a deliveries", () => {
 
   test("the same timestamp rule as v1: too old and too new are refused even when the signature is good", async () => {
     const before = receiver.calls.length;
-    const old = await post(receiver.url, v1aDelivery(batchSucceeded(), published[0]!, { id: freshId(), timestamp: clock.seconds - 301 }));
+    const old = await post(
+      receiver.url,
+      v1aDelivery(batchSucceeded(), published[0]!, { id: freshId(), timestamp: clock.seconds - 301 }),
+    );
     assert.equal(old.status, 401);
     assert.equal(old.json.error, "timestamp_too_old");
-    const future = await post(receiver.url, v1aDelivery(batchSucceeded(), published[0]!, { id: freshId(), timestamp: clock.seconds + 301 }));
+    const future = await post(
+      receiver.url,
+      v1aDelivery(batchSucceeded(), published[0]!, { id: freshId(), timestamp: clock.seconds + 301 }),
+    );
     assert.equal(future.status, 401);
     assert.equal(future.json.error, "timestamp_too_new");
     assert.equal(receiver.calls.length, before);
@@ -110,8 +128,14 @@ describe("v1a deliveries", () => {
   test("the same dedupe as v1: a retry with the same webhook-id runs handlers once", async () => {
     const before = receiver.calls.length;
     const id = freshId();
-    const first = await post(receiver.url, v1aDelivery(batchSucceeded(), published[2]!, { id, timestamp: clock.seconds }));
-    const retry = await post(receiver.url, v1aDelivery(batchSucceeded(), published[0]!, { id, timestamp: clock.seconds + 60 }));
+    const first = await post(
+      receiver.url,
+      v1aDelivery(batchSucceeded(), published[2]!, { id, timestamp: clock.seconds }),
+    );
+    const retry = await post(
+      receiver.url,
+      v1aDelivery(batchSucceeded(), published[0]!, { id, timestamp: clock.seconds + 60 }),
+    );
     assert.equal(first.status, 200);
     assert.deepEqual(retry.json, { status: "duplicate" });
     assert.equal(receiver.calls.length, before + 1);
@@ -122,15 +146,25 @@ describe("v1a deliveries", () => {
     const body = JSON.stringify(batchSucceeded());
     const goodV1a = `v1a,${v1aSignature(published[0]!.privateKey, id, clock.seconds, body)}`;
     const badV1 = `v1,${hmacSignature(SECRET, "other", clock.seconds, body)}`;
-    const headers = { "webhook-id": id, "webhook-timestamp": String(clock.seconds), "content-type": "application/json" };
-    const mixed = await post(receiver.url, { body, headers: { ...headers, "webhook-signature": `${badV1} ${goodV1a}` } });
+    const headers = {
+      "webhook-id": id,
+      "webhook-timestamp": String(clock.seconds),
+      "content-type": "application/json",
+    };
+    const mixed = await post(receiver.url, {
+      body,
+      headers: { ...headers, "webhook-signature": `${badV1} ${goodV1a}` },
+    });
     assert.equal(mixed.status, 200);
     assert.equal(receiver.calls.at(-1)!.ctx.scheme, "v1a");
 
     const id2 = freshId();
     const goodV1 = signedDelivery(batchSucceeded(), { id: id2, timestamp: clock.seconds });
     const withJunk = `v1a,${Buffer.alloc(64, 7).toString("base64")} ${goodV1.headers["webhook-signature"]}`;
-    const answer = await post(receiver.url, { ...goodV1, headers: { ...goodV1.headers, "webhook-signature": withJunk } });
+    const answer = await post(receiver.url, {
+      ...goodV1,
+      headers: { ...goodV1.headers, "webhook-signature": withJunk },
+    });
     assert.equal(answer.status, 200);
     assert.equal(receiver.calls.at(-1)!.ctx.scheme, "v1");
   });
@@ -140,7 +174,10 @@ describe("v1a deliveries", () => {
     const delivery = v1aDelivery(batchSucceeded(), published[0]!, { id: freshId(), timestamp: clock.seconds });
     const [, signature] = delivery.headers["webhook-signature"]!.split(",");
     const unpadded = `v1a,${signature!.replace(/=+$/, "")}`;
-    const answer = await post(receiver.url, { ...delivery, headers: { ...delivery.headers, "webhook-signature": unpadded } });
+    const answer = await post(receiver.url, {
+      ...delivery,
+      headers: { ...delivery.headers, "webhook-signature": unpadded },
+    });
     assert.equal(answer.status, 401);
     assert.equal(receiver.calls.length, before);
   });
@@ -152,7 +189,10 @@ describe("only configured schemes are accepted", () => {
     const server = await startJwksServer(keySet(...published));
     const receiver = await startReceiver({ secret: SECRET }, clock);
     try {
-      const answer = await post(receiver.url, v1aDelivery(batchSucceeded(), published[0]!, { id: freshId(), timestamp: clock.seconds }));
+      const answer = await post(
+        receiver.url,
+        v1aDelivery(batchSucceeded(), published[0]!, { id: freshId(), timestamp: clock.seconds }),
+      );
       assert.equal(answer.status, 401);
       assert.equal(answer.json.error, "invalid_signature");
       assert.equal(receiver.calls.length, 0);
@@ -173,7 +213,10 @@ describe("only configured schemes are accepted", () => {
       assert.equal(answer.json.error, "invalid_signature");
       assert.equal(receiver.calls.length, 0);
       assert.equal(server.requestCount, 0);
-      const v1a = await post(receiver.url, v1aDelivery(batchSucceeded(), published[0]!, { id: freshId(), timestamp: clock.seconds }));
+      const v1a = await post(
+        receiver.url,
+        v1aDelivery(batchSucceeded(), published[0]!, { id: freshId(), timestamp: clock.seconds }),
+      );
       assert.equal(v1a.status, 200);
     } finally {
       await receiver.close();
@@ -185,9 +228,15 @@ describe("only configured schemes are accepted", () => {
     const clock = clockAt();
     const receiver = await startReceiver({ jwks: { keys: keySet(...published) } }, clock);
     try {
-      const answer = await post(receiver.url, v1aDelivery(batchSucceeded(), published[2]!, { id: freshId(), timestamp: clock.seconds }));
+      const answer = await post(
+        receiver.url,
+        v1aDelivery(batchSucceeded(), published[2]!, { id: freshId(), timestamp: clock.seconds }),
+      );
       assert.equal(answer.status, 200);
-      const forged = await post(receiver.url, v1aDelivery(batchSucceeded(), stranger, { id: freshId(), timestamp: clock.seconds }));
+      const forged = await post(
+        receiver.url,
+        v1aDelivery(batchSucceeded(), stranger, { id: freshId(), timestamp: clock.seconds }),
+      );
       assert.equal(forged.status, 401);
     } finally {
       await receiver.close();
@@ -200,8 +249,12 @@ describe("v1a key rotation", () => {
     const clock = clockAt();
     const [oldKey, newKey] = [makeKey("EdDSA", null), makeKey("EdDSA", null)];
     const server = await startJwksServer(keySet(oldKey));
-    const receiver = await startReceiver({ jwks: { url: server.url, cooldownMs: 30_000, cacheMaxAgeMs: 600_000 } }, clock);
-    const deliver = (key: typeof oldKey) => post(receiver.url, v1aDelivery(batchSucceeded(), key, { id: freshId(), timestamp: clock.seconds }));
+    const receiver = await startReceiver(
+      { jwks: { url: server.url, cooldownMs: 30_000, cacheMaxAgeMs: 600_000 } },
+      clock,
+    );
+    const deliver = (key: typeof oldKey) =>
+      post(receiver.url, v1aDelivery(batchSucceeded(), key, { id: freshId(), timestamp: clock.seconds }));
     try {
       assert.equal((await deliver(oldKey)).status, 200);
       assert.equal(server.requestCount, 1);

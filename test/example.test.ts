@@ -30,7 +30,8 @@ describe("example app demo", () => {
         assert.match(row[6]!, /^\w+_\w+: /, "the handler's own summary");
       }
     }
-    const special = (note: string) => rows.filter((cells) => cells[3] === note).map((cells) => [cells[2], cells[4], cells[5], cells[6], cells.at(-1)]);
+    const special = (note: string) =>
+      rows.filter((cells) => cells[3] === note).map((cells) => [cells[2], cells[4], cells[5], cells[6], cells.at(-1)]);
     assert.deepEqual(special("duplicate"), [["v1", "200", "duplicate", "(not called again)", "ok"]]);
     assert.deepEqual(special("stale timestamp"), [["v1", "401", "timestamp_too_old", "(not called)", "ok"]]);
     assert.deepEqual(
@@ -38,7 +39,9 @@ describe("example app demo", () => {
       schemes.map((scheme) => [scheme, "401", "invalid_signature", "(not called)", "ok"]),
     );
     assert.deepEqual(special("unknown type"), [["v1", "200", "received", "a type this app has no handler for", "ok"]]);
-    assert.deepEqual(special("ping (guessed type)"), [["v1", "200", "received", "a type this app has no handler for", "ok"]]);
+    assert.deepEqual(special("ping (guessed type)"), [
+      ["v1", "200", "received", "a type this app has no handler for", "ok"],
+    ]);
     assert.equal(rows.length, GEMINI_EVENT_TYPES.length * schemes.length + 4 + schemes.length); // + duplicate, stale, unknown, ping, a forgery per scheme
     assert.match(output, /Rejections counted by reason \(onLifecycle\): .*invalid_signature × \d/);
     assert.match(output, /Everything behaved as expected\.\n$/);
@@ -65,7 +68,10 @@ describe("example app demo", () => {
       await server.close();
     }
     const output = lines.join("\n");
-    assert.match(output, /batch\.succeeded\s+v1\s+-\s+401\s+invalid_signature\s+\(not called\)\s+EXPECTED 200 received/);
+    assert.match(
+      output,
+      /batch\.succeeded\s+v1\s+-\s+401\s+invalid_signature\s+\(not called\)\s+EXPECTED 200 received/,
+    );
     assert.match(output, /did NOT behave as expected/);
     assert.equal(example.calls.length, 0);
   });
@@ -92,12 +98,17 @@ describe("observability recipes (README)", () => {
       const ok = signDelivery(sampleEvent("batch.succeeded"), { secret: SECRET });
       assert.equal((await post(server.url, ok)).status, 200);
       assert.equal((await post(server.url, ok)).status, 200);
-      assert.equal((await post(server.url, signDelivery(sampleEvent("batch.succeeded"), { secret: generateSecret() }))).status, 401);
+      assert.equal(
+        (await post(server.url, signDelivery(sampleEvent("batch.succeeded"), { secret: generateSecret() }))).status,
+        401,
+      );
       assert.equal((await post(server.url, signDelivery(sampleEvent("batch.failed"), { secret: SECRET }))).status, 500);
     } finally {
       await server.close();
     }
-    const outcomes = lines.filter((line) => line.level !== "debug").map((line) => [line.level, line.message, line.fields.code ?? line.fields.status]);
+    const outcomes = lines
+      .filter((line) => line.level !== "debug")
+      .map((line) => [line.level, line.message, line.fields.code ?? line.fields.status]);
     assert.deepEqual(outcomes, [
       ["info", "gemini webhook handled", 200],
       ["info", "gemini webhook duplicate", 200],
@@ -138,7 +149,12 @@ describe("observability recipes (README)", () => {
     } finally {
       await server.close();
     }
-    assert.deepEqual(Object.fromEntries(counts), { invalid_signature: 2, timestamp_too_old: 1, handler_failed: 1, missing_headers: 1 });
+    assert.deepEqual(Object.fromEntries(counts), {
+      invalid_signature: 2,
+      timestamp_too_old: 1,
+      handler_failed: 1,
+      missing_headers: 1,
+    });
   });
 
   it("appear in README.md exactly as the tested code", () => {

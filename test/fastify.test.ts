@@ -14,7 +14,10 @@ describe("fastifyWebhooks", () => {
   const hooked: string[] = [];
 
   before(async () => {
-    const webhooks = geminiWebhooks({ secret: SECRET }).on("batch.succeeded", (event) => void handled.push(event.data.id));
+    const webhooks = geminiWebhooks({ secret: SECRET }).on(
+      "batch.succeeded",
+      (event) => void handled.push(event.data.id),
+    );
     // A Fastify body limit far below a delivery: the plugin's route must not be subject to it.
     app = Fastify({ bodyLimit: 64 });
     app.post("/elsewhere", async (request) => ({ parsed: request.body }));
@@ -29,7 +32,10 @@ describe("fastifyWebhooks", () => {
   after(() => app.close());
 
   it("leaves the app's own JSON parsing as it was (the raw parser is scoped to the plugin)", async () => {
-    const answer = await post(`${base}/elsewhere`, { headers: { "content-type": "application/json" }, body: '{"a":1}' });
+    const answer = await post(`${base}/elsewhere`, {
+      headers: { "content-type": "application/json" },
+      body: '{"a":1}',
+    });
     assert.deepEqual(answer.json, { parsed: { a: 1 } });
   });
 

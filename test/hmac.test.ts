@@ -14,7 +14,13 @@ import { callMiddleware } from "./support/fake-http.js";
 import { hmacSignature } from "./support/signer.js";
 
 const vectors = JSON.parse(readFileSync(new URL("./fixtures/standard-webhooks-vectors.json", import.meta.url), "utf8"));
-const official = vectors.official[0] as { secret: string; id: string; timestamp: number; payload: string; expected_signature: string };
+const official = vectors.official[0] as {
+  secret: string;
+  id: string;
+  timestamp: number;
+  payload: string;
+  expected_signature: string;
+};
 
 function oursAccepts(secret: string, id: string, timestamp: number, body: Buffer, header: string): boolean {
   return createHmacVerifier([secret])(parseSignatureHeader(header), id, timestamp, body) === 0;
@@ -23,20 +29,37 @@ function oursAccepts(secret: string, id: string, timestamp: number, body: Buffer
 /** The reference's own verdict (its verify() checks the timestamp against the real clock: give it a fresh one). */
 function referenceAccepts(secret: string, id: string, timestamp: number, body: Buffer, header: string): boolean {
   try {
-    new Webhook(secret).verify(body, { "webhook-id": id, "webhook-timestamp": String(timestamp), "webhook-signature": header }, { jsonParse: false });
+    new Webhook(secret).verify(
+      body,
+      { "webhook-id": id, "webhook-timestamp": String(timestamp), "webhook-signature": header },
+      { jsonParse: false },
+    );
     return true;
   } catch {
     return false;
   }
 }
 
-const secretArb = fc.uint8Array({ minLength: 16, maxLength: 64 }).map((bytes) => `whsec_${Buffer.from(bytes).toString("base64")}`);
-const idArb = fc.string({ unit: fc.constantFrom(..."abcdefghijklmnopqrstuvwxyz0123456789_-"), minLength: 1, maxLength: 40 });
+const secretArb = fc
+  .uint8Array({ minLength: 16, maxLength: 64 })
+  .map((bytes) => `whsec_${Buffer.from(bytes).toString("base64")}`);
+const idArb = fc.string({
+  unit: fc.constantFrom(..."abcdefghijklmnopqrstuvwxyz0123456789_-"),
+  minLength: 1,
+  maxLength: 40,
+});
 const utf8Body = fc.string({ unit: "grapheme", maxLength: 300 }).map((text) => Buffer.from(text, "utf8"));
 const anyBytes = fc.uint8Array({ maxLength: 300 }).map((bytes) => Buffer.from(bytes));
 
 /** A candidate entry: the genuine signature, or one character of it changed, or a lenient-decoder spelling of it. */
-const candidate = fc.constantFrom("genuine", "one char changed", "no padding", "base64url", "junk char inside", "other version");
+const candidate = fc.constantFrom(
+  "genuine",
+  "one char changed",
+  "no padding",
+  "base64url",
+  "junk char inside",
+  "other version",
+);
 function spell(kind: string, signature: string, at: number): string {
   switch (kind) {
     case "genuine":
@@ -58,10 +81,28 @@ function spell(kind: string, signature: string, at: number): string {
 
 describe("v1 with node:crypto, against standardwebhooks as the reference", () => {
   test("the official vector verifies, and so does each derived one", () => {
-    assert.equal(oursAccepts(official.secret, official.id, official.timestamp, Buffer.from(official.payload), official.expected_signature), true);
+    assert.equal(
+      oursAccepts(
+        official.secret,
+        official.id,
+        official.timestamp,
+        Buffer.from(official.payload),
+        official.expected_signature,
+      ),
+      true,
+    );
     const derived = vectors.derived_by_research_helper_NOT_OFFICIAL;
     for (const c of derived.cases) {
-      assert.equal(oursAccepts(derived.secret, derived.id, derived.timestamp, Buffer.from(c.payload, "utf8"), c.expected_signature), true);
+      assert.equal(
+        oursAccepts(
+          derived.secret,
+          derived.id,
+          derived.timestamp,
+          Buffer.from(c.payload, "utf8"),
+          c.expected_signature,
+        ),
+        true,
+      );
     }
   });
 
@@ -84,7 +125,10 @@ describe("v1 with node:crypto, against standardwebhooks as the reference", () =>
       fc.property(secretArb, idArb, fc.oneof(anyBytes, utf8Body), (secret, id, body) => {
         const timestamp = 1_800_000_000;
         // Signed over the bytes, independently of both verifiers.
-        assert.equal(oursAccepts(secret, id, timestamp, body, `v1,${hmacSignature(secret, id, timestamp, body)}`), true);
+        assert.equal(
+          oursAccepts(secret, id, timestamp, body, `v1,${hmacSignature(secret, id, timestamp, body)}`),
+          true,
+        );
         // The reference signs the body decoded as text: for bytes that are not UTF-8 that is other content.
         const referenceSignature = new Webhook(secret).sign(id, new Date(timestamp * 1000), body);
         assert.equal(oursAccepts(secret, id, timestamp, body, referenceSignature), isUtf8(body));
@@ -118,7 +162,11 @@ describe("v1 with node:crypto, against standardwebhooks as the reference", () =>
     const seen: Buffer[] = [];
     receiver.onAny((_event, ctx) => void seen.push(ctx.rawBody));
     // Valid JSON with a Latin-1 byte inside a string: not UTF-8, but these are the bytes the sender signed.
-    const body = Buffer.concat([Buffer.from('{"type":"batch.succeeded","note":"caf'), Buffer.from([0xe9]), Buffer.from('"}')]);
+    const body = Buffer.concat([
+      Buffer.from('{"type":"batch.succeeded","note":"caf'),
+      Buffer.from([0xe9]),
+      Buffer.from('"}'),
+    ]);
     assert.equal(isUtf8(body), false);
     const answer = await callMiddleware(receiver, {
       headers: [
@@ -140,7 +188,12 @@ describe("v1 with node:crypto, against standardwebhooks as the reference", () =>
     // The last character before "=" carries 2 unused bits: "E" (000100) and "F" (000101) decode to the same bytes.
     const lowBitsSet = `${value.slice(0, -2)}F=`;
     assert.ok(Buffer.from(lowBitsSet, "base64").equals(Buffer.from(value, "base64")));
-    for (const spelling of [lowBitsSet, value.replace(/=$/, ""), `${value}=`, `${value.slice(0, 8)}.${value.slice(8)}`]) {
+    for (const spelling of [
+      lowBitsSet,
+      value.replace(/=$/, ""),
+      `${value}=`,
+      `${value.slice(0, 8)}.${value.slice(8)}`,
+    ]) {
       assert.equal(oursAccepts(secret, id, timestamp, body, `v1,${spelling}`), false, spelling);
     }
     assert.equal(oursAccepts(secret, id, timestamp, body, `v1,${value}`), true);

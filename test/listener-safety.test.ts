@@ -81,7 +81,9 @@ describe("listeners that fail", () => {
         .onError(() => {
           throw new Error("sync throw");
         })
-        .onError(() => ({ then: (_ok: unknown, fail: (e: unknown) => void) => setTimeout(() => fail(new Error("late")), 5) }))
+        .onError(() => ({
+          then: (_ok: unknown, fail: (e: unknown) => void) => setTimeout(() => fail(new Error("late")), 5),
+        }))
         .onError((error) => void seen.push(error.code));
       const url = await serve(webhooks);
       const answer = await post(url, { headers: { "content-type": "application/json" }, body: "{}" });
@@ -107,7 +109,11 @@ describe("what errors and lifecycle reports carry", () => {
     const response = await fetch(url, {
       method: "POST",
       // Latin-1 bytes: fetch sends header values as ByteString, so encode the id the way a raw client would.
-      headers: { "webhook-id": Buffer.from(forgedId, "latin1").toString("latin1"), "webhook-signature": "v1,AAAA", "content-type": "application/json" },
+      headers: {
+        "webhook-id": Buffer.from(forgedId, "latin1").toString("latin1"),
+        "webhook-signature": "v1,AAAA",
+        "content-type": "application/json",
+      },
       body: "{}",
     });
     const json = (await response.json()) as { error: string; message: string };
@@ -117,7 +123,8 @@ describe("what errors and lifecycle reports carry", () => {
     assert.equal(errors[0]!.webhookId, undefined, "the raw id reached onError");
     assert.ok(!errors[0]!.message.includes("forged"), "the raw id reached the error message");
     assert.ok(reports.length >= 2);
-    for (const report of reports) assert.equal(report.webhookId, undefined, `the raw id reached the ${report.stage} report`);
+    for (const report of reports)
+      assert.equal(report.webhookId, undefined, `the raw id reached the ${report.stage} report`);
   });
 
   test("a valid id with a bad timestamp is reported with its id (validated ids still help debugging)", async () => {

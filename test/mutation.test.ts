@@ -36,8 +36,10 @@ function edit(d: GenuineDelivery, change: (lines: Lines) => Lines, body = d.body
   return { headers: change(wireOf(d).headers), body };
 }
 const without = (name: string) => (lines: Lines) => lines.filter(([n]) => n !== name);
-const replaced = (name: string, value: string) => (lines: Lines) => lines.map(([n, v]): [string, string] => [n, n === name ? value : v]);
-const renamed = (name: string, to: string) => (lines: Lines) => lines.map(([n, v]): [string, string] => [n === name ? to : n, v]);
+const replaced = (name: string, value: string) => (lines: Lines) =>
+  lines.map(([n, v]): [string, string] => [n, n === name ? value : v]);
+const renamed = (name: string, to: string) => (lines: Lines) =>
+  lines.map(([n, v]): [string, string] => [n === name ? to : n, v]);
 const repeated = (name: string, value: string) => (lines: Lines) => [...lines, [name, value] as [string, string]];
 
 function valueOf(d: GenuineDelivery, scheme: SchemeUnderTest): string {
@@ -49,7 +51,17 @@ function withSignature(d: GenuineDelivery, signature: string, body = d.body): Wi
 /** A different character at `index` that keeps the string in the same alphabet class where possible. */
 function changeCharAt(text: string, index: number): string {
   const c = text[index]!;
-  const swap: Record<string, string> = { "9": "0", z: "a", Z: "A", "/": "+", "+": "/", "=": "A", _: "-", "-": "_", ".": "_" };
+  const swap: Record<string, string> = {
+    "9": "0",
+    z: "a",
+    Z: "A",
+    "/": "+",
+    "+": "/",
+    "=": "A",
+    _: "-",
+    "-": "_",
+    ".": "_",
+  };
   const next = swap[c] ?? String.fromCharCode(c.charCodeAt(0) + 1);
   return text.slice(0, index) + next + text.slice(index + 1);
 }
@@ -109,7 +121,11 @@ function headerMutations(): Mutation[] {
     { name: `${ID} repeated with the same value`, legit: false, apply: (d) => edit(d, repeated(ID, d.id)) },
     { name: `${ID} repeated with another id`, legit: false, apply: (d) => edit(d, repeated(ID, nextId())) },
     { name: `${TS} repeated with the same value`, legit: false, apply: (d) => edit(d, repeated(TS, d.timestamp)) },
-    { name: `${TS} repeated with another time`, legit: false, apply: (d) => edit(d, repeated(TS, String(Number(d.timestamp) + 1))) },
+    {
+      name: `${TS} repeated with another time`,
+      legit: false,
+      apply: (d) => edit(d, repeated(TS, String(Number(d.timestamp) + 1))),
+    },
     {
       name: `${SIG} repeated with the same value`,
       legit: true,
@@ -125,7 +141,8 @@ function headerMutations(): Mutation[] {
     {
       name: `${SIG} repeated: only decoy lines`,
       legit: false,
-      apply: (d, s) => edit(d, (lines) => [...without(SIG)(lines), [SIG, `${s.prefix}${"A".repeat(43)}=`], [SIG, "v2,Zm9v"]]),
+      apply: (d, s) =>
+        edit(d, (lines) => [...without(SIG)(lines), [SIG, `${s.prefix}${"A".repeat(43)}=`], [SIG, "v2,Zm9v"]]),
     },
     {
       name: "headers in another order, unrelated headers added, content-type text/plain",
@@ -144,14 +161,22 @@ function headerMutations(): Mutation[] {
 function idMutations(sample: GenuineDelivery): Mutation[] {
   const list: Mutation[] = [];
   for (let index = 0; index < sample.id.length; index++) {
-    list.push({ name: `${ID} char ${index} changed`, legit: false, apply: (d) => edit(d, replaced(ID, changeCharAt(d.id, index))) });
+    list.push({
+      name: `${ID} char ${index} changed`,
+      legit: false,
+      apply: (d) => edit(d, replaced(ID, changeCharAt(d.id, index))),
+    });
   }
   list.push(
     { name: `${ID} one char appended`, legit: false, apply: (d) => edit(d, replaced(ID, `${d.id}0`)) },
     { name: `${ID} last char removed`, legit: false, apply: (d) => edit(d, replaced(ID, d.id.slice(0, -1))) },
     { name: `${ID} first char removed`, legit: false, apply: (d) => edit(d, replaced(ID, d.id.slice(1))) },
     { name: `${ID} upper-cased`, legit: false, apply: (d) => edit(d, replaced(ID, d.id.toUpperCase())) },
-    { name: `${ID} with a space inside`, legit: false, apply: (d) => edit(d, replaced(ID, `${d.id.slice(0, 4)} ${d.id.slice(4)}`)) },
+    {
+      name: `${ID} with a space inside`,
+      legit: false,
+      apply: (d) => edit(d, replaced(ID, `${d.id.slice(0, 4)} ${d.id.slice(4)}`)),
+    },
   );
   return list;
 }
@@ -159,7 +184,11 @@ function idMutations(sample: GenuineDelivery): Mutation[] {
 function timestampMutations(sample: GenuineDelivery): Mutation[] {
   const list: Mutation[] = [];
   for (let index = 0; index < sample.timestamp.length; index++) {
-    list.push({ name: `${TS} digit ${index} changed`, legit: false, apply: (d) => edit(d, replaced(TS, changeCharAt(d.timestamp, index))) });
+    list.push({
+      name: `${TS} digit ${index} changed`,
+      legit: false,
+      apply: (d) => edit(d, replaced(TS, changeCharAt(d.timestamp, index))),
+    });
   }
   const variants: Array<[string, (ts: string) => string]> = [
     ["one second later", (ts) => String(Number(ts) + 1)],
@@ -181,19 +210,47 @@ function timestampMutations(sample: GenuineDelivery): Mutation[] {
 function signatureMutations(): Mutation[] {
   const decoy = (s: SchemeUnderTest) => `${s.prefix}${"A".repeat(43)}=`;
   const list: Mutation[] = [
-    { name: "signature truncated by one char", legit: false, apply: (d, s) => withSignature(d, s.prefix + valueOf(d, s).slice(0, -1)) },
-    { name: "signature truncated by four chars", legit: false, apply: (d, s) => withSignature(d, s.prefix + valueOf(d, s).slice(0, -4)) },
+    {
+      name: "signature truncated by one char",
+      legit: false,
+      apply: (d, s) => withSignature(d, s.prefix + valueOf(d, s).slice(0, -1)),
+    },
+    {
+      name: "signature truncated by four chars",
+      legit: false,
+      apply: (d, s) => withSignature(d, s.prefix + valueOf(d, s).slice(0, -4)),
+    },
     {
       name: "signature truncated to half",
       legit: false,
       apply: (d, s) => withSignature(d, s.prefix + valueOf(d, s).slice(0, valueOf(d, s).length >> 1)),
     },
     { name: "signature value empty (prefix only)", legit: false, apply: (d, s) => withSignature(d, s.prefix) },
-    { name: "signature value doubled", legit: false, apply: (d, s) => withSignature(d, s.prefix + valueOf(d, s) + valueOf(d, s)) },
-    { name: "signature re-encoded as base64url", legit: false, apply: (d, s) => withSignature(d, s.prefix + toBase64Url(valueOf(d, s))) },
-    { name: "signature base64 padding removed", legit: false, apply: (d, s) => withSignature(d, s.prefix + valueOf(d, s).replace(/=+$/, "")) },
-    { name: "signature extra base64 padding", legit: false, apply: (d, s) => withSignature(d, `${s.prefix}${valueOf(d, s)}=`) },
-    { name: "signature first char changed", legit: false, apply: (d, s) => withSignature(d, s.prefix + changeCharAt(valueOf(d, s), 0)) },
+    {
+      name: "signature value doubled",
+      legit: false,
+      apply: (d, s) => withSignature(d, s.prefix + valueOf(d, s) + valueOf(d, s)),
+    },
+    {
+      name: "signature re-encoded as base64url",
+      legit: false,
+      apply: (d, s) => withSignature(d, s.prefix + toBase64Url(valueOf(d, s))),
+    },
+    {
+      name: "signature base64 padding removed",
+      legit: false,
+      apply: (d, s) => withSignature(d, s.prefix + valueOf(d, s).replace(/=+$/, "")),
+    },
+    {
+      name: "signature extra base64 padding",
+      legit: false,
+      apply: (d, s) => withSignature(d, `${s.prefix}${valueOf(d, s)}=`),
+    },
+    {
+      name: "signature first char changed",
+      legit: false,
+      apply: (d, s) => withSignature(d, s.prefix + changeCharAt(valueOf(d, s), 0)),
+    },
     {
       name: "signature middle char changed",
       legit: false,
@@ -202,9 +259,14 @@ function signatureMutations(): Mutation[] {
     {
       name: "signature last data char changed",
       legit: false,
-      apply: (d, s) => withSignature(d, s.prefix + changeCharAt(valueOf(d, s), valueOf(d, s).replace(/=+$/, "").length - 1)),
+      apply: (d, s) =>
+        withSignature(d, s.prefix + changeCharAt(valueOf(d, s), valueOf(d, s).replace(/=+$/, "").length - 1)),
     },
-    { name: "signature case swapped", legit: false, apply: (d, s) => withSignature(d, s.prefix + swapCase(valueOf(d, s))) },
+    {
+      name: "signature case swapped",
+      legit: false,
+      apply: (d, s) => withSignature(d, s.prefix + swapCase(valueOf(d, s))),
+    },
     { name: "signature without its version tag", legit: false, apply: (d, s) => withSignature(d, valueOf(d, s)) },
     {
       name: "signature made with a key the receiver does not trust",
@@ -224,10 +286,19 @@ function signatureMutations(): Mutation[] {
     {
       name: "signature of another body",
       legit: false,
-      apply: async (d, s) => withSignature(d, s.prefix + (await s.sign(d.id, d.timestamp, Buffer.from('{"type":"batch.failed"}')))),
+      apply: async (d, s) =>
+        withSignature(d, s.prefix + (await s.sign(d.id, d.timestamp, Buffer.from('{"type":"batch.failed"}')))),
     },
-    { name: "signature: decoys only", legit: false, apply: (d, s) => withSignature(d, `${decoy(s)} v2,Zm9v ${decoy(s)}`) },
-    { name: "signature entries glued with a comma, no space", legit: false, apply: (d) => withSignature(d, `v2,Zm9v,${d.signature}`) },
+    {
+      name: "signature: decoys only",
+      legit: false,
+      apply: (d, s) => withSignature(d, `${decoy(s)} v2,Zm9v ${decoy(s)}`),
+    },
+    {
+      name: "signature entries glued with a comma, no space",
+      legit: false,
+      apply: (d) => withSignature(d, `v2,Zm9v,${d.signature}`),
+    },
     {
       name: "signature: decoy entry before the genuine one",
       legit: true,
@@ -263,7 +334,8 @@ function signatureMutations(): Mutation[] {
     list.push({
       name: `signature version tag changed to "${tag}"`,
       legit: false,
-      apply: (d, s) => (tag === s.prefix ? withSignature(d, `xx${valueOf(d, s)}`) : withSignature(d, tag + valueOf(d, s))),
+      apply: (d, s) =>
+        tag === s.prefix ? withSignature(d, `xx${valueOf(d, s)}`) : withSignature(d, tag + valueOf(d, s)),
     });
   }
   return list;
@@ -306,13 +378,22 @@ function bodyMutations(sample: GenuineDelivery): Mutation[] {
     ["first byte removed", (b) => b.subarray(1)],
     ["UTF-8 BOM prepended", (b) => Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), b])],
     ["emptied", () => Buffer.alloc(0)],
-    ["re-serialized JSON with indentation", (b) => Buffer.from(JSON.stringify(JSON.parse(b.toString("utf8")), null, 2))],
-    ["re-serialized JSON with keys reordered", (b) => Buffer.from(JSON.stringify(sortKeys(JSON.parse(b.toString("utf8")))))],
+    [
+      "re-serialized JSON with indentation",
+      (b) => Buffer.from(JSON.stringify(JSON.parse(b.toString("utf8")), null, 2)),
+    ],
+    [
+      "re-serialized JSON with keys reordered",
+      (b) => Buffer.from(JSON.stringify(sortKeys(JSON.parse(b.toString("utf8"))))),
+    ],
     [
       "re-serialized JSON with non-ASCII escaped",
       (b) =>
         Buffer.from(
-          JSON.stringify(JSON.parse(b.toString("utf8"))).replace(/[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`),
+          JSON.stringify(JSON.parse(b.toString("utf8"))).replace(
+            /[\u0080-\uffff]/g,
+            (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
+          ),
         ),
     ],
     ["Unicode normalised to NFD", (b) => Buffer.from(b.toString("utf8").normalize("NFD"))],
@@ -321,10 +402,16 @@ function bodyMutations(sample: GenuineDelivery): Mutation[] {
       (b) => Buffer.from(b.toString("utf8").normalize("NFD").normalize("NFKC").replace("Zoë", "Zoe")),
     ],
     ["U+FFFD replaced by an invalid UTF-8 byte (decodes to the same text)", (b) => replaceReplacementChar(b, [0xff])],
-    ["U+FFFD replaced by a lone continuation byte (decodes to the same text)", (b) => replaceReplacementChar(b, [0x80])],
+    [
+      "U+FFFD replaced by a lone continuation byte (decodes to the same text)",
+      (b) => replaceReplacementChar(b, [0x80]),
+    ],
     ["re-encoded as UTF-16LE", (b) => Buffer.from(b.toString("utf8"), "utf16le")],
     ["event type changed", (b) => Buffer.from(b.toString("utf8").replace('"batch.succeeded"', '"batch.failed"'))],
-    ["another valid event", () => Buffer.from(JSON.stringify({ type: "batch.succeeded", data: { id: "batches/evil" } }))],
+    [
+      "another valid event",
+      () => Buffer.from(JSON.stringify({ type: "batch.succeeded", data: { id: "batches/evil" } })),
+    ],
   ];
   for (const [label, change] of changes) {
     list.push({ name: `body: ${label}`, legit: false, apply: (d) => edit(d, (l) => l, change(d.body)) });
@@ -383,7 +470,10 @@ function jwtMutations(): Mutation[] {
     ["exp in the past, beyond the clock tolerance", (c) => ((c.iat = NOW_SECONDS - 900), (c.exp = NOW_SECONDS - 301))],
     ["exp removed and iat older than the tolerance", (c) => (delete c.exp, (c.iat = NOW_SECONDS - 301))],
     ["exp as a string", (c) => (c.exp = String(c.exp))],
-    ["iat in the future, beyond the clock tolerance", (c) => ((c.iat = NOW_SECONDS + 301), (c.exp = NOW_SECONDS + 900))],
+    [
+      "iat in the future, beyond the clock tolerance",
+      (c) => ((c.iat = NOW_SECONDS + 301), (c.exp = NOW_SECONDS + 900)),
+    ],
     ["nbf in the future, beyond the clock tolerance", (c) => (c.nbf = NOW_SECONDS + 301)],
     ["jti changed", (c) => (c.jti = `${String(c.jti)}x`)],
     ["body_sha256 of another body", (c) => (c.body_sha256 = createHash("sha256").update("{}").digest("base64url"))],
@@ -405,12 +495,18 @@ function jwtMutations(): Mutation[] {
       });
     }
   }
-  const token = (d: GenuineDelivery, options: Parameters<typeof signJwt>[1]) => signJwt(jwtClaims(d.id, d.timestamp, d.body), options);
+  const token = (d: GenuineDelivery, options: Parameters<typeof signJwt>[1]) =>
+    signJwt(jwtClaims(d.id, d.timestamp, d.body), options);
   const headerChanges: Array<[string, (d: GenuineDelivery) => string]> = [
     ['alg "none", no signature', (d) => token(d, { alg: "none", kid: RSA_KEY.kid })],
     [
       "alg HS256 keyed with the trusted public key (key confusion)",
-      (d) => token(d, { alg: "HS256", kid: RSA_KEY.kid, hmacSecret: RSA_KEY.publicKey.export({ type: "spki", format: "pem" }) as string }),
+      (d) =>
+        token(d, {
+          alg: "HS256",
+          kid: RSA_KEY.kid,
+          hmacSecret: RSA_KEY.publicKey.export({ type: "spki", format: "pem" }) as string,
+        }),
     ],
     ["alg RS512 declared, not allow-listed", (d) => token(d, { key: RSA_KEY, header: { alg: "RS512" } })],
     ["alg ES256 declared over an RSA signature", (d) => token(d, { key: RSA_KEY, header: { alg: "ES256" } })],
@@ -419,7 +515,10 @@ function jwtMutations(): Mutation[] {
       "crit header with an unknown extension (signed with the trusted key)",
       (d) => token(d, { key: RSA_KEY, header: { crit: ["urn:x"], "urn:x": true } }),
     ],
-    ["the forger's own key embedded as a jwk header", (d) => token(d, { key: WRONG_RSA_KEY, header: { jwk: WRONG_RSA_KEY.jwk } })],
+    [
+      "the forger's own key embedded as a jwk header",
+      (d) => token(d, { key: WRONG_RSA_KEY, header: { jwk: WRONG_RSA_KEY.jwk } }),
+    ],
     ["typ changed (re-signed with a wrong key)", (d) => token(d, { key: WRONG_RSA_KEY, header: { typ: "at+jwt" } })],
     [
       "payload of another token under the genuine signature",
@@ -440,7 +539,8 @@ function jwtMutations(): Mutation[] {
     ],
     ["the genuine token twice, glued into one entry", (d) => `${d.signature}${d.signature}`],
   ];
-  for (const [label, make] of headerChanges) list.push({ name: `JWT ${label}`, legit: false, apply: (d) => withSignature(d, make(d)) });
+  for (const [label, make] of headerChanges)
+    list.push({ name: `JWT ${label}`, legit: false, apply: (d) => withSignature(d, make(d)) });
   list.push(
     {
       name: "JWT without kid (signed with the trusted key)",
@@ -466,9 +566,21 @@ function jwtMutations(): Mutation[] {
 
 /** Every mutation for `scheme`, the control (the genuine delivery itself) first. */
 function mutationsFor(scheme: SchemeUnderTest, sample: GenuineDelivery): Mutation[] {
-  const control: Mutation = { name: "control: the genuine delivery, unchanged", legit: true, why: "it is genuine", apply: (d) => wireOf(d) };
+  const control: Mutation = {
+    name: "control: the genuine delivery, unchanged",
+    legit: true,
+    why: "it is genuine",
+    apply: (d) => wireOf(d),
+  };
   const extra = scheme === JWT_SCHEME ? jwtMutations() : [];
-  const all = [control, ...headerMutations(), ...idMutations(sample), ...timestampMutations(sample), ...signatureMutations(), ...extra];
+  const all = [
+    control,
+    ...headerMutations(),
+    ...idMutations(sample),
+    ...timestampMutations(sample),
+    ...signatureMutations(),
+    ...extra,
+  ];
   // A scheme whose signature does not cover the body cannot refuse body changes by signature alone.
   return scheme.bindsBody ? [...all, ...bodyMutations(sample)] : all;
 }
@@ -489,7 +601,16 @@ interface Tally {
 for (const scheme of SCHEMES) {
   describe(`mutations of a genuine ${scheme.name} delivery`, () => {
     let target: Target;
-    const tally: Tally = { tried: 0, rejected: 0, accepted: 0, inert: [], notApplicable: [], forgedAccepted: [], genuineLost: [], legit: [] };
+    const tally: Tally = {
+      tried: 0,
+      rejected: 0,
+      accepted: 0,
+      inert: [],
+      notApplicable: [],
+      forgedAccepted: [],
+      genuineLost: [],
+      legit: [],
+    };
     before(async () => {
       target = await startTarget(scheme);
     });
@@ -529,7 +650,10 @@ for (const scheme of SCHEMES) {
           continue;
         }
         if (answer.status >= 400 && answer.status < 500 && ran.length === 0) tally.rejected += 1;
-        else tally.forgedAccepted.push(`${mutation.name}: ${answer.status} ${JSON.stringify(answer.json)}, ${ran.length} handler run(s)`);
+        else
+          tally.forgedAccepted.push(
+            `${mutation.name}: ${answer.status} ${JSON.stringify(answer.json)}, ${ran.length} handler run(s)`,
+          );
         // The forgery must not have burned the id: the genuine delivery, sent next, is still handled once.
         const retry = await sendWire(target.url, wireOf(delivery));
         const retried = target.runs.slice(runsBefore + ran.length);
@@ -543,8 +667,10 @@ for (const scheme of SCHEMES) {
           `forged accepted ${tally.forgedAccepted.length}, genuine lost ${tally.genuineLost.length}`,
       );
       console.log(`[mutation ${scheme.name}] legit variations handled: ${tally.legit.join("; ")}`);
-      if (tally.inert.length > 0) console.log(`[mutation ${scheme.name}] unsigned, no effect: ${tally.inert.join("; ")}`);
-      if (tally.notApplicable.length > 0) console.log(`[mutation ${scheme.name}] not applicable (no change): ${tally.notApplicable.join("; ")}`);
+      if (tally.inert.length > 0)
+        console.log(`[mutation ${scheme.name}] unsigned, no effect: ${tally.inert.join("; ")}`);
+      if (tally.notApplicable.length > 0)
+        console.log(`[mutation ${scheme.name}] not applicable (no change): ${tally.notApplicable.join("; ")}`);
       assert.deepEqual(tally.forgedAccepted, [], "forged deliveries were accepted");
       assert.deepEqual(tally.genuineLost, [], "genuine deliveries were lost");
       assert.equal(tally.rejected + tally.accepted + tally.inert.length, tally.tried);
@@ -563,7 +689,10 @@ for (const scheme of SCHEMES) {
       try {
         const late = await sendWire(target.url, wireOf(delivery));
         assert.deepEqual([late.status, late.json.error], [401, "timestamp_too_old"]);
-        const early = await sendWire(target.url, wireOf(await genuine(scheme, sampleEventWithText(), { timestamp: String(NOW_SECONDS + 301 + 301) })));
+        const early = await sendWire(
+          target.url,
+          wireOf(await genuine(scheme, sampleEventWithText(), { timestamp: String(NOW_SECONDS + 301 + 301) })),
+        );
         assert.deepEqual([early.status, early.json.error], [401, "timestamp_too_new"]);
         // Gemini's retry of the same message carries a new timestamp and signature: a duplicate, not a new run.
         const retry = await sendWire(
@@ -607,7 +736,11 @@ describe("regressions found by the mutation suite: bodies that are not UTF-8", (
         const delivery = await genuine(scheme, sampleEventWithText());
         const marker = Buffer.from("\uFFFD", "utf8");
         const at = delivery.body.indexOf(marker);
-        const forged = Buffer.concat([delivery.body.subarray(0, at), Buffer.from([0xff]), delivery.body.subarray(at + marker.length)]);
+        const forged = Buffer.concat([
+          delivery.body.subarray(0, at),
+          Buffer.from([0xff]),
+          delivery.body.subarray(at + marker.length),
+        ]);
         const answer = await sendWire(target.url, { ...wireOf(delivery), body: forged });
         assert.deepEqual([answer.status, answer.json.error], [401, "invalid_signature"]);
         assert.equal(target.runs.length, 0);
@@ -627,7 +760,10 @@ describe("regressions found by the mutation suite: JWT", () => {
     try {
       const delivery = await genuine(JWT_SCHEME, sampleEventWithText());
       const shifted = String(Number(delivery.timestamp) + 7); // inside the window: the header alone cannot refuse it
-      const answer = await sendWire(target.url, { ...wireOf(delivery), headers: wireOf(delivery).headers.map(([n, v]) => [n, n === TS ? shifted : v]) });
+      const answer = await sendWire(target.url, {
+        ...wireOf(delivery),
+        headers: wireOf(delivery).headers.map(([n, v]) => [n, n === TS ? shifted : v]),
+      });
       assert.equal(answer.status, 200);
       assert.equal(target.timestamps.get(delivery.id), Number(delivery.timestamp));
     } finally {
@@ -643,7 +779,11 @@ describe("regressions found by the mutation suite: JWT", () => {
       const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
       const last = alphabet.indexOf(delivery.signature.at(-1)!);
       const malleated = delivery.signature.slice(0, -1) + alphabet[last ^ 1];
-      assert.ok(Buffer.from(malleated.split(".")[2]!, "base64url").equals(Buffer.from(delivery.signature.split(".")[2]!, "base64url")));
+      assert.ok(
+        Buffer.from(malleated.split(".")[2]!, "base64url").equals(
+          Buffer.from(delivery.signature.split(".")[2]!, "base64url"),
+        ),
+      );
       const answer = await sendWire(target.url, {
         ...wireOf(delivery),
         headers: wireOf(delivery).headers.map(([n, v]) => [n, n === SIG ? malleated : v]),
@@ -660,8 +800,15 @@ test("README's Security model table lists every answer code of src/errors.ts wit
   const { readFile } = await import("node:fs/promises");
   const { ANSWERS } = await import("../src/errors.js");
   const readme = await readFile(new URL("../README.md", import.meta.url), "utf8");
-  const section = readme.slice(readme.indexOf("## Security model"), readme.indexOf("\n## ", readme.indexOf("## Security model") + 1));
+  const section = readme.slice(
+    readme.indexOf("## Security model"),
+    readme.indexOf("\n## ", readme.indexOf("## Security model") + 1),
+  );
   for (const [code, { status }] of Object.entries(ANSWERS)) {
-    assert.match(section, new RegExp(`\\| \`${code}\` \\| ${status}\\b`), `${code} (${status}) is missing from the Security model table`);
+    assert.match(
+      section,
+      new RegExp(`\\| \`${code}\` \\| ${status}\\b`),
+      `${code} (${status}) is missing from the Security model table`,
+    );
   }
 });

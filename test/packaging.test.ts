@@ -7,7 +7,9 @@ import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 
 const run = (file: string) =>
-  execFileSync(process.execPath, [fileURLToPath(new URL(`./fixtures/consumers/${file}`, import.meta.url))], { encoding: "utf8" }).trim();
+  execFileSync(process.execPath, [fileURLToPath(new URL(`./fixtures/consumers/${file}`, import.meta.url))], {
+    encoding: "utf8",
+  }).trim();
 
 describe("packaging", () => {
   it("require() from a CommonJS file loads dist/cjs", () => {
@@ -21,7 +23,8 @@ describe("packaging", () => {
     const cjs = createRequire(import.meta.url)("gemini-webhooks-express");
     for (const entry of [esm, cjs]) {
       assert.equal(typeof entry.geminiWebhooks, "function");
-      for (const internal of ["isWebhookError", "BODY_DIGEST_CLAIMS", "BOUND_EVENT_FIELDS"]) assert.equal(internal in entry, false, internal);
+      for (const internal of ["isWebhookError", "BODY_DIGEST_CLAIMS", "BOUND_EVENT_FIELDS"])
+        assert.equal(internal in entry, false, internal);
     }
   });
   it("the Fastify plugin never loads fastify itself (types only), so the package installs without it", () => {
@@ -40,7 +43,9 @@ describe("packaging: @opentelemetry/api", () => {
     JSON.parse(
       execFileSync(
         process.execPath,
-        hidden ? ["--require", fixture("hide-otel-api.cjs"), fixture(`consumers/${file}`)] : [fixture(`consumers/${file}`), "--with-sdk"],
+        hidden
+          ? ["--require", fixture("hide-otel-api.cjs"), fixture(`consumers/${file}`)]
+          : [fixture(`consumers/${file}`), "--with-sdk"],
         { encoding: "utf8" },
       ),
     );

@@ -3,7 +3,13 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import express from "express";
-import { geminiWebhooks, type AnyGeminiEvent, type DeliveryLifecycleEvent, type GeminiWebhooks, type GeminiWebhooksOptions } from "../src/index.js";
+import {
+  geminiWebhooks,
+  type AnyGeminiEvent,
+  type DeliveryLifecycleEvent,
+  type GeminiWebhooks,
+  type GeminiWebhooksOptions,
+} from "../src/index.js";
 import { listen, OTHER_SECRET, SECRET, signedDelivery } from "./support/helpers.js";
 
 // Guesses at what a ping may look like: none is published, so none may be treated specially.
@@ -22,7 +28,9 @@ async function withReceiver(
   setup(webhooks);
   const server = await listen(express().use("/hook", webhooks));
   try {
-    await body((delivery) => fetch(`${server.url}/hook`, { method: "POST", headers: delivery.headers, body: delivery.body }));
+    await body((delivery) =>
+      fetch(`${server.url}/hook`, { method: "POST", headers: delivery.headers, body: delivery.body }),
+    );
   } finally {
     await server.close();
   }
@@ -70,7 +78,9 @@ describe("pings and unknown types", () => {
       (webhooks) => webhooks.on(["ping", "webhook.ping"], (event) => void calls.push(event.type)),
       async (post) => {
         assert.equal((await post(signedDelivery({ type: "webhook.ping" }))).status, 200);
-        assert.deepEqual(await (await post(signedDelivery({ type: "batch.expired", data: { id: "b" } }))).json(), { status: "unhandled" });
+        assert.deepEqual(await (await post(signedDelivery({ type: "batch.expired", data: { id: "b" } }))).json(), {
+          status: "unhandled",
+        });
       },
     );
     assert.deepEqual(calls, ["webhook.ping"]);

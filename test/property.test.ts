@@ -47,7 +47,8 @@ function entriesOf(signature: string): string[] {
     .filter((token) => token.indexOf(",") > 0 || isJws(token));
 }
 const usableId = (id: string) => id.length <= 256 && /^[\x21-\x7e]+$/.test(id);
-const freshTimestamp = (ts: string) => /^(0|[1-9]\d{0,11})$/.test(ts) && Math.abs(Number(ts) - NOW_SECONDS) <= TOLERANCE_SECONDS;
+const freshTimestamp = (ts: string) =>
+  /^(0|[1-9]\d{0,11})$/.test(ts) && Math.abs(Number(ts) - NOW_SECONDS) <= TOLERANCE_SECONDS;
 
 /**
  * Whether a delivery deserves a handler run, computed independently of the receiver from the
@@ -56,7 +57,12 @@ const freshTimestamp = (ts: string) => /^(0|[1-9]\d{0,11})$/.test(ts) && Math.ab
  * entries tried, the body must be the one its digest claim binds, `webhook-id` (if sent) must be
  * its `jti`, and `webhook-timestamp` (if sent) must be fresh.
  */
-async function deserves(scheme: SchemeUnderTest, lines: Lines, body: Buffer, signed: Signed | undefined): Promise<boolean> {
+async function deserves(
+  scheme: SchemeUnderTest,
+  lines: Lines,
+  body: Buffer,
+  signed: Signed | undefined,
+): Promise<boolean> {
   if (!signed) return false;
   const headers = nodeHeaders(lines);
   const id = headers["webhook-id"] || undefined;
@@ -79,7 +85,13 @@ function isEvent(body: Buffer): boolean {
   if (!isUtf8(body)) return false;
   try {
     const value = JSON.parse(body.toString("utf8"));
-    return typeof value === "object" && value !== null && !Array.isArray(value) && typeof value.type === "string" && value.type !== "";
+    return (
+      typeof value === "object" &&
+      value !== null &&
+      !Array.isArray(value) &&
+      typeof value.type === "string" &&
+      value.type !== ""
+    );
   } catch {
     return false;
   }
@@ -87,7 +99,11 @@ function isEvent(body: Buffer): boolean {
 
 /** 5xx answers a request can provoke by itself: only a body consumed by a parser with no raw copy. */
 function isDocumented5xx(answer: FakeAnswer, mode: BodyMode): boolean {
-  return answer.status === ANSWERS.raw_body_unavailable.status && answer.json?.error === "raw_body_unavailable" && mode === "consumed";
+  return (
+    answer.status === ANSWERS.raw_body_unavailable.status &&
+    answer.json?.error === "raw_body_unavailable" &&
+    mode === "consumed"
+  );
 }
 
 // --- arbitraries -------------------------------------------------------------------------------------
@@ -97,7 +113,21 @@ const anyText = fc.oneof(
   fc.string({ unit: "binary-ascii", maxLength: 120 }),
   fc.string({ unit: "grapheme", maxLength: 40 }),
   fc.string({ unit: "binary", maxLength: 40 }),
-  fc.constantFrom("", " ", ",", "v1,", "v1a,", "v1,,", "a.b.c", "..", "0", "-1", "1e9", "9".repeat(40), "v1," + "A".repeat(44)),
+  fc.constantFrom(
+    "",
+    " ",
+    ",",
+    "v1,",
+    "v1a,",
+    "v1,,",
+    "a.b.c",
+    "..",
+    "0",
+    "-1",
+    "1e9",
+    "9".repeat(40),
+    "v1," + "A".repeat(44),
+  ),
 );
 const mode = fc.constantFrom(...MODES);
 const chunkSizes = fc.array(fc.integer({ min: 1, max: 700 }), { maxLength: 8 });
@@ -133,8 +163,12 @@ function named(label: string, change: Perturbation): Perturbation {
   return Object.assign(change, { toString: () => label });
 }
 const perturbation: fc.Arbitrary<Perturbation> = fc.oneof(
-  headerName.map((name) => named(`remove ${name}`, (c) => void (c.lines = c.lines.filter(([n]) => n.toLowerCase() !== name)))),
-  fc.tuple(headerName, anyText).map(([name, text]) => named(`set ${name} to ${JSON.stringify(text)}`, (c) => setHeader(c, name, () => text))),
+  headerName.map((name) =>
+    named(`remove ${name}`, (c) => void (c.lines = c.lines.filter(([n]) => n.toLowerCase() !== name))),
+  ),
+  fc
+    .tuple(headerName, anyText)
+    .map(([name, text]) => named(`set ${name} to ${JSON.stringify(text)}`, (c) => setHeader(c, name, () => text))),
   fc
     .tuple(headerName, fc.nat(), fc.string({ unit: "binary-ascii", minLength: 1, maxLength: 1 }))
     .map(([name, at, char]) =>
@@ -149,7 +183,9 @@ const perturbation: fc.Arbitrary<Perturbation> = fc.oneof(
         setHeader(c, name, (v) => v.slice(0, at % (v.length + 1)) + text + v.slice(at % (v.length + 1))),
       ),
     ),
-  fc.tuple(headerName, anyText).map(([name, text]) => named(`add a ${name} line ${JSON.stringify(text)}`, (c) => void c.lines.push([name, text]))),
+  fc
+    .tuple(headerName, anyText)
+    .map(([name, text]) => named(`add a ${name} line ${JSON.stringify(text)}`, (c) => void c.lines.push([name, text]))),
   fc.tuple(headerName, fc.boolean()).map(([name, upper]) =>
     named(`${upper ? "upper" : "title"}-case the name ${name}`, (c) => {
       c.lines = c.lines.map(([n, v]): [string, string] => [
@@ -163,10 +199,16 @@ const perturbation: fc.Arbitrary<Perturbation> = fc.oneof(
     .map(([name, pad]) => named(`pad ${name}`, (c) => setHeader(c, name, (v) => `${pad}${v}${pad}`))),
   fc
     .constantFrom("v2,Zm9v", "v1a,QUJD", "v1,AAAA", "eyJhbGciOiJIUzI1NiJ9.e30.x")
-    .map((entry) => named(`prepend the entry ${entry}`, (c) => setHeader(c, "webhook-signature", (v) => `${entry}  ${v}`))),
+    .map((entry) =>
+      named(`prepend the entry ${entry}`, (c) => setHeader(c, "webhook-signature", (v) => `${entry}  ${v}`)),
+    ),
   fc
     .integer({ min: -1000, max: 1000 })
-    .map((delta) => named(`shift webhook-timestamp by ${delta}`, (c) => setHeader(c, "webhook-timestamp", (v) => String(Number(v) + delta)))),
+    .map((delta) =>
+      named(`shift webhook-timestamp by ${delta}`, (c) =>
+        setHeader(c, "webhook-timestamp", (v) => String(Number(v) + delta)),
+      ),
+    ),
   fc.tuple(fc.nat(), fc.integer({ min: 0, max: 7 })).map(([at, bit]) =>
     named(`flip bit ${bit} of body byte ${at}`, (c) => {
       if (c.body.length === 0) return;
@@ -175,10 +217,16 @@ const perturbation: fc.Arbitrary<Perturbation> = fc.oneof(
       c.body = copy;
     }),
   ),
-  fc.nat().map((cut) => named(`cut the body at ${cut}`, (c) => void (c.body = c.body.subarray(0, cut % (c.body.length + 1))))),
+  fc
+    .nat()
+    .map((cut) =>
+      named(`cut the body at ${cut}`, (c) => void (c.body = c.body.subarray(0, cut % (c.body.length + 1)))),
+    ),
   fc
     .uint8Array({ minLength: 1, maxLength: 8 })
-    .map((bytes) => named(`append ${bytes.length} bytes to the body`, (c) => void (c.body = Buffer.concat([c.body, bytes])))),
+    .map((bytes) =>
+      named(`append ${bytes.length} bytes to the body`, (c) => void (c.body = Buffer.concat([c.body, bytes]))),
+    ),
 );
 
 // --- the properties ----------------------------------------------------------------------------------
@@ -222,10 +270,18 @@ for (const scheme of SCHEMES) {
     });
 
     /** Sends one case and checks what must hold for every request; returns the answer and whether a handler ran. */
-    async function check(c: Case, signed?: Signed): Promise<{ answer: FakeAnswer; ran: Buffer | undefined; deserved: boolean }> {
+    async function check(
+      c: Case,
+      signed?: Signed,
+    ): Promise<{ answer: FakeAnswer; ran: Buffer | undefined; deserved: boolean }> {
       tally.generated += 1;
       const before = runCount;
-      const answer = await callMiddleware(receiver, { headers: c.lines, body: c.body, mode: c.mode, chunkSizes: c.chunkSizes });
+      const answer = await callMiddleware(receiver, {
+        headers: c.lines,
+        body: c.body,
+        mode: c.mode,
+        chunkSizes: c.chunkSizes,
+      });
       const ran = runCount > before ? lastRun : undefined;
       const deserved = await deserves(scheme, c.lines, c.body, signed);
 
@@ -248,7 +304,12 @@ for (const scheme of SCHEMES) {
       return { answer, ran, deserved };
     }
 
-    async function genuineCase(id: string, body: Buffer, bodyMode: BodyMode, sizes: number[]): Promise<{ c: Case; signed: Signed }> {
+    async function genuineCase(
+      id: string,
+      body: Buffer,
+      bodyMode: BodyMode,
+      sizes: number[],
+    ): Promise<{ c: Case; signed: Signed }> {
       const timestamp = String(NOW_SECONDS);
       const entry = `${scheme.prefix}${await scheme.sign(id, timestamp, body)}`;
       const c: Case = {
@@ -265,9 +326,15 @@ for (const scheme of SCHEMES) {
     }
 
     test(`${RUNS.garbage} requests with arbitrary headers and bodies: never a crash, never an undocumented 5xx, never a handler run`, async () => {
-      const lines = fc.array(fc.tuple(fc.oneof(headerName, fc.constantFrom("content-length", "content-type", "content-encoding", "x-other")), anyText), {
-        maxLength: 6,
-      });
+      const lines = fc.array(
+        fc.tuple(
+          fc.oneof(headerName, fc.constantFrom("content-length", "content-type", "content-encoding", "x-other")),
+          anyText,
+        ),
+        {
+          maxLength: 6,
+        },
+      );
       await fc.assert(
         fc.asyncProperty(lines, anyBody, mode, chunkSizes, async (headerLines, body, bodyMode, sizes) => {
           const { ran } = await check({ lines: headerLines, body, mode: bodyMode, chunkSizes: sizes });
@@ -292,7 +359,11 @@ for (const scheme of SCHEMES) {
             // Nothing lost: a genuinely signed, well-formed, fresh delivery is always handled.
             if (deserved && isEvent(c.body) && c.body.length <= MAX_BODY_BYTES && c.mode !== "consumed") {
               if (!ran) tally.genuineLost += 1;
-              assert.deepEqual([answer.status, answer.json], [200, { status: "received" }], `genuine delivery lost: ${JSON.stringify(c.lines)}`);
+              assert.deepEqual(
+                [answer.status, answer.json],
+                [200, { status: "received" }],
+                `genuine delivery lost: ${JSON.stringify(c.lines)}`,
+              );
             }
           },
         ),
@@ -302,26 +373,32 @@ for (const scheme of SCHEMES) {
 
     test(`${RUNS.signedAnyBody} genuinely signed arbitrary bodies get exactly the documented answer`, async () => {
       await fc.assert(
-        fc.asyncProperty(idArb, fc.oneof(anyBody, eventBody), mode, chunkSizes, async (idStem, body, bodyMode, sizes) => {
-          const { c, signed } = await genuineCase(`${idStem}-${++sequence}`, body, bodyMode, sizes);
-          const { answer, ran } = await check(c, signed);
-          // express.text() hands over decoded text: invalid UTF-8 is already lost (and longer) by then.
-          const received = bodyMode === "stringBody" ? Buffer.from(body.toString("utf8")) : body;
-          // In "consumed" mode no copy of the body exists, so its size is unknown: the 500 comes first.
-          const expected =
-            bodyMode === "consumed"
-              ? [500, "raw_body_unavailable"]
-              : received.length > MAX_BODY_BYTES
-                ? [413, "payload_too_large"]
-                : !received.equals(body)
-                  ? [401, "invalid_signature"] // other bytes than signed (every scheme signs bytes, UTF-8 or not)
-                  : !isEvent(body)
-                    ? [400, "invalid_payload"]
-                    : [200, "received"];
-          if (expected[0] === 200 && !ran) tally.genuineLost += 1;
-          assert.deepEqual([answer.status, answer.json?.error ?? answer.json?.status], expected);
-          assert.equal(Boolean(ran), expected[0] === 200);
-        }),
+        fc.asyncProperty(
+          idArb,
+          fc.oneof(anyBody, eventBody),
+          mode,
+          chunkSizes,
+          async (idStem, body, bodyMode, sizes) => {
+            const { c, signed } = await genuineCase(`${idStem}-${++sequence}`, body, bodyMode, sizes);
+            const { answer, ran } = await check(c, signed);
+            // express.text() hands over decoded text: invalid UTF-8 is already lost (and longer) by then.
+            const received = bodyMode === "stringBody" ? Buffer.from(body.toString("utf8")) : body;
+            // In "consumed" mode no copy of the body exists, so its size is unknown: the 500 comes first.
+            const expected =
+              bodyMode === "consumed"
+                ? [500, "raw_body_unavailable"]
+                : received.length > MAX_BODY_BYTES
+                  ? [413, "payload_too_large"]
+                  : !received.equals(body)
+                    ? [401, "invalid_signature"] // other bytes than signed (every scheme signs bytes, UTF-8 or not)
+                    : !isEvent(body)
+                      ? [400, "invalid_payload"]
+                      : [200, "received"];
+            if (expected[0] === 200 && !ran) tally.genuineLost += 1;
+            assert.deepEqual([answer.status, answer.json?.error ?? answer.json?.status], expected);
+            assert.equal(Boolean(ran), expected[0] === 200);
+          },
+        ),
         { numRuns: RUNS.signedAnyBody },
       );
     });

@@ -68,7 +68,9 @@ describe("bullmqQueue against a real Redis", { skip: SKIP_WITHOUT_REDIS }, () =>
     const first = adapter({ name });
     const second = adapter({ name });
     const delivery = queuedDelivery();
-    const results = await Promise.all(Array.from({ length: 500 }, (_, i) => (i % 2 ? first : second).enqueue(delivery)));
+    const results = await Promise.all(
+      Array.from({ length: 500 }, (_, i) => (i % 2 ? first : second).enqueue(delivery)),
+    );
     assert.equal(results.filter((r) => r === "queued").length, 1);
     assert.equal(results.filter((r) => r === "duplicate").length, 499);
     const counts = await first.queue().getJobCounts();
@@ -97,7 +99,9 @@ describe("bullmqQueue against a real Redis", { skip: SKIP_WITHOUT_REDIS }, () =>
     for (let round = 0; round < 5; round++) {
       await flusher.script("FLUSH");
       const delivery = queuedDelivery();
-      const results = await Promise.all(Array.from({ length: 20 }, (_, i) => (i % 2 ? first : second).enqueue(delivery)));
+      const results = await Promise.all(
+        Array.from({ length: 20 }, (_, i) => (i % 2 ? first : second).enqueue(delivery)),
+      );
       assert.equal(results.filter((r) => r === "queued").length, 1, `round ${round}: ${results.join(" ")}`);
       assert.ok(await first.queue().getJob(jobIdFor(delivery.context.webhookId)), "the job is stored");
       await flusher.script("FLUSH");
@@ -233,7 +237,10 @@ describe("bullmqQueue against a real Redis", { skip: SKIP_WITHOUT_REDIS }, () =>
 
       proxy.setMode("up");
       const delivery = queuedDelivery();
-      assert.equal(await eventually(() => queue.enqueue(delivery).catch(() => undefined), 5_000, `recovery after ${mode}`), "queued");
+      assert.equal(
+        await eventually(() => queue.enqueue(delivery).catch(() => undefined), 5_000, `recovery after ${mode}`),
+        "queued",
+      );
     }
   });
 

@@ -32,14 +32,22 @@ describe("gemini-webhooks queue", { skip: SKIP_WITHOUT_REDIS }, () => {
   test("failed lists exhausted deliveries with their last error; retry moves one back to the queue", async () => {
     const id = freshId();
     await queue.enqueue(queuedDelivery(id, "batch.failed"));
-    await eventually(async () => (await queue.failed()).some((failed) => failed.webhookId === id), 5_000, "the failed set");
+    await eventually(
+      async () => (await queue.failed()).some((failed) => failed.webhookId === id),
+      5_000,
+      "the failed set",
+    );
 
     const listed = await cli(["queue", "failed", "--name", name], { REDIS_URL: REDIS_URL! });
     assert.equal(listed.code, 0, listed.stderr);
     assert.match(listed.stdout, /1 failed delivery/);
     const line = listed.stdout.split("\n").find((text) => text.includes(id));
     assert.ok(line, listed.stdout);
-    assert.match(line, /batch\.failed {2}1 attempts {2}failed \d{4}-\d\d-\d\dT.* billing API answered 502 at charge/, "one line per delivery");
+    assert.match(
+      line,
+      /batch\.failed {2}1 attempts {2}failed \d{4}-\d\d-\d\dT.* billing API answered 502 at charge/,
+      "one line per delivery",
+    );
 
     const json = await cli(["queue", "failed", "--name", name, "--json", "--redis", REDIS_URL!]);
     assert.equal(JSON.parse(json.stdout)[0].webhookId, id);

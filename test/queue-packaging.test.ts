@@ -6,7 +6,9 @@ import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 
 const run = (file: string, args: string[] = []) =>
-  execFileSync(process.execPath, [...args, fileURLToPath(new URL(`./fixtures/consumers/${file}`, import.meta.url))], { encoding: "utf8" }).trim();
+  execFileSync(process.execPath, [...args, fileURLToPath(new URL(`./fixtures/consumers/${file}`, import.meta.url))], {
+    encoding: "utf8",
+  }).trim();
 
 describe("packaging: gemini-webhooks-express/bullmq", () => {
   it("require() loads dist/cjs", () => {
@@ -18,7 +20,10 @@ describe("packaging: gemini-webhooks-express/bullmq", () => {
   it("the root entry never loads bullmq (apps without a queue need not install it)", () => {
     const loaded = execFileSync(
       process.execPath,
-      ["-e", 'require("gemini-webhooks-express"); console.log(Object.keys(require.cache).some((p) => p.includes("node_modules/bullmq")))'],
+      [
+        "-e",
+        'require("gemini-webhooks-express"); console.log(Object.keys(require.cache).some((p) => p.includes("node_modules/bullmq")))',
+      ],
       { encoding: "utf8" },
     ).trim();
     assert.equal(loaded, "false");

@@ -32,7 +32,9 @@ describe("two receivers and two workers in separate processes", { skip: SKIP_WIT
     [local, remote, , doomed, survivor] = await Promise.all([
       startQueueInstance({ name: "receiver-1", queue, receive: true }),
       children.start({ name: "receiver-2", queue, receive: true }),
-      Promise.all(["worker-1", "worker-2"].map((instance) => children.start({ name: instance, queue, work: { concurrency: 2 } }))),
+      Promise.all(
+        ["worker-1", "worker-2"].map((instance) => children.start({ name: instance, queue, work: { concurrency: 2 } })),
+      ),
       children.start({ name: "doomed", queue: killQueue, work: stallFast, hang: true }),
       startQueueInstance({ name: "survivor", queue: killQueue, receive: true, work: stallFast, deferWork: true }),
     ]);
@@ -69,7 +71,11 @@ describe("two receivers and two workers in separate processes", { skip: SKIP_WIT
     const answers = await inBatches(500, 50, (i) => post(urls[i % 2]!, delivery));
     const outcomes = tally(answers);
     assert.equal(outcomes["202 queued"], 1, JSON.stringify(outcomes));
-    assert.equal((outcomes["200 duplicate"] ?? 0) + (outcomes["409 delivery_in_progress"] ?? 0), 499, JSON.stringify(outcomes));
+    assert.equal(
+      (outcomes["200 duplicate"] ?? 0) + (outcomes["409 delivery_in_progress"] ?? 0),
+      499,
+      JSON.stringify(outcomes),
+    );
 
     await eventually(() => children.runsOf(id).length === 1, 5_000, "the handler run");
     const probe = bullmqQueue({ connection: REDIS_URL!, name });
@@ -84,7 +90,9 @@ describe("two receivers and two workers in separate processes", { skip: SKIP_WIT
 
   test("deliveries spread over both receivers are each handled once, by both workers", async () => {
     const ids = Array.from({ length: 10 }, () => freshId());
-    const answers = await Promise.all(ids.map((id, i) => post(urls[i % 2]!, signedDelivery(batchSucceeded("sleep:100"), { id }))));
+    const answers = await Promise.all(
+      ids.map((id, i) => post(urls[i % 2]!, signedDelivery(batchSucceeded("sleep:100"), { id }))),
+    );
     assert.deepEqual(new Set(answers.map((a) => `${a.status} ${a.json.status}`)), new Set(["202 queued"]));
     await eventually(() => ids.every((id) => children.runsOf(id).length === 1), 10_000, "every delivery handled");
     assert.ok(
@@ -104,11 +112,18 @@ describe("two receivers and two workers in separate processes", { skip: SKIP_WIT
 
     const killedAt = Date.now();
     survivor.startWork();
-    const end = await eventually(() => survivor.runs.find((run) => run.webhookId === id && run.phase === "end"), 10_000, "the survivor to run it");
+    const end = await eventually(
+      () => survivor.runs.find((run) => run.webhookId === id && run.phase === "end"),
+      10_000,
+      "the survivor to run it",
+    );
     assert.ok(end.at - killedAt < 5_000, `re-run ${end.at - killedAt} ms after the kill`);
     assert.equal(end.attempt, 1, "a stalled run is not a failed attempt");
     assert.deepEqual(
-      [...children.runsOf(id, "start"), ...survivor.runs.filter((run) => run.webhookId === id && run.phase === "start")].map((run) => run.instance),
+      [
+        ...children.runsOf(id, "start"),
+        ...survivor.runs.filter((run) => run.webhookId === id && run.phase === "start"),
+      ].map((run) => run.instance),
       ["doomed", "survivor"],
       "at-least-once: the killed attempt, then the complete one",
     );
@@ -118,7 +133,11 @@ describe("two receivers and two workers in separate processes", { skip: SKIP_WIT
 
   test("the 10 s handler ran once, to the end", async () => {
     assert.ok(slow, "the first test queued it");
-    const [end] = await eventually(() => (children.runsOf(slow!.id).length > 0 ? children.runsOf(slow!.id) : undefined), 15_000, "its end");
+    const [end] = await eventually(
+      () => (children.runsOf(slow!.id).length > 0 ? children.runsOf(slow!.id) : undefined),
+      15_000,
+      "its end",
+    );
     assert.ok(end!.at - slow!.started >= 10_000);
     assert.equal(children.runsOf(slow!.id, "start").length, 1);
   });

@@ -22,7 +22,9 @@ describe("the receiver with a BullMQ queue", { skip: SKIP_WITHOUT_REDIS }, () =>
   });
 
   /** A receiver (and, with `work`, a worker) on a queue and BullMQ prefix of its own. */
-  async function instance(options: Omit<Partial<QueueInstanceOptions>, "queue"> & { queue?: Partial<BullmqQueueOptions> } = {}): Promise<QueueInstance> {
+  async function instance(
+    options: Omit<Partial<QueueInstanceOptions>, "queue"> & { queue?: Partial<BullmqQueueOptions> } = {},
+  ): Promise<QueueInstance> {
     const queue: BullmqQueueOptions = {
       connection: REDIS_URL!,
       name: freshQueueName(),
@@ -43,7 +45,8 @@ describe("the receiver with a BullMQ queue", { skip: SKIP_WITHOUT_REDIS }, () =>
     return started;
   }
 
-  const stagesOf = (events: DeliveryLifecycleEvent[], id: string) => events.filter((e) => e.webhookId === id).map((e) => e.stage);
+  const stagesOf = (events: DeliveryLifecycleEvent[], id: string) =>
+    events.filter((e) => e.webhookId === id).map((e) => e.stage);
   // The web process's reports and the worker's interleave (a worker may start the job before the web side
   // has reported "queued"); the worker's carry the attempt.
   const workerStagesOf = (events: DeliveryLifecycleEvent[], id: string) =>
@@ -57,7 +60,11 @@ describe("the receiver with a BullMQ queue", { skip: SKIP_WITHOUT_REDIS }, () =>
     const answer = await post(receiver.url!, signedDelivery(batchSucceeded(), { id }));
     assert.deepEqual([answer.status, answer.json], [202, { status: "queued" }]);
     // Read through a connection of its own, right after the answer: the job was stored before it.
-    const reader = bullmqQueue({ connection: REDIS_URL!, name: receiver.queue.name, prefix: (await receiver.queue.queue()).opts.prefix });
+    const reader = bullmqQueue({
+      connection: REDIS_URL!,
+      name: receiver.queue.name,
+      prefix: (await receiver.queue.queue()).opts.prefix,
+    });
     try {
       const job = await reader.queue().getJob(jobIdFor(id));
       assert.equal(job?.data.context.webhookId, id);
@@ -75,7 +82,11 @@ describe("the receiver with a BullMQ queue", { skip: SKIP_WITHOUT_REDIS }, () =>
       const id = freshId();
       const first = await post(receiver.url!, signedDelivery(batchSucceeded(), { id }));
       const copy = await post(receiver.url!, signedDelivery(batchSucceeded(), { id }));
-      assert.deepEqual([first.status, copy.status, copy.json], [202, 200, { status: "duplicate" }], `dedupe ${String(dedupe)}`);
+      assert.deepEqual(
+        [first.status, copy.status, copy.json],
+        [202, 200, { status: "duplicate" }],
+        `dedupe ${String(dedupe)}`,
+      );
       const counts = await receiver.queue.queue().getJobCounts();
       assert.equal(
         Object.values(counts).reduce((a, b) => a + b, 0),
@@ -113,7 +124,11 @@ describe("the receiver with a BullMQ queue", { skip: SKIP_WITHOUT_REDIS }, () =>
     const id = freshId();
     const delivery = signedDelivery(batchSucceeded("fail-until:3"), { id });
     assert.equal((await post(app.url!, delivery)).status, 202);
-    await eventually(() => app.runs.some((run) => run.webhookId === id && run.phase === "end"), 5_000, "the third attempt");
+    await eventually(
+      () => app.runs.some((run) => run.webhookId === id && run.phase === "end"),
+      5_000,
+      "the third attempt",
+    );
 
     const starts = app.runs.filter((run) => run.webhookId === id && run.phase === "start");
     assert.deepEqual(
@@ -125,10 +140,21 @@ describe("the receiver with a BullMQ queue", { skip: SKIP_WITHOUT_REDIS }, () =>
       ],
     );
     assert.ok(starts[1]!.at - starts[0]!.at >= 140, `backoff: ${starts[1]!.at - starts[0]!.at} ms`);
-    assert.deepEqual(starts[0]!.ctxKeys, ["attempt", "maxAttempts", "rawBody", "scheme", "secretIndex", "timestamp", "webhookId"], "no request");
+    assert.deepEqual(
+      starts[0]!.ctxKeys,
+      ["attempt", "maxAttempts", "rawBody", "scheme", "secretIndex", "timestamp", "webhookId"],
+      "no request",
+    );
     assert.equal(starts[0]!.rawBody, delivery.body, "ctx.rawBody: the exact verified bytes, in the worker too");
     assert.deepEqual(webStagesOf(app.stages, id), ["verified", "queued"]);
-    assert.deepEqual(workerStagesOf(app.stages, id), ["started 1", "retrying 1", "started 2", "retrying 2", "started 3", "handled 3"]);
+    assert.deepEqual(workerStagesOf(app.stages, id), [
+      "started 1",
+      "retrying 1",
+      "started 2",
+      "retrying 2",
+      "started 3",
+      "handled 3",
+    ]);
     const failures = app.errors.filter((error) => error.webhookId === id);
     assert.deepEqual(
       failures.map((error) => [error.code, error.eventType, (error.cause as Error).message]),
@@ -156,11 +182,17 @@ describe("the receiver with a BullMQ queue", { skip: SKIP_WITHOUT_REDIS }, () =>
     assert.deepEqual(workerStagesOf(app.stages, id), ["started 1", "retrying 1", "started 2", "failed 2"]);
     assert.match(app.errors.at(-1)!.message, /attempt 2 of 2, the last/);
     // Gemini's copy of it changes nothing: the job exists (failed), so nothing is added.
-    assert.deepEqual((await post(app.url!, signedDelivery(batchSucceeded("fail-while-listed"), { id }))).json, { status: "duplicate" });
+    assert.deepEqual((await post(app.url!, signedDelivery(batchSucceeded("fail-while-listed"), { id }))).json, {
+      status: "duplicate",
+    });
 
     app.failing.delete(id);
     assert.equal(await app.queue.retry(id), "retried");
-    await eventually(() => app.runs.some((run) => run.webhookId === id && run.phase === "end"), 5_000, "the retried run");
+    await eventually(
+      () => app.runs.some((run) => run.webhookId === id && run.phase === "end"),
+      5_000,
+      "the retried run",
+    );
     assert.equal(app.runs.filter((run) => run.webhookId === id && run.phase === "end")[0]!.attempt, 1);
     assert.deepEqual(await app.queue.failed(), []);
   });
@@ -218,7 +250,10 @@ describe("the receiver with a BullMQ queue", { skip: SKIP_WITHOUT_REDIS }, () =>
     cleanups.push(() => server.close());
     const bad = freshId();
     const good = freshId();
-    assert.equal((await post(`${server.url}/webhooks`, signedDelivery(batchSucceeded("throw-a-string"), { id: bad }))).status, 202);
+    assert.equal(
+      (await post(`${server.url}/webhooks`, signedDelivery(batchSucceeded("throw-a-string"), { id: bad }))).status,
+      202,
+    );
     assert.equal((await post(`${server.url}/webhooks`, signedDelivery(batchSucceeded(), { id: good }))).status, 202);
     await eventually(() => handled.includes(good), 5_000, "the next delivery");
     const [failed] = await eventually(
@@ -269,8 +304,15 @@ describe("the receiver with a BullMQ queue", { skip: SKIP_WITHOUT_REDIS }, () =>
     // Gemini's retry: the same receiver, no restart. The job the stopped Redis applied late is found
     // (duplicate), or it is stored now (queued); either way the handler runs exactly once.
     const retry = await post(app.url!, signedDelivery(batchSucceeded(), { id }));
-    assert.ok(retry.status === 202 || (retry.status === 200 && retry.json.status === "duplicate"), JSON.stringify(retry.json));
-    assert.equal((await post(app.url!, signedDelivery(batchSucceeded(), { id: freshId() }))).status, 202, "fresh deliveries too");
+    assert.ok(
+      retry.status === 202 || (retry.status === 200 && retry.json.status === "duplicate"),
+      JSON.stringify(retry.json),
+    );
+    assert.equal(
+      (await post(app.url!, signedDelivery(batchSucceeded(), { id: freshId() }))).status,
+      202,
+      "fresh deliveries too",
+    );
     await eventually(() => app.runs.some((run) => run.webhookId === id && run.phase === "end"), 5_000, "the handler");
     await delay(200);
     assert.equal(app.runs.filter((run) => run.webhookId === id && run.phase === "start").length, 1);
@@ -289,7 +331,11 @@ describe("the receiver with a BullMQ queue", { skip: SKIP_WITHOUT_REDIS }, () =>
     assertQueueUnavailable(await post(app.url!, signedDelivery(batchSucceeded(), { id })));
     assert.ok(Date.now() - started < 600, "fails fast: no command waits for a reconnect");
     const copy = await post(app.url!, signedDelivery(batchSucceeded(), { id: handled }));
-    assert.deepEqual([copy.status, copy.json], [200, { status: "duplicate" }], "the memory store answers without Redis");
+    assert.deepEqual(
+      [copy.status, copy.json],
+      [200, { status: "duplicate" }],
+      "the memory store answers without Redis",
+    );
 
     proxy.setMode("up");
     const retried = await eventually(
@@ -310,15 +356,28 @@ describe("the receiver with a BullMQ queue", { skip: SKIP_WITHOUT_REDIS }, () =>
     cleanups.push(async () => proxy.setMode("up")); // before the worker closes (it waits for its Redis)
     const first = freshId();
     assert.equal((await post(app.url!, signedDelivery(batchSucceeded(), { id: first }))).status, 202);
-    await eventually(() => app.runs.some((run) => run.webhookId === first && run.phase === "end"), 5_000, "the first delivery");
+    await eventually(
+      () => app.runs.some((run) => run.webhookId === first && run.phase === "end"),
+      5_000,
+      "the first delivery",
+    );
 
     proxy.setMode("down");
     try {
-      const reported = await eventually(() => app.errors.find((error) => error.code === "queue_unavailable"), 5_000, "the worker's report");
+      const reported = await eventually(
+        () => app.errors.find((error) => error.code === "queue_unavailable"),
+        5_000,
+        "the worker's report",
+      );
       assert.match(reported.message, /in a queue worker/);
       await delay(1_500); // several reconnect attempts fail meanwhile
-      const reports = app.errors.filter((error) => error.code === "queue_unavailable" && /in a queue worker/.test(error.message));
-      assert.ok(reports.length <= 2, `${reports.length} reports for one outage: ${reports.map((error) => (error.cause as Error)?.message)}`);
+      const reports = app.errors.filter(
+        (error) => error.code === "queue_unavailable" && /in a queue worker/.test(error.message),
+      );
+      assert.ok(
+        reports.length <= 2,
+        `${reports.length} reports for one outage: ${reports.map((error) => (error.cause as Error)?.message)}`,
+      );
     } finally {
       proxy.setMode("up");
     }
@@ -333,6 +392,10 @@ describe("the receiver with a BullMQ queue", { skip: SKIP_WITHOUT_REDIS }, () =>
       "the web side to recover",
     );
     assert.equal(answer.status, 202);
-    await eventually(() => app.runs.some((run) => run.webhookId === second && run.phase === "end"), 8_000, "the worker to go on");
+    await eventually(
+      () => app.runs.some((run) => run.webhookId === second && run.phase === "end"),
+      8_000,
+      "the worker to go on",
+    );
   });
 });

@@ -24,7 +24,9 @@ test("a finished batch is recorded once, however often Gemini delivers it", asyn
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/gemini-callback`;
 
   // A delivery signed exactly as Gemini signs it.
-  const delivery = signDelivery(sampleEvent("batch.succeeded", { data: { output_file_uri: "gs://b/out.jsonl" } }), { secret });
+  const delivery = signDelivery(sampleEvent("batch.succeeded", { data: { output_file_uri: "gs://b/out.jsonl" } }), {
+    secret,
+  });
   const first = await fetch(url, { method: "POST", headers: delivery.headers, body: delivery.body });
   assert.equal(first.status, 200);
   assert.deepEqual(await first.json(), { status: "received" });

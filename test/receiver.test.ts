@@ -3,7 +3,17 @@ import assert from "node:assert/strict";
 import type { IncomingMessage } from "node:http";
 import { after, before, describe, it } from "node:test";
 import { captureRawBody, geminiWebhooks, type WebhookError } from "../src/index.js";
-import { EXPRESS_VERSIONS, OTHER_SECRET, SECRET, batchSucceeded, freshId, listen, post, signedDelivery, type RunningServer } from "./support/helpers.js";
+import {
+  EXPRESS_VERSIONS,
+  OTHER_SECRET,
+  SECRET,
+  batchSucceeded,
+  freshId,
+  listen,
+  post,
+  signedDelivery,
+  type RunningServer,
+} from "./support/helpers.js";
 import { hmacSignature } from "./support/signer.js";
 
 const NOW_S = 1_800_000_000;
@@ -98,7 +108,10 @@ for (const { name, express } of EXPRESS_VERSIONS) {
 
     it("a failing handler answers 500 without leaking, and Gemini's retry then runs it", async () => {
       failNext = 1;
-      const delivery = signedDelivery({ type: "batch.failed", data: { id: "b", error_code: 13, error_message: "x" } }, at());
+      const delivery = signedDelivery(
+        { type: "batch.failed", data: { id: "b", error_code: 13, error_message: "x" } },
+        at(),
+      );
       const failed = await post(url(), delivery);
       assert.equal(failed.status, 500);
       assert.equal(failed.json.error, "handler_failed");
@@ -140,7 +153,11 @@ for (const { name, express } of EXPRESS_VERSIONS) {
     });
 
     describe("the answers table", () => {
-      const expectError = async (delivery: { headers: Record<string, string>; body: string }, status: number, code: string) => {
+      const expectError = async (
+        delivery: { headers: Record<string, string>; body: string },
+        status: number,
+        code: string,
+      ) => {
         const before = calls.length;
         const answer = await post(url(), delivery);
         assert.equal(answer.status, status, JSON.stringify(answer.json));
@@ -163,19 +180,43 @@ for (const { name, express } of EXPRESS_VERSIONS) {
 
       it("400 invalid_headers for a non-numeric timestamp or a garbled signature header", async () => {
         const delivery = signedDelivery(batchSucceeded(), at());
-        await expectError({ ...delivery, headers: { ...delivery.headers, "webhook-timestamp": "12e9" } }, 400, "invalid_headers");
-        await expectError({ ...delivery, headers: { ...delivery.headers, "webhook-timestamp": "-5" } }, 400, "invalid_headers");
-        await expectError({ ...delivery, headers: { ...delivery.headers, "webhook-signature": "garbage" } }, 400, "invalid_headers");
-        await expectError({ ...delivery, headers: { ...delivery.headers, "webhook-id": "x".repeat(300) } }, 400, "invalid_headers");
+        await expectError(
+          { ...delivery, headers: { ...delivery.headers, "webhook-timestamp": "12e9" } },
+          400,
+          "invalid_headers",
+        );
+        await expectError(
+          { ...delivery, headers: { ...delivery.headers, "webhook-timestamp": "-5" } },
+          400,
+          "invalid_headers",
+        );
+        await expectError(
+          { ...delivery, headers: { ...delivery.headers, "webhook-signature": "garbage" } },
+          400,
+          "invalid_headers",
+        );
+        await expectError(
+          { ...delivery, headers: { ...delivery.headers, "webhook-id": "x".repeat(300) } },
+          400,
+          "invalid_headers",
+        );
       });
 
       it("401 invalid_signature for a wrong secret, a tampered body, or only unknown versions", async () => {
         const secretOnlyWeKnow = "whsec_" + Buffer.alloc(32, 7).toString("base64");
-        await expectError(signedDelivery(batchSucceeded(), { ...at(), secret: secretOnlyWeKnow }), 401, "invalid_signature");
+        await expectError(
+          signedDelivery(batchSucceeded(), { ...at(), secret: secretOnlyWeKnow }),
+          401,
+          "invalid_signature",
+        );
         const delivery = signedDelivery(batchSucceeded(), at());
         await expectError({ ...delivery, body: delivery.body.replace("123", "124") }, 401, "invalid_signature");
         const v2 = delivery.headers["webhook-signature"]!.replace("v1,", "v2,");
-        await expectError({ ...delivery, headers: { ...delivery.headers, "webhook-signature": v2 } }, 401, "invalid_signature");
+        await expectError(
+          { ...delivery, headers: { ...delivery.headers, "webhook-signature": v2 } },
+          401,
+          "invalid_signature",
+        );
       });
 
       it("401 timestamp_too_old / timestamp_too_new outside ±300 s, accepted at the edges", async () => {
@@ -186,7 +227,15 @@ for (const { name, express } of EXPRESS_VERSIONS) {
       });
 
       it("400 invalid_payload for a signed body that is not a JSON object with a string type", async () => {
-        for (const body of ["not json", "[1,2]", "null", '"batch.succeeded"', '{"type":42}', '{"data":{}}', '{"type":""}']) {
+        for (const body of [
+          "not json",
+          "[1,2]",
+          "null",
+          '"batch.succeeded"',
+          '{"type":42}',
+          '{"data":{}}',
+          '{"type":""}',
+        ]) {
           await expectError(signedDelivery(body, at()), 400, "invalid_payload");
         }
       });
@@ -211,7 +260,11 @@ for (const { name, express } of EXPRESS_VERSIONS) {
 
       it("a forged delivery never claims its id: the genuine one still runs afterwards", async () => {
         const genuine = signedDelivery(batchSucceeded(), at());
-        await expectError({ ...genuine, headers: { ...genuine.headers, "webhook-signature": "v1,AAAA" } }, 401, "invalid_signature");
+        await expectError(
+          { ...genuine, headers: { ...genuine.headers, "webhook-signature": "v1,AAAA" } },
+          401,
+          "invalid_signature",
+        );
         const answer = await post(url(), genuine);
         assert.deepEqual(answer.json, { status: "received" });
       });
@@ -232,7 +285,8 @@ for (const { name, express } of EXPRESS_VERSIONS) {
       app.use("/json-with-capture", express.json({ verify: captureRawBody }), make());
       app.use("/json-without-capture", express.json(), make());
       // A middleware that reads the stream to its end and keeps nothing (no body, no _body flag).
-      const drain = (req: IncomingMessage, _res: unknown, next: () => void) => req.on("data", () => {}).on("end", () => next());
+      const drain = (req: IncomingMessage, _res: unknown, next: () => void) =>
+        req.on("data", () => {}).on("end", () => next());
       app.use("/drained", drain, make());
       app.use("/raw", express.raw({ type: "*/*" }), make());
       app.use("/text", express.text({ type: "*/*" }), make());

@@ -50,11 +50,20 @@ describe("two instances sharing one Redis", { skip: SKIP_WITHOUT_REDIS }, () => 
 
     const outcomes = tally(answers);
     assert.equal(outcomes["200 received"], 1, JSON.stringify(outcomes));
-    assert.equal((outcomes["200 duplicate"] ?? 0) + (outcomes["409 delivery_in_progress"] ?? 0), 499, JSON.stringify(outcomes));
+    assert.equal(
+      (outcomes["200 duplicate"] ?? 0) + (outcomes["409 delivery_in_progress"] ?? 0),
+      499,
+      JSON.stringify(outcomes),
+    );
     for (const answer of answers.filter((a) => a.status === 409)) assert.ok(answer.headers.get("retry-after"));
-    assert.deepEqual((await allRuns()).filter((run) => run.webhookId === id).length, 1, "one handler run across both instances");
+    assert.deepEqual(
+      (await allRuns()).filter((run) => run.webhookId === id).length,
+      1,
+      "one handler run across both instances",
+    );
     // The copies that got 409 are retried by Gemini later: then both instances say duplicate.
-    for (const url of urls) assert.deepEqual((await post(url, signedDelivery(batchSucceeded(), { id }))).json, { status: "duplicate" });
+    for (const url of urls)
+      assert.deepEqual((await post(url, signedDelivery(batchSucceeded(), { id }))).json, { status: "duplicate" });
   });
 
   test("a handler failing on one instance: the retry on the other instance runs it", async () => {

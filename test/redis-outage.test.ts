@@ -6,7 +6,13 @@ import { setTimeout as delay } from "node:timers/promises";
 import { after, afterEach, before, describe, test } from "node:test";
 import { RedisCommandTimeoutError } from "../src/redis.js";
 import { batchSucceeded, freshId, post, signedDelivery, type Answer } from "./support/helpers.js";
-import { deleteKeysUnder, freshPrefix, ioredisClient, RedisProxy, SKIP_WITHOUT_REDIS } from "./support/redis-helpers.js";
+import {
+  deleteKeysUnder,
+  freshPrefix,
+  ioredisClient,
+  RedisProxy,
+  SKIP_WITHOUT_REDIS,
+} from "./support/redis-helpers.js";
 import { startInstance, type RunningInstance } from "./support/redis-instance.js";
 
 const COMMAND_TIMEOUT_MS = 300;
@@ -66,7 +72,11 @@ describe("the receiver when Redis is in trouble", { skip: SKIP_WITHOUT_REDIS }, 
     const id = freshId();
     const answer = await post(instance.url, signedDelivery(batchSucceeded(), { id }));
     assertStoreUnavailable(answer);
-    assert.equal(instance.runs.filter((run) => run.webhookId === id).length, 0, "the handler does not run without a claim");
+    assert.equal(
+      instance.runs.filter((run) => run.webhookId === id).length,
+      0,
+      "the handler does not run without a claim",
+    );
     const [reported] = instance.errors;
     assert.equal(reported?.code, "store_unavailable");
     assert.equal(reported?.webhookId, id);
@@ -77,7 +87,9 @@ describe("the receiver when Redis is in trouble", { skip: SKIP_WITHOUT_REDIS }, 
     const retried = await retryUntilAnswered(batchSucceeded(), id);
     assert.deepEqual([retried.status, retried.json], [200, { status: "received" }]);
     assert.equal(instance.runs.filter((run) => run.webhookId === id).length, 1);
-    assert.deepEqual((await post(instance.url, signedDelivery(batchSucceeded(), { id }))).json, { status: "duplicate" });
+    assert.deepEqual((await post(instance.url, signedDelivery(batchSucceeded(), { id }))).json, {
+      status: "duplicate",
+    });
   });
 
   test("an unreachable Redis (connections refused) → 503 store_unavailable; then recovery", async () => {

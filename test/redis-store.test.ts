@@ -8,7 +8,14 @@ import { after, before, describe, test } from "node:test";
 import type { Redis } from "ioredis";
 import { createClient } from "redis";
 import { redisStore, RedisCommandTimeoutError, type SendCommand } from "../src/dedupe/redis.js";
-import { advanceRedisClock, deleteKeysUnder, freshPrefix, ioredisClient, REDIS_URL, SKIP_WITHOUT_REDIS } from "./support/redis-helpers.js";
+import {
+  advanceRedisClock,
+  deleteKeysUnder,
+  freshPrefix,
+  ioredisClient,
+  REDIS_URL,
+  SKIP_WITHOUT_REDIS,
+} from "./support/redis-helpers.js";
 
 /** A fake client that records commands and answers from `reply` (no Redis needed). */
 function recorder(reply: (args: string[]) => unknown = () => "OK") {
@@ -28,7 +35,10 @@ function deferred<T>() {
 
 describe("redisStore: options", () => {
   test("sendCommand is required, with a message showing how to pass it", () => {
-    assert.throws(() => redisStore({} as never), { name: "TypeError", message: /sendCommand.*client\.call.*client\.sendCommand/ });
+    assert.throws(() => redisStore({} as never), {
+      name: "TypeError",
+      message: /sendCommand.*client\.call.*client\.sendCommand/,
+    });
     assert.throws(() => redisStore(undefined as never), TypeError);
   });
 

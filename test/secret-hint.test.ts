@@ -13,7 +13,9 @@ import { SECRET, listen, post, type RunningServer } from "./support/helpers.js";
 import { hmacSignatureWithKey } from "./support/signer.js";
 
 const NOW = 1_800_000_000;
-const BODY = Buffer.from(JSON.stringify({ type: "batch.succeeded", data: { id: "batches/1", output_file_uri: "gs://b/r" } }));
+const BODY = Buffer.from(
+  JSON.stringify({ type: "batch.succeeded", data: { id: "batches/1", output_file_uri: "gs://b/r" } }),
+);
 const ENCODED = SECRET.slice("whsec_".length);
 
 /** A v1 entry made with `key` (whatever the sender derived from the secret). */
@@ -48,13 +50,21 @@ function receiverFor(secret: string | string[] = SECRET) {
 
 const MISTAKES: Array<[label: string, key: Buffer, hint: RegExp]> = [
   ["the base64 text used as the key", Buffer.from(ENCODED, "utf8"), /UTF-8 text rather than base64-decoded/],
-  ['the whole "whsec_..." string used as the key', Buffer.from(SECRET, "utf8"), /"whsec_" prefix included, used as UTF-8 text/],
+  [
+    'the whole "whsec_..." string used as the key',
+    Buffer.from(SECRET, "utf8"),
+    /"whsec_" prefix included, used as UTF-8 text/,
+  ],
   [
     '"whsec_..." base64-decoded as a whole (Node\'s lenient decoder)',
     Buffer.from(SECRET, "base64"),
     /base64-decoded with its "whsec_" prefix still in it/,
   ],
-  ['"whsec_..." base64-decoded as a whole (a decoder that skips "_")', Buffer.from(`whsec${ENCODED}`, "base64"), /"whsec_" prefix still in it/],
+  [
+    '"whsec_..." base64-decoded as a whole (a decoder that skips "_")',
+    Buffer.from(`whsec${ENCODED}`, "base64"),
+    /"whsec_" prefix still in it/,
+  ],
 ];
 
 describe("secret hints on a failed v1 signature", () => {
@@ -62,7 +72,10 @@ describe("secret hints on a failed v1 signature", () => {
     test(`${label}: 401 invalid_signature, nothing runs, and onError's error names the mistake`, async () => {
       const { send, runs } = receiverFor();
       const { answer, error } = await send((id) => signWith(key, id));
-      assert.deepEqual([answer.status, answer.json], [401, { error: "invalid_signature", message: ANSWERS.invalid_signature.message }]);
+      assert.deepEqual(
+        [answer.status, answer.json],
+        [401, { error: "invalid_signature", message: ANSWERS.invalid_signature.message }],
+      );
       assert.equal(runs(), 0);
       assert.equal(error?.code, "invalid_signature");
       assert.match(error?.hint ?? "(no hint)", hint);
@@ -132,12 +145,20 @@ describe("secret hints on a failed v1 signature", () => {
       const timestamp = Math.floor(Date.now() / 1000);
       const signature = `v1,${hmacSignatureWithKey(Buffer.from(SECRET, "utf8"), id, timestamp, BODY)}`;
       const answer = await post(`${server.url}/hooks`, {
-        headers: { "content-type": "application/json", "webhook-id": id, "webhook-timestamp": String(timestamp), "webhook-signature": signature },
+        headers: {
+          "content-type": "application/json",
+          "webhook-id": id,
+          "webhook-timestamp": String(timestamp),
+          "webhook-signature": signature,
+        },
         body: BODY,
       });
       const hint = errors.at(-1)?.hint;
       assert.ok(hint, "onError got a hint");
-      assert.deepEqual([answer.status, answer.json], [401, { error: "invalid_signature", message: ANSWERS.invalid_signature.message }]);
+      assert.deepEqual(
+        [answer.status, answer.json],
+        [401, { error: "invalid_signature", message: ANSWERS.invalid_signature.message }],
+      );
       const everything = JSON.stringify([...answer.headers]) + JSON.stringify(answer.json);
       assert.doesNotMatch(everything, /whsec|prefix|hint|base64|decod/i);
       assert.equal(everything.includes(hint), false);

@@ -6,7 +6,13 @@ import type { Redis } from "ioredis";
 import { memoryStore } from "../src/dedupe/memory.js";
 import { redisStore } from "../src/dedupe/redis.js";
 import type { ClaimResult, DedupeStore } from "../src/dedupe/store.js";
-import { advanceRedisClock, deleteKeysUnder, freshPrefix, ioredisClient, SKIP_WITHOUT_REDIS } from "./support/redis-helpers.js";
+import {
+  advanceRedisClock,
+  deleteKeysUnder,
+  freshPrefix,
+  ioredisClient,
+  SKIP_WITHOUT_REDIS,
+} from "./support/redis-helpers.js";
 
 const IN_FLIGHT_TTL_MS = 60_000;
 const TTL_MS = 25 * 60 * 60 * 1000;

@@ -6,7 +6,16 @@ import { Agent } from "node:http";
 import { after, describe, test } from "node:test";
 import express from "express";
 import { geminiWebhooks, memoryStore } from "../src/index.js";
-import { NOW_SECONDS, SCHEMES, countingStore, genuine, sampleEventWithText, sendWire, startTarget, wireOf } from "./support/adversary.js";
+import {
+  NOW_SECONDS,
+  SCHEMES,
+  countingStore,
+  genuine,
+  sampleEventWithText,
+  sendWire,
+  startTarget,
+  wireOf,
+} from "./support/adversary.js";
 import { listen, tally } from "./support/helpers.js";
 
 const COPIES = 500;
@@ -14,7 +23,10 @@ const agent = new Agent({ keepAlive: true, maxSockets: COPIES });
 after(() => agent.destroy());
 
 /** Resolves once `count` copies were answered 409, so the handler can be held until the storm has hit. */
-function inFlightRejections(receiver: { onLifecycle(listener: (e: { code?: string }) => void): unknown }, count: number) {
+function inFlightRejections(
+  receiver: { onLifecycle(listener: (e: { code?: string }) => void): unknown },
+  count: number,
+) {
   let seen = 0;
   let reached!: () => void;
   const promise = new Promise<void>((resolve) => (reached = resolve));
@@ -34,11 +46,15 @@ for (const scheme of SCHEMES) {
       void everyOtherCopy.promise.then(release);
       try {
         const delivery = await genuine(scheme, sampleEventWithText());
-        const storm = await Promise.all(Array.from({ length: COPIES }, () => sendWire(target.url, wireOf(delivery), agent)));
+        const storm = await Promise.all(
+          Array.from({ length: COPIES }, () => sendWire(target.url, wireOf(delivery), agent)),
+        );
         assert.deepEqual(tally(storm), { "200 received": 1, "409 delivery_in_progress": COPIES - 1 });
         assert.ok(storm.filter((a) => a.status === 409).every((a) => a.headers["retry-after"] === "5"));
         // After success, the same storm (Gemini's retries) is acknowledged without running anything.
-        const later = await Promise.all(Array.from({ length: COPIES }, () => sendWire(target.url, wireOf(delivery), agent)));
+        const later = await Promise.all(
+          Array.from({ length: COPIES }, () => sendWire(target.url, wireOf(delivery), agent)),
+        );
         assert.deepEqual(tally(later), { "200 duplicate": COPIES });
         assert.deepEqual(target.runs, [delivery.id]);
         assert.equal(target.store.outstanding.size, 0, "a claim leaked");
@@ -64,7 +80,9 @@ for (const scheme of SCHEMES) {
       try {
         const delivery = await genuine(scheme, sampleEventWithText());
         void rejections.promise.then(release);
-        const first = await Promise.all(Array.from({ length: COPIES }, () => sendWire(target.url, wireOf(delivery), agent)));
+        const first = await Promise.all(
+          Array.from({ length: COPIES }, () => sendWire(target.url, wireOf(delivery), agent)),
+        );
         assert.deepEqual(tally(first), { "500 handler_failed": 1, "409 delivery_in_progress": COPIES - 1 });
         assert.equal(target.store.outstanding.size, 0, "the failed claim was not released");
 
@@ -72,8 +90,13 @@ for (const scheme of SCHEMES) {
         const waves: Array<Record<string, number>> = [tally(first)];
         let succeeded = 0;
         for (let wave = 1; wave <= 5 && succeeded === 0; wave++) {
-          const retry = await genuine(scheme, delivery.body, { id: delivery.id, timestamp: String(NOW_SECONDS + wave) });
-          const answers = await Promise.all(Array.from({ length: COPIES }, () => sendWire(target.url, wireOf(retry), agent)));
+          const retry = await genuine(scheme, delivery.body, {
+            id: delivery.id,
+            timestamp: String(NOW_SECONDS + wave),
+          });
+          const answers = await Promise.all(
+            Array.from({ length: COPIES }, () => sendWire(target.url, wireOf(retry), agent)),
+          );
           waves.push(tally(answers));
           succeeded += answers.filter((a) => a.status === 200 && a.json.status === "received").length;
           assert.ok(
@@ -86,7 +109,9 @@ for (const scheme of SCHEMES) {
         assert.equal(target.store.outstanding.size, 0, "a claim leaked");
         const after = await sendWire(target.url, wireOf(delivery), agent);
         assert.deepEqual([after.status, after.json], [200, { status: "duplicate" }]);
-        console.log(`[storm ${scheme.name}] failing first run: ${attempts} runs (1 failed, 1 succeeded), waves ${JSON.stringify(waves)}`);
+        console.log(
+          `[storm ${scheme.name}] failing first run: ${attempts} runs (1 failed, 1 succeeded), waves ${JSON.stringify(waves)}`,
+        );
       } finally {
         held = Promise.resolve();
         await target.close();
@@ -111,11 +136,17 @@ for (const scheme of SCHEMES) {
       try {
         const delivery = await genuine(scheme, sampleEventWithText());
         const answers = await Promise.all(
-          Array.from({ length: COPIES }, (_, index) => sendWire(`${servers[index % 2]!.url}/hooks`, wireOf(delivery), agent)),
+          Array.from({ length: COPIES }, (_, index) =>
+            sendWire(`${servers[index % 2]!.url}/hooks`, wireOf(delivery), agent),
+          ),
         );
         const counts = tally(answers);
         assert.equal(counts["200 received"], 1);
-        assert.equal((counts["409 delivery_in_progress"] ?? 0) + (counts["200 duplicate"] ?? 0), COPIES - 1, JSON.stringify(counts));
+        assert.equal(
+          (counts["409 delivery_in_progress"] ?? 0) + (counts["200 duplicate"] ?? 0),
+          COPIES - 1,
+          JSON.stringify(counts),
+        );
         assert.deepEqual(runs, [delivery.id]);
         assert.equal(shared.outstanding.size, 0);
       } finally {

@@ -14,7 +14,14 @@ import { SECRET, batchSucceeded, signedDelivery } from "./support/helpers.js";
 const deliver = (webhooks: ReturnType<typeof geminiWebhooks>) =>
   webhooks.fetch(webRequest("http://localhost/webhook", signedDelivery(batchSucceeded())));
 
-const handled: DeliveryFacts = { outcome: "handled", status: 200, webhookId: "msg_no_sdk", type: "batch.succeeded", scheme: "v1", durationMs: 1 };
+const handled: DeliveryFacts = {
+  outcome: "handled",
+  status: 200,
+  webhookId: "msg_no_sdk",
+  type: "batch.succeeded",
+  scheme: "v1",
+  durationMs: 1,
+};
 
 describe("telemetry without an SDK", () => {
   it("nothing registered: no trace at all (no span, no context, no clock), and deliveries are handled", async () => {

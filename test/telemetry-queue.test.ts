@@ -66,7 +66,8 @@ describe("telemetry with the BullMQ queue", { skip: SKIP_WITHOUT_REDIS }, () => 
     assert.equal(receive.attributes["messaging.operation.type"], "receive");
 
     const [first, second] = [...attempts].sort(
-      (a, b) => (a.attributes["gemini.webhooks.attempt"] as number) - (b.attributes["gemini.webhooks.attempt"] as number),
+      (a, b) =>
+        (a.attributes["gemini.webhooks.attempt"] as number) - (b.attributes["gemini.webhooks.attempt"] as number),
     );
     for (const span of [first!, second!]) {
       assert.equal(span.kind, api.SpanKind.CONSUMER);
@@ -89,7 +90,10 @@ describe("telemetry with the BullMQ queue", { skip: SKIP_WITHOUT_REDIS }, () => 
       "error.type": "handler_failed",
     });
     assert.equal(first!.status.code, api.SpanStatusCode.ERROR);
-    assert.equal(first!.events.find((event) => event.name === "exception")?.attributes?.["exception.message"], "database down");
+    assert.equal(
+      first!.events.find((event) => event.name === "exception")?.attributes?.["exception.message"],
+      "database down",
+    );
     assert.equal(second!.attributes["gemini.webhooks.attempt"], 2);
     assert.equal(second!.attributes["gemini.webhooks.outcome"], "handled");
     assert.equal(second!.status.code, api.SpanStatusCode.UNSET);

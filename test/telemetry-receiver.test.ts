@@ -9,7 +9,15 @@ import type { ReadableSpan } from "@opentelemetry/sdk-trace-base";
 import { geminiWebhooks, memoryStore, type DedupeStore } from "../src/index.js";
 import type { DeliveryQueue, QueuedDelivery } from "../src/queue/queue.js";
 import { createOtelTelemetry } from "../src/telemetry/otel.js";
-import { OTHER_SECRET, SECRET, batchSucceeded, listen, post, signedDelivery, type RunningServer } from "./support/helpers.js";
+import {
+  OTHER_SECRET,
+  SECRET,
+  batchSucceeded,
+  listen,
+  post,
+  signedDelivery,
+  type RunningServer,
+} from "./support/helpers.js";
 import { installOtelSdk, type MetricPoint } from "./support/otel-sdk.js";
 
 const sdk = installOtelSdk();
@@ -26,10 +34,19 @@ async function receiveSpans(count: number): Promise<ReadableSpan[]> {
 
 /** Metric points as `name {attributes}` → value (a counter's value, a histogram's count). */
 function summarize(points: MetricPoint[]): Record<string, number> {
-  return Object.fromEntries(points.map((point) => [`${point.name} ${JSON.stringify(point.attributes)}`, point.value ?? point.count ?? Number.NaN]));
+  return Object.fromEntries(
+    points.map((point) => [
+      `${point.name} ${JSON.stringify(point.attributes)}`,
+      point.value ?? point.count ?? Number.NaN,
+    ]),
+  );
 }
 
-const RECEIVE_BASE = { "messaging.system.name": "gemini", "messaging.operation.name": "receive", "messaging.operation.type": "process" };
+const RECEIVE_BASE = {
+  "messaging.system.name": "gemini",
+  "messaging.operation.name": "receive",
+  "messaging.operation.type": "process",
+};
 
 describe("telemetry through the receiver", () => {
   let server: RunningServer;
@@ -90,7 +107,9 @@ describe("telemetry through the receiver", () => {
   });
 
   it("a forged delivery: 401, a rejected span with error.type, no handler span, rejected points", async () => {
-    const delivery = signedDelivery(batchSucceeded("batches/forged"), { secret: "whsec_" + Buffer.alloc(24, 7).toString("base64") });
+    const delivery = signedDelivery(batchSucceeded("batches/forged"), {
+      secret: "whsec_" + Buffer.alloc(24, 7).toString("base64"),
+    });
     assert.equal((await post(url(), delivery)).status, 401);
     const [span, ...others] = await receiveSpans(1);
     assert.equal(others.length, 0);
@@ -284,7 +303,9 @@ describe("telemetry through the receiver", () => {
     const webhooks = geminiWebhooks({ secret: SECRET });
     webhooks.on("batch.succeeded", () => userTracer.startActiveSpan("web.handler", (span) => span.end()));
     const delivery = signedDelivery(batchSucceeded("batches/web"));
-    const response = await webhooks.fetch(new Request("http://localhost/webhooks", { method: "POST", headers: delivery.headers, body: delivery.body }));
+    const response = await webhooks.fetch(
+      new Request("http://localhost/webhooks", { method: "POST", headers: delivery.headers, body: delivery.body }),
+    );
     assert.equal(response.status, 200);
     const [span] = await receiveSpans(1);
     assert.equal(span!.attributes["messaging.message.id"], delivery.headers["webhook-id"]);

@@ -24,7 +24,12 @@ const handled: DeliveryFacts = {
 
 function queuedDelivery(traceContext?: Record<string, string>): QueuedDelivery {
   return {
-    event: { type: "batch.succeeded", version: "v1", timestamp: "2026-01-22T12:00:00Z", data: { id: "batches/1" } } as QueuedDelivery["event"],
+    event: {
+      type: "batch.succeeded",
+      version: "v1",
+      timestamp: "2026-01-22T12:00:00Z",
+      data: { id: "batches/1" },
+    } as QueuedDelivery["event"],
     context: { webhookId: "msg_otel_q", timestamp: 1_769_083_200, scheme: "v1a", keyId: "key-2" },
     rawBody: Buffer.from("{}").toString("base64"),
     traceContext,
@@ -81,7 +86,9 @@ describe("telemetry: the receive span", () => {
   });
 
   it("a rejection: error.type and the status, no id it was not given, status left unset for a 4xx", () => {
-    createOtelTelemetry(api).startDelivery()!.end({ outcome: "rejected", status: 401, code: "invalid_signature", durationMs: 0.3 });
+    createOtelTelemetry(api)
+      .startDelivery()!
+      .end({ outcome: "rejected", status: 401, code: "invalid_signature", durationMs: 0.3 });
     const [span] = sdk.spans();
     assert.deepEqual(span!.attributes, {
       "messaging.system.name": "gemini",
@@ -123,7 +130,8 @@ describe("telemetry: metrics", () => {
     telemetry.startDelivery()!.end({ ...handled, durationMs: 7.5 });
     telemetry.startDelivery()!.end({ outcome: "rejected", status: 401, code: "invalid_signature", durationMs: 0.5 });
     const points = await sdk.points();
-    const byKey = (point: { name: string; attributes: Record<string, unknown> }) => `${point.name} ${JSON.stringify(point.attributes)}`;
+    const byKey = (point: { name: string; attributes: Record<string, unknown> }) =>
+      `${point.name} ${JSON.stringify(point.attributes)}`;
     assert.deepEqual(points.map(byKey).sort(), [
       'gemini.webhooks.deliveries {"gemini.webhooks.outcome":"handled"}',
       'gemini.webhooks.deliveries {"gemini.webhooks.outcome":"rejected","error.type":"invalid_signature"}',
@@ -208,8 +216,14 @@ describe("telemetry: queued deliveries", () => {
   it("tracestate travels with traceparent; a malformed carrier gives no link and no error", () => {
     const telemetry = createOtelTelemetry(api);
     const traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
-    telemetry.startProcess(queuedDelivery({ traceparent: `00-${traceId}-00f067aa0ba902b7-01`, tracestate: "vendor=abc" }), 1).end("handled");
-    for (const bad of ["00-xyz-00f067aa0ba902b7-01", `00-${"0".repeat(32)}-00f067aa0ba902b7-01`, `ff-${traceId}-00f067aa0ba902b7-01`]) {
+    telemetry
+      .startProcess(queuedDelivery({ traceparent: `00-${traceId}-00f067aa0ba902b7-01`, tracestate: "vendor=abc" }), 1)
+      .end("handled");
+    for (const bad of [
+      "00-xyz-00f067aa0ba902b7-01",
+      `00-${"0".repeat(32)}-00f067aa0ba902b7-01`,
+      `ff-${traceId}-00f067aa0ba902b7-01`,
+    ]) {
       telemetry.startProcess(queuedDelivery({ traceparent: bad }), 1).end("handled");
     }
     telemetry.startProcess({ ...queuedDelivery(), traceContext: 42 as never }, 1).end("handled");
@@ -238,7 +252,10 @@ describe("telemetry: a failing backend", () => {
     } as unknown as api.Tracer;
     const trace = Object.create(api.trace, { getTracerProvider: { value: () => ({ getTracer: () => tracer }) } });
     const meter = { createCounter: () => ({ add: boom }), createHistogram: () => ({ record: boom }) };
-    const metrics = where === "metrics" ? Object.create(api.metrics, { getMeterProvider: { value: () => ({ getMeter: () => meter }) } }) : api.metrics;
+    const metrics =
+      where === "metrics"
+        ? Object.create(api.metrics, { getMeterProvider: { value: () => ({ getMeter: () => meter }) } })
+        : api.metrics;
     return { ...api, trace, metrics } as typeof api;
   }
 

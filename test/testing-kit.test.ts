@@ -58,7 +58,10 @@ describe("signDelivery (v1)", () => {
   it("uses the given id and timestamp (Unix seconds or a Date) and signs them", () => {
     const timestamp = Math.floor(Date.now() / 1000) - 30;
     const fromNumber = signDelivery({ type: "x" }, { secret: SECRET, id: "msg_fixed", timestamp });
-    const fromDate = signDelivery({ type: "x" }, { secret: SECRET, id: "msg_fixed", timestamp: new Date(timestamp * 1000 + 999) });
+    const fromDate = signDelivery(
+      { type: "x" },
+      { secret: SECRET, id: "msg_fixed", timestamp: new Date(timestamp * 1000 + 999) },
+    );
     assert.equal(fromNumber.headers["webhook-id"], "msg_fixed");
     assert.equal(fromNumber.headers["webhook-timestamp"], String(timestamp));
     assert.deepEqual(fromDate, fromNumber);
@@ -68,7 +71,9 @@ describe("signDelivery (v1)", () => {
   });
 
   it("gives each delivery a new msg_ id by default", () => {
-    const ids = new Set(Array.from({ length: 5 }, () => signDelivery({ type: "x" }, { secret: SECRET }).headers["webhook-id"]));
+    const ids = new Set(
+      Array.from({ length: 5 }, () => signDelivery({ type: "x" }, { secret: SECRET }).headers["webhook-id"]),
+    );
     assert.equal(ids.size, 5);
     for (const id of ids) assert.match(id!, /^msg_[0-9a-f-]{36}$/);
   });
@@ -86,15 +91,24 @@ describe("signDelivery (v1)", () => {
   });
 
   it("makes stale deliveries the receiver refuses", async () => {
-    const stale = signDelivery(sampleEvent("batch.failed"), { secret: SECRET, timestamp: Math.floor(Date.now() / 1000) - 600 });
+    const stale = signDelivery(sampleEvent("batch.failed"), {
+      secret: SECRET,
+      timestamp: Math.floor(Date.now() / 1000) - 600,
+    });
     const answer = await post(`${server.url}/hook`, stale);
     assert.equal(answer.status, 401);
     assert.equal(answer.json.error, "timestamp_too_old");
   });
 
   it("refuses a malformed secret, a timestamp in milliseconds, and missing options", () => {
-    assert.throws(() => signDelivery({}, { secret: "whsec_not base64!" }), { name: "TypeError", message: /secret is not a valid signing secret/ });
-    assert.throws(() => signDelivery({}, { secret: SECRET, timestamp: Date.now() }), { name: "TypeError", message: /Unix seconds, not milliseconds/ });
+    assert.throws(() => signDelivery({}, { secret: "whsec_not base64!" }), {
+      name: "TypeError",
+      message: /secret is not a valid signing secret/,
+    });
+    assert.throws(() => signDelivery({}, { secret: SECRET, timestamp: Date.now() }), {
+      name: "TypeError",
+      message: /Unix seconds, not milliseconds/,
+    });
     assert.throws(() => signDelivery({}, { secret: SECRET, timestamp: 1.5 }), TypeError);
     assert.throws(() => signDelivery({}, undefined as never), TypeError);
   });
@@ -122,7 +136,11 @@ describe("createTestKeys (v1a and JWT)", () => {
     assert.equal(version, "v1a");
     assert.ok(verifyV1a(keys, `msg_v1a.1800000000.${delivery.body}`, signature!));
     assert.equal(verifyV1a(keys, `msg_v1a.1800000001.${delivery.body}`, signature!), false, "the timestamp is covered");
-    assert.equal(verifyV1a(createTestKeys(), `msg_v1a.1800000000.${delivery.body}`, signature!), false, "another key set does not verify it");
+    assert.equal(
+      verifyV1a(createTestKeys(), `msg_v1a.1800000000.${delivery.body}`, signature!),
+      false,
+      "another key set does not verify it",
+    );
   });
 
   for (const algorithm of ["RS256", "ES256", "EdDSA"] as const) {
@@ -137,7 +155,13 @@ describe("createTestKeys (v1a and JWT)", () => {
         issuer: "https://issuer.test",
         algorithms: [algorithm],
       });
-      assert.deepEqual(payload, { aud: "my-service", iss: "https://issuer.test", iat: timestamp, exp: timestamp + 300, jti: "msg_jwt" });
+      assert.deepEqual(payload, {
+        aud: "my-service",
+        iss: "https://issuer.test",
+        iat: timestamp,
+        exp: timestamp + 300,
+        jti: "msg_jwt",
+      });
       assert.equal(delivery.headers["webhook-id"], "msg_jwt");
       assert.equal(delivery.headers["webhook-timestamp"], String(timestamp));
     });
@@ -156,15 +180,30 @@ describe("createTestKeys (v1a and JWT)", () => {
     assert.equal(claims.exp, 1_800_000_060);
     assert.equal(claims.type, "batch.failed");
     const bound = await keys.signJwt("{}", { bindBody: true });
-    const boundClaims = JSON.parse(Buffer.from(bound.headers["webhook-signature"]!.split(".")[1]!, "base64url").toString());
-    assert.equal(boundClaims.body_sha256, "44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a", "hex SHA-256 of {}");
-    await assert.rejects(jwtVerify(token, createLocalJWKSet(keys.jwks), { audience: "my-service", currentDate: new Date(1_800_000_000_000) }), {
-      code: "ERR_JWT_CLAIM_VALIDATION_FAILED",
-    });
+    const boundClaims = JSON.parse(
+      Buffer.from(bound.headers["webhook-signature"]!.split(".")[1]!, "base64url").toString(),
+    );
+    assert.equal(
+      boundClaims.body_sha256,
+      "44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a",
+      "hex SHA-256 of {}",
+    );
+    await assert.rejects(
+      jwtVerify(token, createLocalJWKSet(keys.jwks), {
+        audience: "my-service",
+        currentDate: new Date(1_800_000_000_000),
+      }),
+      {
+        code: "ERR_JWT_CLAIM_VALIDATION_FAILED",
+      },
+    );
   });
 
   it("signs only with the algorithms it has a key for", async () => {
-    await assert.rejects(keys.signJwt("{}", { algorithm: "HS256" as never }), /algorithm must be one of EdDSA, RS256, ES256/);
+    await assert.rejects(
+      keys.signJwt("{}", { algorithm: "HS256" as never }),
+      /algorithm must be one of EdDSA, RS256, ES256/,
+    );
     await assert.rejects(keys.signJwt("{}", { algorithm: "constructor" as never }), /algorithm must be one of/);
   });
 
@@ -221,7 +260,10 @@ describe("dynamic deliveries through the real receiver", () => {
     try {
       const stranger = createTestKeys({ audience: keys.audience });
       const bound = await keys.signJwt(sampleEvent("batch.succeeded"), { bindBody: true });
-      const tampered = { ...bound, body: JSON.stringify(sampleEvent("batch.succeeded", { data: { output_file_uri: "gs://evil/x" } })) };
+      const tampered = {
+        ...bound,
+        body: JSON.stringify(sampleEvent("batch.succeeded", { data: { output_file_uri: "gs://evil/x" } })),
+      };
       const refused = [
         stranger.signV1a(sampleEvent("batch.succeeded")),
         await stranger.signJwt(sampleEvent("batch.succeeded")),
@@ -242,7 +284,10 @@ describe("dynamic deliveries through the real receiver", () => {
     const jwksServer = await startJwksServer(keys.jwks);
     const receiver = await receiverWith({ url: jwksServer.url, audience: keys.audience });
     try {
-      for (const delivery of [keys.signV1a(sampleEvent("batch.expired")), await keys.signJwt(sampleEvent("batch.expired"))]) {
+      for (const delivery of [
+        keys.signV1a(sampleEvent("batch.expired")),
+        await keys.signJwt(sampleEvent("batch.expired")),
+      ]) {
         assert.equal((await post(receiver.url, delivery)).status, 200);
       }
       assert.equal(jwksServer.requestCount, 1);
@@ -297,7 +342,10 @@ describe("sampleEvent", () => {
   });
 
   it("merges overrides into data and the top level, without sharing state between calls", () => {
-    const event = sampleEvent("interaction.failed", { timestamp: "2026-02-01T00:00:00Z", data: { error_code: "DEADLINE_EXCEEDED" } });
+    const event = sampleEvent("interaction.failed", {
+      timestamp: "2026-02-01T00:00:00Z",
+      data: { error_code: "DEADLINE_EXCEEDED" },
+    });
     assert.equal(event.timestamp, "2026-02-01T00:00:00Z");
     assert.equal(event.data.error_code, "DEADLINE_EXCEEDED");
     assert.equal(event.data.id, sampleEvent("interaction.failed").data.id);
@@ -352,5 +400,10 @@ describe("README", () => {
 
 function verifyV1a(keys: TestKeys, content: string, signature: string): boolean {
   const jwk = keys.jwks.keys.find((key) => key.crv === "Ed25519")!;
-  return verifySignature(null, Buffer.from(content), createPublicKey({ key: jwk as never, format: "jwk" }), Buffer.from(signature, "base64"));
+  return verifySignature(
+    null,
+    Buffer.from(content),
+    createPublicKey({ key: jwk as never, format: "jwk" }),
+    Buffer.from(signature, "base64"),
+  );
 }

@@ -49,7 +49,9 @@ class RawClient {
         }
       };
       this.socket.on("data", onData);
-      this.socket.once("close", () => reject(new Error(`connection closed without a complete answer: ${JSON.stringify(this.received.toString())}`)));
+      this.socket.once("close", () =>
+        reject(new Error(`connection closed without a complete answer: ${JSON.stringify(this.received.toString())}`)),
+      );
     });
     this.answer.catch(() => {}); // observed by the tests that expect an answer
   }
@@ -142,8 +144,14 @@ for (const scheme of SCHEMES) {
         const drip = setInterval(() => client.write("x"), 20);
         try {
           const answer = await client.answer;
-          assert.deepEqual([answer.status, answer.json.error, answer.headers.connection], [400, "missing_headers", "close"]);
-          const closedInTime = await Promise.race([client.closed.then(() => true), new Promise((r) => setTimeout(() => r(false), 2000))]);
+          assert.deepEqual(
+            [answer.status, answer.json.error, answer.headers.connection],
+            [400, "missing_headers", "close"],
+          );
+          const closedInTime = await Promise.race([
+            client.closed.then(() => true),
+            new Promise((r) => setTimeout(() => r(false), 2000)),
+          ]);
           assert.equal(closedInTime, true, "the server kept draining the dripping body instead of hanging up");
         } finally {
           clearInterval(drip);
@@ -191,7 +199,9 @@ for (const scheme of SCHEMES) {
       const target = await startTarget(scheme);
       target.receiver.onError(() => {});
       const aborted = nextRejection(target, "request_aborted");
-      const reading = new Promise<void>((resolve) => target.receiver.onLifecycle((event) => event.stage === "received" && resolve()));
+      const reading = new Promise<void>((resolve) =>
+        target.receiver.onLifecycle((event) => event.stage === "received" && resolve()),
+      );
       const client = new RawClient(target.url);
       try {
         const delivery = await genuine(scheme, sampleEventWithText());
@@ -212,7 +222,10 @@ for (const scheme of SCHEMES) {
         const delivery = await genuine(scheme, sampleEventWithText());
         client.write(head(target.url, delivery, { "Content-Length": 10_000_000 }));
         const answer = await client.answer;
-        assert.deepEqual([answer.status, answer.json.error, answer.headers.connection], [413, "payload_too_large", "close"]);
+        assert.deepEqual(
+          [answer.status, answer.json.error, answer.headers.connection],
+          [413, "payload_too_large", "close"],
+        );
         await client.closed;
         await assertNothingLeftBehind(target, delivery);
       });
@@ -225,7 +238,10 @@ for (const scheme of SCHEMES) {
         client.write(chunk("x".repeat(600)));
         client.write(chunk("x".repeat(600))); // 1200 bytes: over the limit, and the body is not finished
         const answer = await client.answer;
-        assert.deepEqual([answer.status, answer.json.error, answer.headers.connection], [413, "payload_too_large", "close"]);
+        assert.deepEqual(
+          [answer.status, answer.json.error, answer.headers.connection],
+          [413, "payload_too_large", "close"],
+        );
         await client.closed; // hung up: whatever the client still had to send is never read, let alone buffered
         await assertNothingLeftBehind(target, delivery);
       });
@@ -271,7 +287,10 @@ for (const scheme of SCHEMES) {
             [signedCompressed, compressed],
           ] as const) {
             const answer = await sendCompressed(target, delivery, body, "gzip");
-            assert.deepEqual([answer.status, answer.json.error, answer.headers.connection], [415, "unsupported_encoding", "close"]);
+            assert.deepEqual(
+              [answer.status, answer.json.error, answer.headers.connection],
+              [415, "unsupported_encoding", "close"],
+            );
           }
           // Declared but not actually compressed, other codings, and a list: all refused.
           for (const encoding of ["gzip", "br", "deflate", "GZIP", "identity, gzip"]) {
@@ -321,7 +340,12 @@ for (const scheme of SCHEMES) {
         const server = await listen(app);
         try {
           const signedInflated = await genuine(scheme, sampleEventWithText());
-          const answer = await sendCompressed({ url: `${server.url}/hooks` } as Target, signedInflated, gzipSync(signedInflated.body), "gzip");
+          const answer = await sendCompressed(
+            { url: `${server.url}/hooks` } as Target,
+            signedInflated,
+            gzipSync(signedInflated.body),
+            "gzip",
+          );
           assert.deepEqual([answer.status, answer.json.error], [415, "unsupported_encoding"]);
           assert.equal(runs, 0);
           assert.equal(store.outstanding.size, 0);

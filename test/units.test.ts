@@ -43,7 +43,10 @@ describe("JWT signature canonical check", () => {
       assert.equal(hasCanonicalSignature(`eyJh.eyJi.${signature}`), canonical, JSON.stringify(signature));
       if (!canonical) refused++;
     }
-    assert.ok(refused > 1_000 && refused < signatures.length - 1_000, `both answers are exercised (${refused} refused)`);
+    assert.ok(
+      refused > 1_000 && refused < signatures.length - 1_000,
+      `both answers are exercised (${refused} refused)`,
+    );
   });
 });
 
@@ -70,7 +73,21 @@ describe("signature header", () => {
     };
     // Seeded, so every run checks the same headers; plus the shapes the fast path must get right.
     const random = seededRandom(0x5eed);
-    const headers = ["v1,abc", "v1a,x=", "a.b.c", "eyJh.eyJi.c2ln", "a..", ".b.c", "a.b", "a.b.c.d", "v1,a,b", ",v1", "v1,", "é,a", "a.b.é"];
+    const headers = [
+      "v1,abc",
+      "v1a,x=",
+      "a.b.c",
+      "eyJh.eyJi.c2ln",
+      "a..",
+      ".b.c",
+      "a.b",
+      "a.b.c.d",
+      "v1,a,b",
+      ",v1",
+      "v1,",
+      "é,a",
+      "a.b.é",
+    ];
     for (let round = 0; round < 20_000; round++) {
       const length = 1 + Math.floor(random() * 10);
       headers.push(Array.from({ length }, () => alphabet[Math.floor(random() * alphabet.length)]).join(""));
@@ -107,7 +124,12 @@ describe("webhook headers", () => {
     for (const id of samples) assert.equal(isUsableWebhookId(id), pattern.test(id), JSON.stringify(id));
   });
   it("reads the three headers", () => {
-    assert.deepEqual(readWebhookHeaders(valid), { id: "msg_1", timestampText: "1700000000", timestamp: 1700000000, signature: "v1,x" });
+    assert.deepEqual(readWebhookHeaders(valid), {
+      id: "msg_1",
+      timestampText: "1700000000",
+      timestamp: 1700000000,
+      signature: "v1,x",
+    });
   });
   it("rejects missing, empty and garbled values", () => {
     assert.equal(
@@ -256,8 +278,16 @@ describe("option checks name the function that was called and the option", () =>
       () => geminiWebhooks({ jwks: { audience: "a", cooldownMs: -1 } }),
       'geminiWebhooks: option "jwks.cooldownMs" must be a number >= 0, got -1.',
     ],
-    ["memoryStore", () => memoryStore({ max: "10" as never }), 'memoryStore: option "max" must be a positive whole number, got "10".'],
-    ["redisStore", () => redisStore({ sendCommand, ttlMs: {} as never }), 'redisStore: option "ttlMs" must be a positive whole number, got an object.'],
+    [
+      "memoryStore",
+      () => memoryStore({ max: "10" as never }),
+      'memoryStore: option "max" must be a positive whole number, got "10".',
+    ],
+    [
+      "redisStore",
+      () => redisStore({ sendCommand, ttlMs: {} as never }),
+      'redisStore: option "ttlMs" must be a positive whole number, got an object.',
+    ],
   ];
   for (const [caller, call, message] of cases) {
     it(`${caller}: ${message}`, () => assert.throws(call, { name: "TypeError", message }));

@@ -22,7 +22,9 @@ function withPrototypeProperty(name: string, descriptor: PropertyDescriptor, bod
 
 describe("normalizeUserMetadata", () => {
   it("keeps a top-level user_metadata object as sent (the same object), even when data has one too", () => {
-    const event = parse('{"type":"batch.succeeded","user_metadata":{"job_group":"top"},"data":{"id":"b1","user_metadata":{"job_group":"inner"}}}');
+    const event = parse(
+      '{"type":"batch.succeeded","user_metadata":{"job_group":"top"},"data":{"id":"b1","user_metadata":{"job_group":"inner"}}}',
+    );
     const top = event.user_metadata;
     assert.equal(normalizeUserMetadata(event), event, "changes the event in place and returns it");
     assert.equal(event.user_metadata, top);
@@ -31,12 +33,17 @@ describe("normalizeUserMetadata", () => {
   });
 
   it("copies data.user_metadata to the top level and leaves data as it was", () => {
-    const event = parse('{"type":"interaction.completed","data":{"id":"i1","user_metadata":{"job_group":"nightly-eval","priority":"high"}}}');
+    const event = parse(
+      '{"type":"interaction.completed","data":{"id":"i1","user_metadata":{"job_group":"nightly-eval","priority":"high"}}}',
+    );
     normalizeUserMetadata(event);
     assert.deepEqual(event.user_metadata, { job_group: "nightly-eval", priority: "high" });
     assert.equal(event.user_metadata, event.data!.user_metadata, "the same object, not a copy");
     assert.deepEqual(Object.keys(event.data!), ["id", "user_metadata"]);
-    assert.ok(Object.getOwnPropertyDescriptor(event, "user_metadata")!.enumerable, "visible to JSON.stringify and spreads");
+    assert.ok(
+      Object.getOwnPropertyDescriptor(event, "user_metadata")!.enumerable,
+      "visible to JSON.stringify and spreads",
+    );
   });
 
   it("adds nothing when there is no metadata, or when data.user_metadata is not an object", () => {
@@ -138,7 +145,10 @@ describe("user_metadata in the testing kit", () => {
     const typed: string = sampleEvent("batch.failed", { user_metadata: { team: "ml" } }).user_metadata!.team;
     assert.equal(typed, "ml");
     assert.throws(() => sampleEvent("batch.failed", { user_metadata: [] as never }), /user_metadata must be an object/);
-    assert.throws(() => sampleEvent("batch.failed", { user_metadata: "x" as never }), /user_metadata must be an object/);
+    assert.throws(
+      () => sampleEvent("batch.failed", { user_metadata: "x" as never }),
+      /user_metadata must be an object/,
+    );
   });
 
   it("a signed sample with user_metadata reaches the handler with event.user_metadata", async () => {
@@ -148,7 +158,10 @@ describe("user_metadata in the testing kit", () => {
     });
     const server = await listen(express().use("/hook", webhooks));
     try {
-      const { headers, body } = signDelivery(sampleEvent("interaction.completed", { user_metadata: { job_group: "nightly-eval" } }), { secret: SECRET });
+      const { headers, body } = signDelivery(
+        sampleEvent("interaction.completed", { user_metadata: { job_group: "nightly-eval" } }),
+        { secret: SECRET },
+      );
       const response = await fetch(`${server.url}/hook`, { method: "POST", headers, body });
       assert.equal(response.status, 200);
       assert.deepEqual(await response.json(), { status: "received" });

@@ -9,7 +9,14 @@ import { parseSignatureHeader } from "../src/verify/signature-list.js";
 import { listen, post, type RunningServer } from "./support/helpers.js";
 
 const vectors = JSON.parse(readFileSync(new URL("./fixtures/standard-webhooks-vectors.json", import.meta.url), "utf8"));
-const official: Array<{ name: string; secret: string; id: string; timestamp: number; payload: string; expected_signature: string }> = vectors.official;
+const official: Array<{
+  name: string;
+  secret: string;
+  id: string;
+  timestamp: number;
+  payload: string;
+  expected_signature: string;
+}> = vectors.official;
 const derived = vectors.derived_by_research_helper_NOT_OFFICIAL;
 
 function verifies(secret: string, id: string, timestamp: number, payload: string, header: string): boolean {
@@ -20,7 +27,10 @@ function verifies(secret: string, id: string, timestamp: number, payload: string
 describe("official Standard Webhooks vectors", () => {
   for (const vector of official) {
     it(`${vector.name}: the expected signature verifies`, () => {
-      assert.equal(verifies(vector.secret, vector.id, vector.timestamp, vector.payload, vector.expected_signature), true);
+      assert.equal(
+        verifies(vector.secret, vector.id, vector.timestamp, vector.payload, vector.expected_signature),
+        true,
+      );
     });
     it(`${vector.name}: a changed id, timestamp or payload does not`, () => {
       const sig = vector.expected_signature;
@@ -32,7 +42,11 @@ describe("official Standard Webhooks vectors", () => {
 
   it("derived vectors (empty, non-ASCII, trailing newline) verify", () => {
     for (const c of derived.cases) {
-      assert.equal(verifies(derived.secret, derived.id, derived.timestamp, c.payload, c.expected_signature), true, c.expected_signature);
+      assert.equal(
+        verifies(derived.secret, derived.id, derived.timestamp, c.payload, c.expected_signature),
+        true,
+        c.expected_signature,
+      );
     }
   });
 
@@ -44,7 +58,16 @@ describe("official Standard Webhooks vectors", () => {
     assert.equal(verifies(first!.secret, first!.id, first!.timestamp, first!.payload, decoys.join(" ")), false);
     const rustDecoys: string[] = vectors.official_negative_fixtures[1].decoys;
     assert.equal(verifies(second!.secret, second!.id, second!.timestamp, second!.payload, rustDecoys.join(" ")), false);
-    assert.equal(verifies(second!.secret, second!.id, second!.timestamp, second!.payload, [...rustDecoys, second!.expected_signature].join(" ")), true);
+    assert.equal(
+      verifies(
+        second!.secret,
+        second!.id,
+        second!.timestamp,
+        second!.payload,
+        [...rustDecoys, second!.expected_signature].join(" "),
+      ),
+      true,
+    );
   });
 
   it("invalid and partial signatures fail", () => {
@@ -98,15 +121,22 @@ describe("official vectors through the receiver (clock set to the vector's time)
 });
 
 // The reference v1a signature (standard-webhooks pull request 308), with its public key as a JWK.
-const v1aVector: { publicJwk: Record<string, string>; id: string; timestamp: number; payload: string; signature: string } = JSON.parse(
-  readFileSync(new URL("./fixtures/standard-webhooks-v1a-vector.json", import.meta.url), "utf8"),
-);
+const v1aVector: {
+  publicJwk: Record<string, string>;
+  id: string;
+  timestamp: number;
+  payload: string;
+  signature: string;
+} = JSON.parse(readFileSync(new URL("./fixtures/standard-webhooks-v1a-vector.json", import.meta.url), "utf8"));
 
 describe("the v1a known-answer vector through the receiver (a one-key local set, clock at the vector's time)", () => {
   let server: RunningServer;
   const seen: string[] = [];
   before(async () => {
-    const webhooks = geminiWebhooks({ jwks: { keys: { keys: [v1aVector.publicJwk] } }, now: () => v1aVector.timestamp * 1000 + 1234 });
+    const webhooks = geminiWebhooks({
+      jwks: { keys: { keys: [v1aVector.publicJwk] } },
+      now: () => v1aVector.timestamp * 1000 + 1234,
+    });
     webhooks.onAny((_event, ctx) => void seen.push(ctx.webhookId));
     webhooks.onError(() => {});
     const app = express();
@@ -116,7 +146,10 @@ describe("the v1a known-answer vector through the receiver (a one-key local set,
   after(() => server.close());
 
   const send = (id: string, timestamp: string, body: Buffer, signature: string) =>
-    post(`${server.url}/v1a`, { headers: { "webhook-id": id, "webhook-timestamp": timestamp, "webhook-signature": signature }, body });
+    post(`${server.url}/v1a`, {
+      headers: { "webhook-id": id, "webhook-timestamp": timestamp, "webhook-signature": signature },
+      body,
+    });
   const flipByte = (bytes: Buffer, at: number) => {
     const copy = Buffer.from(bytes);
     copy[at] = copy[at]! ^ 0x01;
@@ -124,7 +157,12 @@ describe("the v1a known-answer vector through the receiver (a one-key local set,
   };
 
   it("the reference signature verifies (its payload has no type: 400 invalid_payload, which comes after the signature)", async () => {
-    const answer = await send(v1aVector.id, String(v1aVector.timestamp), Buffer.from(v1aVector.payload), v1aVector.signature);
+    const answer = await send(
+      v1aVector.id,
+      String(v1aVector.timestamp),
+      Buffer.from(v1aVector.payload),
+      v1aVector.signature,
+    );
     assert.deepEqual([answer.status, answer.json.error], [400, "invalid_payload"]);
   });
 
@@ -135,7 +173,13 @@ describe("the v1a known-answer vector through the receiver (a one-key local set,
       ["id", flipByte(Buffer.from(id), 5).toString(), String(timestamp), Buffer.from(payload), signature],
       ["timestamp", id, flipByte(Buffer.from(String(timestamp)), 9).toString(), Buffer.from(payload), signature],
       ["body", id, String(timestamp), flipByte(Buffer.from(payload), 3), signature],
-      ["signature", id, String(timestamp), Buffer.from(payload), `v1a,${flipByte(signatureBytes, 17).toString("base64")}`],
+      [
+        "signature",
+        id,
+        String(timestamp),
+        Buffer.from(payload),
+        `v1a,${flipByte(signatureBytes, 17).toString("base64")}`,
+      ],
     ];
     for (const [what, decoyId, decoyTimestamp, body, decoySignature] of decoys) {
       const answer = await send(decoyId, decoyTimestamp, body, decoySignature);

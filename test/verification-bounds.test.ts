@@ -13,7 +13,9 @@ import { keySet, makeKey, signJwt, v1aSignature, type TestKey } from "./support/
 
 const NOW = 1_800_000_000;
 const AUDIENCE = "bounds";
-const BODY = Buffer.from(JSON.stringify({ type: "batch.succeeded", data: { id: "batches/1", output_file_uri: "gs://b/r" } }));
+const BODY = Buffer.from(
+  JSON.stringify({ type: "batch.succeeded", data: { id: "batches/1", output_file_uri: "gs://b/r" } }),
+);
 const KEY_COUNT = 200;
 
 // Ed25519 v1a runs through crypto.verify (thread pool), JWTs through jose's WebCrypto: count both.
@@ -38,7 +40,9 @@ after(() => {
   syncBuiltinESMExports();
 });
 
-async function checksFor(send: () => Promise<{ status: number }>): Promise<{ status: number; ed25519: number; jwt: number }> {
+async function checksFor(
+  send: () => Promise<{ status: number }>,
+): Promise<{ status: number; ed25519: number; jwt: number }> {
   const [ed, jwt] = [ed25519Checks, webCryptoChecks];
   const { status } = await send();
   return { status, ed25519: ed25519Checks - ed, jwt: webCryptoChecks - jwt };

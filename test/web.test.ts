@@ -30,7 +30,10 @@ describe("webhooks.fetch", () => {
 
   it("rejects with a TypeError saying what to pass when given something else (Hono's context, say)", async () => {
     const { POST } = receiver();
-    await assert.rejects(POST({ req: {} } as never), (error: unknown) => error instanceof TypeError && /c\.req\.raw/.test(error.message));
+    await assert.rejects(
+      POST({ req: {} } as never),
+      (error: unknown) => error instanceof TypeError && /c\.req\.raw/.test(error.message),
+    );
   });
 
   it("answers other methods 405 with Allow: POST, in the usual JSON shape, without reporting them", async () => {
@@ -53,7 +56,9 @@ describe("webhooks.fetch", () => {
     assert.equal(noHeaders.status, 400);
     const declared = new ChunkedBody(Buffer.alloc(100), 100);
     const { headers } = signedDelivery(batchSucceeded());
-    const tooLarge = await POST(webRequest(URL, { headers: { ...headers, "content-length": "10000" }, body: declared }));
+    const tooLarge = await POST(
+      webRequest(URL, { headers: { ...headers, "content-length": "10000" }, body: declared }),
+    );
     assert.equal(tooLarge.status, 413);
     assert.equal(unsigned.sent + declared.sent, 0, "no chunk was pulled");
     assert.deepEqual(
@@ -95,7 +100,9 @@ describe("webhooks.fetch", () => {
       assert.deepEqual([answer.status, answer.json.error], [500, "raw_body_unavailable"]);
       assert.deepEqual(handled, []);
     } finally {
-      await new Promise((resolve) => (server.close(resolve), "closeAllConnections" in server && server.closeAllConnections()));
+      await new Promise(
+        (resolve) => (server.close(resolve), "closeAllConnections" in server && server.closeAllConnections()),
+      );
     }
   });
 });

@@ -14,11 +14,18 @@ const connection = new Redis(process.env.REDIS_URL!, { maxRetriesPerRequest: nul
 const queue = new Queue(benchQueueName("floor-bullmq-add"), { connection });
 queue.on("error", () => {});
 // The adapter's defaults: 8 attempts, exponential backoff from 5 s, completed jobs kept 25 h, failed ones 14 days.
-const jobOptions = { attempts: 8, backoff: { type: "exponential", delay: 5_000 }, removeOnComplete: { age: 90_000 }, removeOnFail: { age: 1_209_600 } };
+const jobOptions = {
+  attempts: 8,
+  backoff: { type: "exponential", delay: 5_000 },
+  removeOnComplete: { age: 90_000 },
+  removeOnFail: { age: 1_209_600 },
+};
 const app = express();
 app.post(
   "/webhook",
-  floorStoring((body) => queue.add("delivery", { rawBody: body.toString("base64") }, { ...jobOptions, jobId: `wh-${randomUUID()}` })),
+  floorStoring((body) =>
+    queue.add("delivery", { rawBody: body.toString("base64") }, { ...jobOptions, jobId: `wh-${randomUUID()}` }),
+  ),
 );
 serve(app, async () => {
   await queue.obliterate({ force: true });

@@ -4,4 +4,6 @@ import { serveFloorWithHmac } from "./floor-hmac.js";
 import { readConfig } from "./serve.js";
 
 const key = Buffer.from(readConfig().secret.replace(/^whsec_/, ""), "base64");
-serveFloorWithHmac((id, timestamp, body) => createHmac("sha256", key).update(`${id}.${timestamp}.`).update(body).digest("base64"));
+serveFloorWithHmac((id, timestamp, body) =>
+  createHmac("sha256", key).update(`${id}.${timestamp}.`).update(body).digest("base64"),
+);

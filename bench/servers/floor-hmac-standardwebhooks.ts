@@ -5,4 +5,6 @@ import { serveFloorWithHmac } from "./floor-hmac.js";
 import { readConfig } from "./serve.js";
 
 const webhook = new Webhook(readConfig().secret);
-serveFloorWithHmac((id, timestamp, body) => webhook.sign(id, new Date(Number(timestamp) * 1000), body.toString("utf8")).slice(3));
+serveFloorWithHmac((id, timestamp, body) =>
+  webhook.sign(id, new Date(Number(timestamp) * 1000), body.toString("utf8")).slice(3),
+);

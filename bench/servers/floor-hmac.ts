@@ -14,7 +14,9 @@ export function serveFloorWithHmac(hmac: HmacBase64): void {
     req.on("data", (chunk: Buffer) => chunks.push(chunk));
     req.on("end", () => {
       const body = Buffer.concat(chunks);
-      const expected = Buffer.from(`v1,${hmac(String(req.headers["webhook-id"]), String(req.headers["webhook-timestamp"]), body)}`);
+      const expected = Buffer.from(
+        `v1,${hmac(String(req.headers["webhook-id"]), String(req.headers["webhook-timestamp"]), body)}`,
+      );
       const given = Buffer.from(String(req.headers["webhook-signature"]));
       const ok = given.length === expected.length && timingSafeEqual(given, expected);
       res.statusCode = ok ? 200 : 401;

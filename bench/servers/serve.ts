@@ -35,7 +35,8 @@ export function serve(app: RequestListener, cleanUp?: () => Promise<void>): void
   let mainStart = 0;
   process.on("message", (message) => {
     if (message === "cpu-start") [start, mainStart] = [process.cpuUsage(), mainThreadMicros()];
-    if (message === "cpu-stop") process.send!({ cpu: process.cpuUsage(start), mainThread: mainThreadMicros() - mainStart });
+    if (message === "cpu-stop")
+      process.send!({ cpu: process.cpuUsage(start), mainThread: mainThreadMicros() - mainStart });
   });
 }
 

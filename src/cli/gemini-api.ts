@@ -28,11 +28,25 @@ export type RevocationBehavior = "revoke_previous_secrets_after_h24" | "revoke_p
 
 /** The part of the SDK's `client.webhooks` the CLI uses (checked against the SDK's own types at build time). */
 export interface WebhookAdmin {
-  create(params: { uri: string; subscribed_events: string[]; name?: string }, options?: CallOptions): Promise<WebhookResource>;
-  list(params?: { page_size?: number; page_token?: string }, options?: CallOptions): Promise<{ webhooks?: WebhookResource[]; next_page_token?: string }>;
-  update(id: string, params: { state?: "enabled"; update_mask?: string }, options?: CallOptions): Promise<WebhookResource>;
+  create(
+    params: { uri: string; subscribed_events: string[]; name?: string },
+    options?: CallOptions,
+  ): Promise<WebhookResource>;
+  list(
+    params?: { page_size?: number; page_token?: string },
+    options?: CallOptions,
+  ): Promise<{ webhooks?: WebhookResource[]; next_page_token?: string }>;
+  update(
+    id: string,
+    params: { state?: "enabled"; update_mask?: string },
+    options?: CallOptions,
+  ): Promise<WebhookResource>;
   ping(id: string, params?: Record<string, never>, options?: CallOptions): Promise<unknown>;
-  rotateSigningSecret(id: string, params: { revocation_behavior?: RevocationBehavior }, options?: CallOptions): Promise<{ secret?: string }>;
+  rotateSigningSecret(
+    id: string,
+    params: { revocation_behavior?: RevocationBehavior },
+    options?: CallOptions,
+  ): Promise<{ secret?: string }>;
 }
 
 /** A failure to show the user as it is, without a stack (exit status 1). */
@@ -79,13 +93,19 @@ export async function connect(env: NodeJS.ProcessEnv, missingKey: () => Error): 
 /** Turns what the SDK threw into one line for the user: the API's status and message, or why it was unreachable. */
 export function describeFailure(error: unknown, baseUrl: string): string {
   const apiError = error as { status?: unknown; statusCode?: unknown; error?: unknown; body?: unknown };
-  const status = typeof apiError.status === "number" ? apiError.status : typeof apiError.statusCode === "number" ? apiError.statusCode : undefined;
+  const status =
+    typeof apiError.status === "number"
+      ? apiError.status
+      : typeof apiError.statusCode === "number"
+        ? apiError.statusCode
+        : undefined;
   if (status !== undefined) {
     const detail = apiErrorDetail(apiError.error) ?? apiErrorDetail(parseJson(apiError.body));
     return `the Gemini API answered ${status}${detail ? ` ${detail.replace(/\.+$/, "")}` : ""}.${hintFor(status)}`;
   }
   const code = causeCode(error);
-  if (code) return `could not reach the Gemini API at ${baseUrl}: ${code === "ECONNREFUSED" ? "connection refused (ECONNREFUSED)" : code}.`;
+  if (code)
+    return `could not reach the Gemini API at ${baseUrl}: ${code === "ECONNREFUSED" ? "connection refused (ECONNREFUSED)" : code}.`;
   if (causes(error).some((cause) => /Timeout/.test(String((cause as Error).name)))) {
     return `no answer from the Gemini API at ${baseUrl} within --timeout.`;
   }
@@ -102,7 +122,8 @@ function apiErrorDetail(body: unknown): string | undefined {
 }
 
 function hintFor(status: number): string {
-  if (status === 400 || status === 401 || status === 403) return " Check GEMINI_API_KEY (and that the key's project has the Gemini API enabled).";
+  if (status === 400 || status === 401 || status === 403)
+    return " Check GEMINI_API_KEY (and that the key's project has the Gemini API enabled).";
   if (status === 404) return ' "gemini-webhooks webhooks list" shows the ids of your webhooks.';
   if (status === 429) return " Rate limited: try again in a moment.";
   return "";
@@ -111,7 +132,12 @@ function hintFor(status: number): string {
 /** The error and its causes: fetch failures nest (APIConnectionError → TypeError("fetch failed") → { code: "ECONNREFUSED" }). */
 function causes(error: unknown): unknown[] {
   const chain: unknown[] = [];
-  for (let cause = error; cause && typeof cause === "object" && chain.length < 6; cause = (cause as { cause?: unknown }).cause) chain.push(cause);
+  for (
+    let cause = error;
+    cause && typeof cause === "object" && chain.length < 6;
+    cause = (cause as { cause?: unknown }).cause
+  )
+    chain.push(cause);
   return chain;
 }
 

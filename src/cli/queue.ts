@@ -27,14 +27,21 @@ export async function queueCommand(args: string[], io: Io): Promise<number> {
     io.out(USAGE.queue.trimEnd());
     return values.help ? 0 : 2;
   }
-  if (action !== "failed" && action !== "retry") throw new UsageError(`unknown queue action "${action}" (failed or retry).`, "queue");
+  if (action !== "failed" && action !== "retry")
+    throw new UsageError(`unknown queue action "${action}" (failed or retry).`, "queue");
   const redis = values.redis ?? io.env.REDIS_URL;
   if (!redis) throw new UsageError("--redis <url> (or $REDIS_URL) is required.", "queue");
   const limit = values.limit === undefined ? 100 : Number(values.limit);
   if (!Number.isSafeInteger(limit) || limit < 1) throw new UsageError("--limit must be a positive integer.", "queue");
-  if (action === "retry" && ids.length === 0 && !values.all) throw new UsageError("retry needs webhook-ids, or --all.", "queue");
+  if (action === "retry" && ids.length === 0 && !values.all)
+    throw new UsageError("retry needs webhook-ids, or --all.", "queue");
 
-  const queue = await openQueue({ connection: redis, name: values.name, prefix: values.prefix, enqueueTimeoutMs: 5_000 });
+  const queue = await openQueue({
+    connection: redis,
+    name: values.name,
+    prefix: values.prefix,
+    enqueueTimeoutMs: 5_000,
+  });
   try {
     if (action === "failed") {
       const failed = await queue.failed({ limit });
@@ -47,7 +54,9 @@ export async function queueCommand(args: string[], io: Io): Promise<number> {
     for (const id of targets) {
       const result = await queue.retry(id);
       if (result !== "retried") missed++;
-      io.out(`${id}  ${result === "retried" ? "retried" : result === "not_found" ? "not found" : "not failed (nothing to retry)"}`);
+      io.out(
+        `${id}  ${result === "retried" ? "retried" : result === "not_found" ? "not found" : "not failed (nothing to retry)"}`,
+      );
     }
     if (targets.length === 0) io.out("No failed deliveries.");
     return missed === 0 ? 0 : 1;
@@ -56,12 +65,17 @@ export async function queueCommand(args: string[], io: Io): Promise<number> {
   }
 }
 
-async function openQueue(options: Parameters<typeof import("../queue/bullmq.js").bullmqQueue>[0]): Promise<BullmqDeliveryQueue> {
+async function openQueue(
+  options: Parameters<typeof import("../queue/bullmq.js").bullmqQueue>[0],
+): Promise<BullmqDeliveryQueue> {
   let module: typeof import("../queue/bullmq.js");
   try {
     module = await import("../queue/bullmq.js");
   } catch (error) {
-    if ((error as { code?: string }).code === "ERR_MODULE_NOT_FOUND" || (error as { code?: string }).code === "MODULE_NOT_FOUND") {
+    if (
+      (error as { code?: string }).code === "ERR_MODULE_NOT_FOUND" ||
+      (error as { code?: string }).code === "MODULE_NOT_FOUND"
+    ) {
       throw new UsageError("the queue commands need BullMQ: npm install bullmq ioredis", "queue");
     }
     throw error;

@@ -9,7 +9,10 @@ import { importTestKeys, type TestJwtAlgorithm, type TestKeys } from "../testing
 import { positiveIntegerFlag, UsageError, USAGE } from "./usage.js";
 
 type Scheme = "v1" | "v1a" | "jwt";
-type Signer = (event: unknown, options: { id?: string; timestamp?: number }) => SignedDelivery | Promise<SignedDelivery>;
+type Signer = (
+  event: unknown,
+  options: { id?: string; timestamp?: number },
+) => SignedDelivery | Promise<SignedDelivery>;
 
 /** Everything `send` needs, checked before anything is sent. */
 interface SendPlan {
@@ -88,12 +91,20 @@ function planSend(args: string[], io: Io): SendPlan | "help" {
   if (values.help) return "help";
   if (positionals.length !== 1) throw new UsageError("send takes exactly one <url>.", "send");
   const url = parseUrl(positionals[0]!);
-  if (!values.type) throw new UsageError(`--type is required, e.g. --type batch.succeeded (documented: ${GEMINI_EVENT_TYPES.join(", ")}).`, "send");
+  if (!values.type)
+    throw new UsageError(
+      `--type is required, e.g. --type batch.succeeded (documented: ${GEMINI_EVENT_TYPES.join(", ")}).`,
+      "send",
+    );
   const scheme = values.scheme as Scheme;
-  if (!SCHEMES.includes(scheme)) throw new UsageError(`--scheme must be v1, v1a or jwt, got "${values.scheme}".`, "send");
+  if (!SCHEMES.includes(scheme))
+    throw new UsageError(`--scheme must be v1, v1a or jwt, got "${values.scheme}".`, "send");
   const repeat = positiveIntegerFlag(values.repeat!, "--repeat", "send");
   if (values.id !== undefined && repeat > 1) {
-    throw new UsageError("--id cannot be combined with --repeat: each repeated delivery gets its own id (use --duplicate to resend one id).", "send");
+    throw new UsageError(
+      "--id cannot be combined with --repeat: each repeated delivery gets its own id (use --duplicate to resend one id).",
+      "send",
+    );
   }
   return {
     url,
@@ -117,7 +128,10 @@ function parseUrl(text: string): URL {
     throw new UsageError(`"${text}" is not a URL; expected e.g. http://localhost:3000/gemini-callback.`, "send");
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") {
-    throw new UsageError(`"${text}" is not an http(s) URL; expected e.g. http://localhost:3000/gemini-callback.`, "send");
+    throw new UsageError(
+      `"${text}" is not an http(s) URL; expected e.g. http://localhost:3000/gemini-callback.`,
+      "send",
+    );
   }
   return url;
 }
@@ -131,7 +145,8 @@ function buildEvent(type: string, dataText: string | undefined): unknown {
     } catch {
       throw new UsageError(`--data is not valid JSON: ${dataText}`, "send");
     }
-    if (data === null || typeof data !== "object" || Array.isArray(data)) throw new UsageError("--data must be a JSON object.", "send");
+    if (data === null || typeof data !== "object" || Array.isArray(data))
+      throw new UsageError("--data must be a JSON object.", "send");
   }
   if (isKnown(type)) {
     const sample = sampleEvent(canonicalEventType(type) as GeminiEventType, { data: data as never });
@@ -155,11 +170,19 @@ function withUserMetadata(event: unknown, text: string | undefined): unknown {
   return { ...(event as object), user_metadata: metadata };
 }
 
-function signerFor(scheme: Scheme, values: { secret?: string; keys?: string; algorithm?: string; audience?: string }, env: NodeJS.ProcessEnv): Signer {
+function signerFor(
+  scheme: Scheme,
+  values: { secret?: string; keys?: string; algorithm?: string; audience?: string },
+  env: NodeJS.ProcessEnv,
+): Signer {
   if (scheme === "v1") {
     const fromOption = values.secret !== undefined;
     const secret = values.secret ?? env.GEMINI_WEBHOOK_SECRET;
-    if (!secret) throw new UsageError("--scheme v1 needs --secret <whsec_...> (or GEMINI_WEBHOOK_SECRET in the environment).", "send");
+    if (!secret)
+      throw new UsageError(
+        "--scheme v1 needs --secret <whsec_...> (or GEMINI_WEBHOOK_SECRET in the environment).",
+        "send",
+      );
     // Checked up front so a malformed secret is a usage error before anything is sent.
     try {
       assertUsableSecret(secret, fromOption ? "--secret" : "GEMINI_WEBHOOK_SECRET");
@@ -171,7 +194,8 @@ function signerFor(scheme: Scheme, values: { secret?: string; keys?: string; alg
   const keys = loadKeys(values.keys ?? env.GEMINI_WEBHOOK_TEST_KEYS, scheme);
   if (scheme === "v1a") return (event, options) => keys.signV1a(event, options);
   const algorithm = values.algorithm as TestJwtAlgorithm;
-  if (!ALGORITHMS.includes(algorithm)) throw new UsageError(`--algorithm must be one of ${ALGORITHMS.join(", ")}, got "${values.algorithm}".`, "send");
+  if (!ALGORITHMS.includes(algorithm))
+    throw new UsageError(`--algorithm must be one of ${ALGORITHMS.join(", ")}, got "${values.algorithm}".`, "send");
   return (event, options) => keys.signJwt(event, { ...options, algorithm, audience: values.audience });
 }
 
@@ -187,7 +211,10 @@ function loadKeys(path: string | undefined, scheme: Scheme): TestKeys {
   try {
     text = readFileSync(path, "utf8");
   } catch (error) {
-    throw new UsageError(`cannot read the key set file ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, "send");
+    throw new UsageError(
+      `cannot read the key set file ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+      "send",
+    );
   }
   try {
     return importTestKeys(JSON.parse(text));
@@ -209,7 +236,10 @@ async function post(plan: SendPlan, delivery: SignedDelivery): Promise<Answer> {
       signal: AbortSignal.timeout(plan.timeoutMs),
     });
   } catch (error) {
-    return { kind: "unreachable", message: `could not reach ${plan.url.href}: ${networkReason(error, plan.timeoutMs)}` };
+    return {
+      kind: "unreachable",
+      message: `could not reach ${plan.url.href}: ${networkReason(error, plan.timeoutMs)}`,
+    };
   }
   const text = await response.text().catch(() => "");
   return { kind: "answered", status: response.status, summary: summarize(text) };
@@ -219,7 +249,8 @@ async function post(plan: SendPlan, delivery: SignedDelivery): Promise<Answer> {
 function summarize(text: string): string {
   try {
     const json = JSON.parse(text) as { status?: unknown; error?: unknown; message?: unknown };
-    if (typeof json.error === "string") return typeof json.message === "string" ? `${json.error}: ${json.message}` : json.error;
+    if (typeof json.error === "string")
+      return typeof json.message === "string" ? `${json.error}: ${json.message}` : json.error;
     if (typeof json.status === "string") return json.status;
   } catch {
     /* not JSON: show the start of it */
@@ -242,7 +273,8 @@ function networkReason(error: unknown, timeoutMs: number): string {
 function describe(plan: SendPlan): string {
   const count = plan.repeat === 1 ? "1 delivery" : `${plan.repeat} deliveries`;
   const typeNote = isKnown(plan.type) ? "" : " (not a documented type: sent with --data as its data)";
-  const metadataNote = (plan.event as { user_metadata?: unknown }).user_metadata !== undefined ? " with user_metadata" : "";
+  const metadataNote =
+    (plan.event as { user_metadata?: unknown }).user_metadata !== undefined ? " with user_metadata" : "";
   return `${count} of ${plan.type}${typeNote}${metadataNote}, scheme ${plan.scheme}${plan.duplicate ? ", each sent twice with the same webhook-id" : ""},`;
 }
 
@@ -251,6 +283,10 @@ function isKnown(type: string): boolean {
 }
 
 function unixSeconds(text: string): number {
-  if (!/^\d{1,11}$/.test(text)) throw new UsageError(`--timestamp must be Unix seconds (e.g. ${Math.floor(Date.now() / 1000)}), got "${text}".`, "send");
+  if (!/^\d{1,11}$/.test(text))
+    throw new UsageError(
+      `--timestamp must be Unix seconds (e.g. ${Math.floor(Date.now() / 1000)}), got "${text}".`,
+      "send",
+    );
   return Number(text);
 }

@@ -2,7 +2,14 @@ import { resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { canonicalEventType, GEMINI_EVENT_TYPES, type GeminiEventType } from "../events.js";
-import { connect, describeFailure, CommandFailure, type CallOptions, type Connection, type WebhookResource } from "./gemini-api.js";
+import {
+  connect,
+  describeFailure,
+  CommandFailure,
+  type CallOptions,
+  type Connection,
+  type WebhookResource,
+} from "./gemini-api.js";
 import type { Io } from "./send.js";
 import { positiveIntegerFlag, UsageError, USAGE } from "./usage.js";
 
@@ -45,7 +52,10 @@ export async function webhooksCommand(args: string[], io: Io): Promise<number> {
     return 0;
   }
   const run = plan(action as Action, values, positionals);
-  const callOptions: CallOptions = { timeout_ms: positiveIntegerFlag(values.timeout!, "--timeout", "webhooks"), retries: { strategy: "none" } };
+  const callOptions: CallOptions = {
+    timeout_ms: positiveIntegerFlag(values.timeout!, "--timeout", "webhooks"),
+    retries: { strategy: "none" },
+  };
   const googleKeySet = Boolean(io.env.GOOGLE_API_KEY?.trim());
   const missingKey = () =>
     new UsageError(
@@ -75,7 +85,14 @@ export async function webhooksCommand(args: string[], io: Io): Promise<number> {
   }
 }
 
-type Values = { uri?: string; events?: string[]; from?: string; name?: string; immediately?: boolean; timeout?: string };
+type Values = {
+  uri?: string;
+  events?: string[];
+  from?: string;
+  name?: string;
+  immediately?: boolean;
+  timeout?: string;
+};
 type Run = (connection: Connection, io: Io, options: CallOptions) => Promise<number>;
 
 /** Checks the arguments before anything is sent, and returns what to do. */
@@ -91,13 +108,18 @@ function plan(action: Action, values: Values, positionals: string[]): Run {
     if (values[option] !== undefined && !allowed[action].includes(option))
       throw new UsageError(`--${option} is not an option of "webhooks ${action}".`, "webhooks");
   }
-  if (values.immediately && action !== "rotate-secret") throw new UsageError(`--immediately is an option of "webhooks rotate-secret" only.`, "webhooks");
+  if (values.immediately && action !== "rotate-secret")
+    throw new UsageError(`--immediately is an option of "webhooks rotate-secret" only.`, "webhooks");
   if (action === "create" || action === "list") {
-    if (positionals.length > 0) throw new UsageError(`"webhooks ${action}" takes no <id> (got "${positionals[0]}").`, "webhooks");
+    if (positionals.length > 0)
+      throw new UsageError(`"webhooks ${action}" takes no <id> (got "${positionals[0]}").`, "webhooks");
     return action === "create" ? createRun(values) : listWebhooks;
   }
   if (positionals.length !== 1 || positionals[0] === "")
-    throw new UsageError(`"webhooks ${action}" takes exactly one <id> (see "gemini-webhooks webhooks list").`, "webhooks");
+    throw new UsageError(
+      `"webhooks ${action}" takes exactly one <id> (see "gemini-webhooks webhooks list").`,
+      "webhooks",
+    );
   const id = positionals[0]!;
   if (action === "ping") return (connection, io, options) => pingWebhook(connection, io, options, id);
   if (action === "enable") return (connection, io, options) => enableWebhook(connection, io, options, id);
@@ -114,11 +136,18 @@ function createRun(values: Values): Run {
   try {
     uri = new URL(values.uri);
   } catch {
-    throw new UsageError(`--uri "${values.uri}" is not a URL; expected e.g. https://example.com/gemini-callback.`, "webhooks");
+    throw new UsageError(
+      `--uri "${values.uri}" is not a URL; expected e.g. https://example.com/gemini-callback.`,
+      "webhooks",
+    );
   }
-  if (uri.protocol !== "https:" && uri.protocol !== "http:") throw new UsageError(`--uri must be an http(s) URL, got "${values.uri}".`, "webhooks");
+  if (uri.protocol !== "https:" && uri.protocol !== "http:")
+    throw new UsageError(`--uri must be an http(s) URL, got "${values.uri}".`, "webhooks");
   if (values.from !== undefined && values.events !== undefined)
-    throw new UsageError("--from and --events cannot be combined: --from subscribes to the types the module handles.", "webhooks");
+    throw new UsageError(
+      "--from and --events cannot be combined: --from subscribes to the types the module handles.",
+      "webhooks",
+    );
   const events = (values.events ?? [])
     .flatMap((list) => list.split(","))
     .map((name) => name.trim())
@@ -171,7 +200,9 @@ async function typesHandledBy(path: string, io: Io): Promise<string[]> {
       "webhooks",
     );
   }
-  io.out(`Subscribing to the ${types.length} type${types.length === 1 ? "" : "s"} ${path} handles: ${types.join(", ")}.`);
+  io.out(
+    `Subscribing to the ${types.length} type${types.length === 1 ? "" : "s"} ${path} handles: ${types.join(", ")}.`,
+  );
   return types;
 }
 
@@ -194,12 +225,16 @@ async function createWebhook(
     { uri: request.uri, subscribed_events: events, ...(request.name !== undefined && { name: request.name }) },
     options,
   );
-  io.out(`Created webhook ${webhook.id ?? "(the API returned no id)"}${webhook.name ? ` "${webhook.name}"` : ""} → ${webhook.uri ?? request.uri}`);
+  io.out(
+    `Created webhook ${webhook.id ?? "(the API returned no id)"}${webhook.name ? ` "${webhook.name}"` : ""} → ${webhook.uri ?? request.uri}`,
+  );
   io.out(`  state:  ${webhook.state ?? "(not reported)"}`);
   io.out(`  events: ${(webhook.subscribed_events ?? events).join(", ")}`);
   io.out("");
   if (!webhook.new_signing_secret) {
-    io.out(`The API returned no signing secret. Make one with: gemini-webhooks webhooks rotate-secret ${webhook.id ?? "<id>"}`);
+    io.out(
+      `The API returned no signing secret. Make one with: gemini-webhooks webhooks rotate-secret ${webhook.id ?? "<id>"}`,
+    );
     return 0;
   }
   printNewSecret(io, webhook.new_signing_secret);
@@ -218,7 +253,9 @@ async function listWebhooks({ webhooks }: Connection, io: Io, options: CallOptio
     if (pageToken === undefined) break;
   }
   if (all.length === 0) {
-    io.out("No webhooks in this project. Create one with: gemini-webhooks webhooks create --uri https://<your host>/gemini-callback");
+    io.out(
+      "No webhooks in this project. Create one with: gemini-webhooks webhooks create --uri https://<your host>/gemini-callback",
+    );
     return 0;
   }
   io.out(`${all.length} webhook${all.length === 1 ? "" : "s"}:`);
@@ -226,24 +263,32 @@ async function listWebhooks({ webhooks }: Connection, io: Io, options: CallOptio
   for (const webhook of all) {
     const state = webhook.state ?? "(state not reported)";
     const flag =
-      webhook.state === FAILED_DELIVERIES_STATE ? "  <-- DISABLED: deliveries kept failing" : webhook.state === "disabled" ? "  <-- disabled" : "";
+      webhook.state === FAILED_DELIVERIES_STATE
+        ? "  <-- DISABLED: deliveries kept failing"
+        : webhook.state === "disabled"
+          ? "  <-- disabled"
+          : "";
     io.out("");
     io.out(`${webhook.id ?? "(no id)"}${webhook.name ? `  "${webhook.name}"` : ""}`);
     io.out(`  uri:     ${webhook.uri}`);
     io.out(`  state:   ${state}${flag}`);
     io.out(`  events:  ${(webhook.subscribed_events ?? []).join(", ") || "(none)"}`);
     const secrets = (webhook.signing_secrets ?? []).map(
-      (secret) => `${secret.truncated_secret ?? "(hidden)"}${secret.expire_time ? ` (expires ${secret.expire_time})` : ""}`,
+      (secret) =>
+        `${secret.truncated_secret ?? "(hidden)"}${secret.expire_time ? ` (expires ${secret.expire_time})` : ""}`,
     );
     if (secrets.length > 0) io.out(`  secrets: ${secrets.join(", ")}`);
     if (webhook.state === FAILED_DELIVERIES_STATE) failing.push(webhook);
-    else if (webhook.state === "disabled") io.out(`  Gemini sends it nothing while disabled. Re-enable: gemini-webhooks webhooks enable ${webhook.id}`);
+    else if (webhook.state === "disabled")
+      io.out(`  Gemini sends it nothing while disabled. Re-enable: gemini-webhooks webhooks enable ${webhook.id}`);
   }
   for (const webhook of failing) {
     io.out("");
     io.out(`!!! WEBHOOK ${webhook.id} IS DISABLED (${FAILED_DELIVERIES_STATE}) !!!`);
     io.out(`    Gemini stopped delivering to ${webhook.uri} after too many failed deliveries; no events reach it now.`);
-    io.out(`    1. Fix the endpoint: "gemini-webhooks send ${webhook.uri} --type batch.succeeded --secret ..." shows what it answers.`);
+    io.out(
+      `    1. Fix the endpoint: "gemini-webhooks send ${webhook.uri} --type batch.succeeded --secret ..." shows what it answers.`,
+    );
     io.out(`    2. Re-enable it: gemini-webhooks webhooks enable ${webhook.id}`);
   }
   return 0;
@@ -252,29 +297,43 @@ async function listWebhooks({ webhooks }: Connection, io: Io, options: CallOptio
 async function pingWebhook({ webhooks }: Connection, io: Io, options: CallOptions, id: string): Promise<number> {
   await webhooks.ping(id, {}, options);
   io.out(`Ping requested for webhook ${id}: Gemini sends a ping event to its URI.`);
-  io.out("The ping's type name and body are not published; the receiver verifies it like any delivery and answers 200.");
+  io.out(
+    "The ping's type name and body are not published; the receiver verifies it like any delivery and answers 200.",
+  );
   io.out("To see it arrive, log every type in your app: webhooks.onAny((event) => console.log(event.type)), or");
   io.out("webhooks.onLifecycle((report) => console.log(report.stage, report.type)).");
   return 0;
 }
 
-async function rotateSecret({ webhooks }: Connection, io: Io, options: CallOptions, id: string, immediately: boolean): Promise<number> {
+async function rotateSecret(
+  { webhooks }: Connection,
+  io: Io,
+  options: CallOptions,
+  id: string,
+  immediately: boolean,
+): Promise<number> {
   const behavior = immediately ? "revoke_previous_secrets_immediately" : "revoke_previous_secrets_after_h24";
   const response = await webhooks.rotateSigningSecret(id, { revocation_behavior: behavior }, options);
   if (!response.secret) {
-    io.out(`The API accepted the rotation (${behavior}) but returned no secret: "gemini-webhooks webhooks list" shows the webhook's secrets.`);
+    io.out(
+      `The API accepted the rotation (${behavior}) but returned no secret: "gemini-webhooks webhooks list" shows the webhook's secrets.`,
+    );
     return 1;
   }
   io.out(`New signing secret for webhook ${id}.`);
   io.out("");
   printNewSecret(io, response.secret);
   if (immediately) {
-    io.out("Every previous secret was revoked now (revoke_previous_secrets_immediately): switch your server to the new");
+    io.out(
+      "Every previous secret was revoked now (revoke_previous_secrets_immediately): switch your server to the new",
+    );
     io.out("secret at once; until it does, deliveries fail with 401 invalid_signature (Gemini retries them for 24 h).");
   } else {
     io.out("Grace period: the previous secret keeps verifying for 24 hours (revoke_previous_secrets_after_h24).");
     io.out("Configure both secrets now, the new one first, and deploy:");
-    io.out("  geminiWebhooks({ secret: [process.env.GEMINI_WEBHOOK_SECRET_NEW, process.env.GEMINI_WEBHOOK_SECRET] })  // secret: [new, old]");
+    io.out(
+      "  geminiWebhooks({ secret: [process.env.GEMINI_WEBHOOK_SECRET_NEW, process.env.GEMINI_WEBHOOK_SECRET] })  // secret: [new, old]",
+    );
     io.out("After 24 hours, keep only the new one. ctx.secretIndex tells which one verified each delivery.");
   }
   return 0;
@@ -287,7 +346,9 @@ async function enableWebhook({ webhooks }: Connection, io: Io, options: CallOpti
     return 1;
   }
   io.out(`Webhook ${id} is enabled: Gemini delivers to ${webhook.uri ?? "its URI"} again.`);
-  io.out("Whether events from while it was disabled are sent again is not documented: check your jobs' status for any you missed.");
+  io.out(
+    "Whether events from while it was disabled are sent again is not documented: check your jobs' status for any you missed.",
+  );
   return 0;
 }
 

@@ -20,7 +20,8 @@ export function createClaims(store: DedupeStore, reportError: (error: WebhookErr
   function quietly(operation: "complete" | "release", id: string, detail: string): void | Promise<void> {
     try {
       const result = store[operation](id);
-      if (isThenable(result)) return Promise.resolve(result).then(undefined, (cause: unknown) => reportError(unavailable(id, cause, detail)));
+      if (isThenable(result))
+        return Promise.resolve(result).then(undefined, (cause: unknown) => reportError(unavailable(id, cause, detail)));
     } catch (cause) {
       reportError(unavailable(id, cause, detail));
     }

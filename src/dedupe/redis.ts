@@ -70,7 +70,9 @@ const KNOWN_OPTIONS = new Set<string>(["sendCommand", "prefix", "ttlMs", "inFlig
  */
 export function redisStore(options: RedisStoreOptions): RedisDedupeStore {
   if (options === null || typeof options !== "object") {
-    throw new TypeError("redisStore(options): options must be an object, e.g. { sendCommand: (...args) => redis.call(...args) }.");
+    throw new TypeError(
+      "redisStore(options): options must be an object, e.g. { sendCommand: (...args) => redis.call(...args) }.",
+    );
   }
   rejectUnknownOptions(options, KNOWN_OPTIONS, "redisStore");
   const { sendCommand } = options;

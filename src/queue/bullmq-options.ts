@@ -49,18 +49,31 @@ export interface ResolvedBullmqOptions {
 
 export const MIN_KEEP_COMPLETED_MS = 25 * HOUR_MS;
 
-const KNOWN_OPTIONS = new Set<string>(["connection", "name", "prefix", "attempts", "backoff", "keepCompletedMs", "keepFailedMs", "enqueueTimeoutMs"]);
+const KNOWN_OPTIONS = new Set<string>([
+  "connection",
+  "name",
+  "prefix",
+  "attempts",
+  "backoff",
+  "keepCompletedMs",
+  "keepFailedMs",
+  "enqueueTimeoutMs",
+]);
 
 export function resolveBullmqOptions(options: BullmqQueueOptions): ResolvedBullmqOptions {
   if (options === null || typeof options !== "object") {
-    throw new TypeError('bullmqQueue(options): options must be an object, e.g. { connection: { host: "127.0.0.1", port: 6379 } }.');
+    throw new TypeError(
+      'bullmqQueue(options): options must be an object, e.g. { connection: { host: "127.0.0.1", port: 6379 } }.',
+    );
   }
   for (const name of Object.keys(options)) {
     if (!KNOWN_OPTIONS.has(name)) throw new TypeError(`bullmqQueue: unknown option "${name}".`);
   }
   const { connection } = options;
   if (connection === null || (typeof connection !== "object" && typeof connection !== "string") || connection === "") {
-    throw new TypeError('bullmqQueue: option "connection" is required: ioredis options ({ host, port, … }), a redis:// URL, or an ioredis instance.');
+    throw new TypeError(
+      'bullmqQueue: option "connection" is required: ioredis options ({ host, port, … }), a redis:// URL, or an ioredis instance.',
+    );
   }
   const keyPrefix = isRedisInstance(connection)
     ? connection.options.keyPrefix
@@ -68,7 +81,9 @@ export function resolveBullmqOptions(options: BullmqQueueOptions): ResolvedBullm
       ? (connection as RedisOptions).keyPrefix
       : undefined;
   if (keyPrefix) {
-    throw new TypeError('bullmqQueue: connection.keyPrefix is not supported by BullMQ; use the "prefix" option instead.');
+    throw new TypeError(
+      'bullmqQueue: connection.keyPrefix is not supported by BullMQ; use the "prefix" option instead.',
+    );
   }
   const name = options.name ?? "gemini-webhooks";
   if (typeof name !== "string" || name === "" || name.includes(":")) {
@@ -84,7 +99,9 @@ export function resolveBullmqOptions(options: BullmqQueueOptions): ResolvedBullm
   const backoff = options.backoff ?? { type: "exponential", delay: 5_000 };
   if (typeof backoff === "number") wholeMs(backoff, "backoff", 0);
   else if (backoff === null || typeof backoff !== "object" || typeof backoff.type !== "string") {
-    throw new TypeError('bullmqQueue: option "backoff" must be a delay in ms or BullMQ backoff options, e.g. { type: "exponential", delay: 5000 }.');
+    throw new TypeError(
+      'bullmqQueue: option "backoff" must be a delay in ms or BullMQ backoff options, e.g. { type: "exponential", delay: 5000 }.',
+    );
   }
   const keepCompletedMs = wholeMs(options.keepCompletedMs ?? MIN_KEEP_COMPLETED_MS, "keepCompletedMs", 1);
   if (keepCompletedMs < MIN_KEEP_COMPLETED_MS) {
@@ -95,7 +112,16 @@ export function resolveBullmqOptions(options: BullmqQueueOptions): ResolvedBullm
   }
   const keepFailedMs = wholeMs(options.keepFailedMs ?? 14 * 24 * HOUR_MS, "keepFailedMs", 1);
   const enqueueTimeoutMs = wholeMs(options.enqueueTimeoutMs ?? 3_000, "enqueueTimeoutMs", 1);
-  return { connection, name, prefix: options.prefix, attempts, backoff, keepCompletedMs, keepFailedMs, enqueueTimeoutMs };
+  return {
+    connection,
+    name,
+    prefix: options.prefix,
+    attempts,
+    backoff,
+    keepCompletedMs,
+    keepFailedMs,
+    enqueueTimeoutMs,
+  };
 }
 
 function wholeMs(value: number, name: string, min: number): number {

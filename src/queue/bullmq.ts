@@ -74,7 +74,11 @@ export function bullmqQueue(options: BullmqQueueOptions): BullmqDeliveryQueue {
   function queue(): Queue {
     if (producer) return producer.queue;
     const connection = producerClient(config.connection);
-    const created = new Queue(config.name, { connection: connection.client, prefix: config.prefix, defaultJobOptions: jobOptions });
+    const created = new Queue(config.name, {
+      connection: connection.client,
+      prefix: config.prefix,
+      defaultJobOptions: jobOptions,
+    });
     // Connection errors reach callers as rejected operations (enqueue → 503); the event itself must not crash.
     created.on("error", () => {});
     const current = { queue: created, connection };

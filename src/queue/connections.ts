@@ -38,7 +38,10 @@ export function workerClient(connection: RedisConnection): OwnedClient {
 
 function create(connection: string | RedisOptions, settings: RedisOptions): Redis {
   const base: RedisOptions = { retryStrategy: reconnectSoon };
-  const client = typeof connection === "string" ? new Redis(connection, { ...base, ...settings }) : new Redis({ ...base, ...connection, ...settings });
+  const client =
+    typeof connection === "string"
+      ? new Redis(connection, { ...base, ...settings })
+      : new Redis({ ...base, ...connection, ...settings });
   return quiet(client);
 }
 

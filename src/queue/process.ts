@@ -16,7 +16,11 @@ import type { ProcessDelivery, QueuedDelivery } from "./queue.js";
  * or `failed` (attempts exhausted); each failed attempt also reaches `onError` as `handler_failed`.
  * Rejects with the handler's own error, so the queue records its message and retries.
  */
-export function createProcessor(registry: HandlerRegistry, listeners: Listeners, telemetry: Telemetry | undefined): ProcessDelivery {
+export function createProcessor(
+  registry: HandlerRegistry,
+  listeners: Listeners,
+  telemetry: Telemetry | undefined,
+): ProcessDelivery {
   return async function processDelivery(delivery, { attempt, maxAttempts }) {
     const { event, context } = delivery;
     const started = performance.now();
@@ -67,7 +71,11 @@ export function createProcessor(registry: HandlerRegistry, listeners: Listeners,
   };
 }
 
-function startTrace(telemetry: Telemetry | undefined, delivery: QueuedDelivery, attempt: number): ProcessTrace | undefined {
+function startTrace(
+  telemetry: Telemetry | undefined,
+  delivery: QueuedDelivery,
+  attempt: number,
+): ProcessTrace | undefined {
   if (!telemetry) return undefined;
   try {
     return telemetry.startProcess(delivery, attempt);

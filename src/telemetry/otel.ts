@@ -1,4 +1,13 @@
-import type { Attributes, Counter, Histogram, Meter, MeterProvider, Span, Tracer, TracerProvider } from "@opentelemetry/api";
+import type {
+  Attributes,
+  Counter,
+  Histogram,
+  Meter,
+  MeterProvider,
+  Span,
+  Tracer,
+  TracerProvider,
+} from "@opentelemetry/api";
 import type { QueuedDelivery } from "../queue/queue.js";
 import { loadOtelApi, type OtelApiModule } from "./load-api.js";
 import type { DeliveryFacts, DeliveryTrace, ProcessTrace, Telemetry } from "./telemetry.js";
@@ -94,7 +103,11 @@ export function createOtelTelemetry(api: OtelApiModule): Telemetry {
       {
         kind: api.SpanKind.CONSUMER,
         // Known at the start, for samplers; the operation type changes to "receive" if the delivery is queued.
-        attributes: { [MESSAGING_SYSTEM]: SYSTEM_NAME, [MESSAGING_OPERATION_NAME]: "receive", [MESSAGING_OPERATION_TYPE]: "process" },
+        attributes: {
+          [MESSAGING_SYSTEM]: SYSTEM_NAME,
+          [MESSAGING_OPERATION_NAME]: "receive",
+          [MESSAGING_OPERATION_TYPE]: "process",
+        },
       },
       parent,
     );
@@ -118,7 +131,8 @@ export function createOtelTelemetry(api: OtelApiModule): Telemetry {
       // 4xx answers are the receiver doing its job (as for HTTP server spans): only a 5xx marks the span as failed.
       if (facts.status >= 500) {
         span.setStatus({ code: api.SpanStatusCode.ERROR, message: facts.code });
-        if (facts.error !== undefined) span.recordException(facts.error instanceof Error ? facts.error : String(facts.error));
+        if (facts.error !== undefined)
+          span.recordException(facts.error instanceof Error ? facts.error : String(facts.error));
       }
     }
     span.end();

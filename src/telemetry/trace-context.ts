@@ -13,7 +13,12 @@ const ZERO_SPAN_ID = "0".repeat(16);
 /** The carrier for a span's context, or `undefined` for a span that has no valid context (no SDK registered). */
 export function formatTraceContext(spanContext: SpanContext): Record<string, string> | undefined {
   const { traceId, spanId } = spanContext;
-  if (!/^[0-9a-f]{32}$/.test(traceId) || !/^[0-9a-f]{16}$/.test(spanId) || traceId === ZERO_TRACE_ID || spanId === ZERO_SPAN_ID) {
+  if (
+    !/^[0-9a-f]{32}$/.test(traceId) ||
+    !/^[0-9a-f]{16}$/.test(spanId) ||
+    traceId === ZERO_TRACE_ID ||
+    spanId === ZERO_SPAN_ID
+  ) {
     return undefined;
   }
   const flags = (spanContext.traceFlags & 0xff).toString(16).padStart(2, "0");

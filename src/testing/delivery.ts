@@ -32,7 +32,12 @@ export function deliveryParts(event: unknown, options: DeliveryOptions = {}): De
   if (typeof id !== "string" || id === "") throw new TypeError("id must be a non-empty string.");
   const timestamp = toUnixSeconds(options.timestamp);
   // A string or bytes are the body as is (to test exact bytes); anything else is serialized as JSON.
-  const body = typeof event === "string" ? event : event instanceof Uint8Array ? Buffer.from(event).toString("utf8") : JSON.stringify(event);
+  const body =
+    typeof event === "string"
+      ? event
+      : event instanceof Uint8Array
+        ? Buffer.from(event).toString("utf8")
+        : JSON.stringify(event);
   if (body === undefined) throw new TypeError("event must be a JSON-serializable value or a string body.");
   return { id, timestamp, body };
 }

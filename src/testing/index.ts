@@ -5,7 +5,14 @@
 export { signDelivery } from "./sign-delivery.js";
 export type { SignDeliveryOptions } from "./sign-delivery.js";
 export { createTestKeys, importTestKeys } from "./test-keys.js";
-export type { CreateTestKeysOptions, JsonWebKeySet, SignJwtOptions, TestJwtAlgorithm, TestKeys, TestKeysJson } from "./test-keys.js";
+export type {
+  CreateTestKeysOptions,
+  JsonWebKeySet,
+  SignJwtOptions,
+  TestJwtAlgorithm,
+  TestKeys,
+  TestKeysJson,
+} from "./test-keys.js";
 export { startJwksServer } from "./jwks-server.js";
 export type { JwksServer, JwksServerOptions } from "./jwks-server.js";
 export { sampleEvent } from "./sample-event.js";

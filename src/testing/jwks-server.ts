@@ -45,7 +45,9 @@ export async function startJwksServer(jwks: JsonWebKeySet, options: JwksServerOp
       res.writeHead(503, { "content-type": "application/json" }).end('{"error":"unavailable"}');
       return;
     }
-    res.writeHead(200, { "content-type": "application/jwk-set+json", "cache-control": "public, max-age=300" }).end(body);
+    res
+      .writeHead(200, { "content-type": "application/jwk-set+json", "cache-control": "public, max-age=300" })
+      .end(body);
   });
   const host = options.host ?? "127.0.0.1";
   await new Promise<void>((resolve, reject) => {
@@ -78,6 +80,8 @@ function assertPublicKeySet(jwks: JsonWebKeySet): void {
     throw new TypeError("startJwksServer: expected a key set { keys: [...] }, e.g. createTestKeys().jwks.");
   }
   if (jwks.keys.some((key) => key !== null && typeof key === "object" && "d" in key)) {
-    throw new TypeError("startJwksServer: the key set contains a private key; serve public keys only (createTestKeys().jwks).");
+    throw new TypeError(
+      "startJwksServer: the key set contains a private key; serve public keys only (createTestKeys().jwks).",
+    );
   }
 }

@@ -18,7 +18,8 @@ export interface SignDeliveryOptions extends DeliveryOptions {
  * ```
  */
 export function signDelivery(event: unknown, options: SignDeliveryOptions): SignedDelivery {
-  if (options === null || typeof options !== "object") throw new TypeError("signDelivery(event, { secret }): options are required.");
+  if (options === null || typeof options !== "object")
+    throw new TypeError("signDelivery(event, { secret }): options are required.");
   assertUsableSecret(options.secret, "secret");
   const parts = deliveryParts(event, options);
   // Signed with standardwebhooks, the reference implementation, independently of the receiver's node:crypto

@@ -1,6 +1,20 @@
-import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, sign, type JsonWebKey, type KeyObject } from "node:crypto";
+import {
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  sign,
+  type JsonWebKey,
+  type KeyObject,
+} from "node:crypto";
 import { SignJWT, type JWK, type JWTPayload } from "jose";
-import { deliveryHeaders, deliveryParts, signedContent, type DeliveryOptions, type SignedDelivery } from "./delivery.js";
+import {
+  deliveryHeaders,
+  deliveryParts,
+  signedContent,
+  type DeliveryOptions,
+  type SignedDelivery,
+} from "./delivery.js";
 
 /** The JWT algorithms a test key set can sign with (the receiver's default allow-list). */
 export type TestJwtAlgorithm = "RS256" | "ES256" | "EdDSA";
@@ -69,13 +83,19 @@ export function createTestKeys(options: CreateTestKeysOptions = {}): TestKeys {
   const ed25519 = generateKeyPairSync("ed25519").privateKey;
   const rsa = generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey;
   const p256 = generateKeyPairSync("ec", { namedCurve: "P-256" }).privateKey;
-  return buildTestKeys({ EdDSA: ed25519, RS256: rsa, ES256: p256 }, options.audience ?? "gemini-webhooks-test", options.issuer);
+  return buildTestKeys(
+    { EdDSA: ed25519, RS256: rsa, ES256: p256 },
+    options.audience ?? "gemini-webhooks-test",
+    options.issuer,
+  );
 }
 
 /** Rebuilds a test key set from `toJSON()` output (e.g. a file written by the example app). */
 export function importTestKeys(json: TestKeysJson): TestKeys {
   if (json === null || typeof json !== "object" || !Array.isArray(json.keys) || typeof json.audience !== "string") {
-    throw new TypeError('importTestKeys: expected { "audience": string, "keys": [private JWKs] } as written by toJSON().');
+    throw new TypeError(
+      'importTestKeys: expected { "audience": string, "keys": [private JWKs] } as written by toJSON().',
+    );
   }
   const found: Partial<Record<TestJwtAlgorithm, KeyObject>> = {};
   for (const jwk of json.keys) {
@@ -83,7 +103,8 @@ export function importTestKeys(json: TestKeysJson): TestKeys {
     const key = createPrivateKey({ key: jwk as JsonWebKey, format: "jwk" });
     found[algorithmOf(key)] = key;
   }
-  if (!found.EdDSA || !found.RS256 || !found.ES256) throw new TypeError("importTestKeys: expected an Ed25519, an RSA and a P-256 key.");
+  if (!found.EdDSA || !found.RS256 || !found.ES256)
+    throw new TypeError("importTestKeys: expected an Ed25519, an RSA and a P-256 key.");
   return buildTestKeys(found as Record<TestJwtAlgorithm, KeyObject>, json.audience, json.issuer);
 }
 
@@ -94,7 +115,11 @@ function algorithmOf(key: KeyObject): TestJwtAlgorithm {
   throw new TypeError(`importTestKeys: unsupported key type ${key.asymmetricKeyType}.`);
 }
 
-function buildTestKeys(privateKeys: Record<TestJwtAlgorithm, KeyObject>, audience: string, issuer: string | undefined): TestKeys {
+function buildTestKeys(
+  privateKeys: Record<TestJwtAlgorithm, KeyObject>,
+  audience: string,
+  issuer: string | undefined,
+): TestKeys {
   if (typeof audience !== "string" || audience === "") throw new TypeError("audience must be a non-empty string.");
   const describe = (alg: TestJwtAlgorithm, key: KeyObject, withPrivate: boolean): JWK => {
     const jwk = (withPrivate ? key : createPublicKey(key)).export({ format: "jwk" }) as JWK;
@@ -130,11 +155,17 @@ function buildTestKeys(privateKeys: Record<TestJwtAlgorithm, KeyObject>, audienc
         ...options.claims,
       };
       const kid = alg === "EdDSA" ? undefined : KEY_IDS[alg];
-      const token = await new SignJWT(payload).setProtectedHeader({ alg, typ: "JWT", ...(kid ? { kid } : {}) }).sign(key);
+      const token = await new SignJWT(payload)
+        .setProtectedHeader({ alg, typ: "JWT", ...(kid ? { kid } : {}) })
+        .sign(key);
       return { headers: deliveryHeaders(parts, token), body: parts.body };
     },
     toJSON() {
-      return { audience, ...(issuer !== undefined ? { issuer } : {}), keys: algorithms.map((alg) => describe(alg, privateKeys[alg], true)) };
+      return {
+        audience,
+        ...(issuer !== undefined ? { issuer } : {}),
+        keys: algorithms.map((alg) => describe(alg, privateKeys[alg], true)),
+      };
     },
   };
   return Object.freeze(keys);

@@ -81,7 +81,11 @@ export function keysToTry(order: KeyOrder, keyCount: number, count: number): num
 // Verified on libuv's thread pool (crypto.verify with a callback), not on the event loop: one Ed25519 check
 // costs about as much CPU as a whole Express request, and measured over HTTP the async form serves ~1.6x the
 // deliveries per second (npm run bench -- --only receiver-v1a: 0.36x -> 0.55-0.60x floor) with a lower p99.
-async function match(keySet: KeySet, signatures: readonly Buffer[], message: Buffer): Promise<Ed25519Match | undefined> {
+async function match(
+  keySet: KeySet,
+  signatures: readonly Buffer[],
+  message: Buffer,
+): Promise<Ed25519Match | undefined> {
   const keys = keySet.ed25519;
   if (keys.length === 0) return undefined;
   let order = keyOrders.get(keySet);
@@ -114,5 +118,7 @@ function decodeSignatures(entries: readonly SignatureEntry[]): Buffer[] {
 }
 
 function verifyOffLoop(message: Buffer, key: KeyObject, signature: Buffer): Promise<boolean> {
-  return new Promise((resolve, reject) => verify(null, message, key, signature, (error, valid) => (error ? reject(error) : resolve(valid))));
+  return new Promise((resolve, reject) =>
+    verify(null, message, key, signature, (error, valid) => (error ? reject(error) : resolve(valid))),
+  );
 }

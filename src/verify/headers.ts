@@ -52,8 +52,14 @@ export function isUsableWebhookId(value: string): boolean {
  * anything else still needs all three.
  */
 export function readWebhookHeaders(headers: IncomingHttpHeaders): WebhookHeaders;
-export function readWebhookHeaders(headers: IncomingHttpHeaders, allowTokenOnly: boolean): WebhookHeaders | TokenOnlyHeaders;
-export function readWebhookHeaders(headers: IncomingHttpHeaders, allowTokenOnly = false): WebhookHeaders | TokenOnlyHeaders {
+export function readWebhookHeaders(
+  headers: IncomingHttpHeaders,
+  allowTokenOnly: boolean,
+): WebhookHeaders | TokenOnlyHeaders;
+export function readWebhookHeaders(
+  headers: IncomingHttpHeaders,
+  allowTokenOnly = false,
+): WebhookHeaders | TokenOnlyHeaders {
   const id = single(headers["webhook-id"]);
   const timestampText = single(headers["webhook-timestamp"]);
   const signature = single(headers["webhook-signature"]);
@@ -67,7 +73,10 @@ export function readWebhookHeaders(headers: IncomingHttpHeaders, allowTokenOnly 
   }
   if (!id || !timestampText || !signature) {
     const missing = [!id && "webhook-id", !timestampText && "webhook-timestamp", !signature && "webhook-signature"];
-    throw new WebhookError("missing_headers", { webhookId: id && isUsableWebhookId(id) ? id : undefined, detail: missing.filter(Boolean).join(", ") });
+    throw new WebhookError("missing_headers", {
+      webhookId: id && isUsableWebhookId(id) ? id : undefined,
+      detail: missing.filter(Boolean).join(", "),
+    });
   }
   return { id: checkId(id), timestampText, timestamp: checkTimestampText(timestampText, id), signature };
 }

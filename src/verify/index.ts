@@ -62,7 +62,9 @@ export function createSignatureVerifier(config: SignatureVerifierConfig): Signat
   const source = config.jwks ? createKeySource(config.jwks, now, config.reportKeyFailure ?? (() => {})) : undefined;
   const v1a = source ? createV1aVerifier(source) : undefined;
   const jwt =
-    source && config.jwks ? createJwtVerifier({ source, jwks: config.jwks, toleranceSeconds: config.toleranceSeconds ?? 300, now }) : undefined;
+    source && config.jwks
+      ? createJwtVerifier({ source, jwks: config.jwks, toleranceSeconds: config.toleranceSeconds ?? 300, now })
+      : undefined;
 
   // Diagnoses a failed v1 signature for onError (never loosens anything; rate-limited).
   const hinter = hmac ? createSecretHinter(config.secrets, now) : undefined;
@@ -75,7 +77,9 @@ export function createSignatureVerifier(config: SignatureVerifierConfig): Signat
     if (v1a && hasStandardHeaders(headers) && entries.some((entry) => entry.version === "v1a")) {
       const matched = v1a(entries, headers, body);
       const onV1a = (match: Ed25519Match | undefined): Verification | Promise<Verification> =>
-        match ? { scheme: "v1a", webhookId: headers.id, timestamp: headers.timestamp, keyId: match.keyId } : verifyTokens(jwt, entries, headers, body);
+        match
+          ? { scheme: "v1a", webhookId: headers.id, timestamp: headers.timestamp, keyId: match.keyId }
+          : verifyTokens(jwt, entries, headers, body);
       return matched instanceof Promise ? matched.then(onV1a) : onV1a(matched);
     }
     return verifyTokens(jwt, entries, headers, body);
@@ -101,11 +105,22 @@ export function createSignatureVerifier(config: SignatureVerifierConfig): Signat
 }
 
 /** The same `invalid_signature`, with a hint when the failed `v1` signature matches a usual mistake (rate-limited). */
-function withSecretHint(error: unknown, hinter: SecretHinter, headers: WebhookHeaders, entries: readonly SignatureEntry[], body: Buffer): unknown {
+function withSecretHint(
+  error: unknown,
+  hinter: SecretHinter,
+  headers: WebhookHeaders,
+  entries: readonly SignatureEntry[],
+  body: Buffer,
+): unknown {
   if (!isWebhookError(error) || error.code !== "invalid_signature") return error;
   const hint = hinter(entries, headers.id, headers.timestamp, body);
   if (hint === undefined) return error;
-  return new WebhookError("invalid_signature", { webhookId: error.webhookId, cause: error.cause, detail: error.detail, hint });
+  return new WebhookError("invalid_signature", {
+    webhookId: error.webhookId,
+    cause: error.cause,
+    detail: error.detail,
+    hint,
+  });
 }
 
 function verifyTokens(

@@ -8,7 +8,19 @@ export const GEMINI_JWKS_URL = "https://generativelanguage.googleapis.com/.well-
 export const DEFAULT_JWT_ALGORITHMS = Object.freeze(["RS256", "ES256", "EdDSA"] as const);
 
 // Asymmetric JWS algorithms a JWKS public key can verify; anything else is refused at start-up.
-const ASYMMETRIC_JWT_ALGORITHMS = new Set(["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA", "Ed25519"]);
+const ASYMMETRIC_JWT_ALGORITHMS = new Set([
+  "RS256",
+  "RS384",
+  "RS512",
+  "PS256",
+  "PS384",
+  "PS512",
+  "ES256",
+  "ES384",
+  "ES512",
+  "EdDSA",
+  "Ed25519",
+]);
 
 /**
  * Dynamic (per-request) webhooks: `v1a` Ed25519 signatures and JWTs, verified with the public keys of
@@ -92,7 +104,9 @@ export function resolveJwks(jwks: JwksOptions | undefined): JwksConfig | undefin
   }
   rejectUnknownOptions(jwks, KNOWN_JWKS_OPTIONS, "geminiWebhooks", "jwks.");
   if (jwks.url !== undefined && jwks.keys !== undefined) {
-    throw new TypeError('geminiWebhooks: options "jwks.url" and "jwks.keys" exclude each other: give a URL or a key set.');
+    throw new TypeError(
+      'geminiWebhooks: options "jwks.url" and "jwks.keys" exclude each other: give a URL or a key set.',
+    );
   }
   if (jwks.verifyClaims !== undefined && typeof jwks.verifyClaims !== "function") {
     throw new TypeError('geminiWebhooks: option "jwks.verifyClaims" must be a function (claims, rawBody) => void.');
@@ -146,7 +160,9 @@ function resolveKeySet(keys: unknown): JSONWebKeySet {
       throw new TypeError(`geminiWebhooks: "jwks.keys.keys[${index}]" is not a JWK (an object with "kty").`);
     }
     if ((jwk as JWK).kty === "oct" || PRIVATE_JWK_MEMBERS.some((member) => member in jwk)) {
-      throw new TypeError(`geminiWebhooks: "jwks.keys.keys[${index}]" is a private or secret key; give public keys only.`);
+      throw new TypeError(
+        `geminiWebhooks: "jwks.keys.keys[${index}]" is a private or secret key; give public keys only.`,
+      );
     }
   });
   return structuredClone({ keys: list }) as JSONWebKeySet;

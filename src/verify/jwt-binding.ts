@@ -24,7 +24,11 @@ const REGISTERED_CLAIMS = new Set(["iss", "sub", "aud", "exp", "nbf", "iat", "jt
  *   with an empty body, the event is taken from the claims (registered claims left out).
  * Returns the event when it comes from the claims; throws `invalid_signature` on any mismatch.
  */
-export function checkBodyBinding(claims: JWTPayload, body: Buffer, webhookId: string | undefined): AnyGeminiEvent | undefined {
+export function checkBodyBinding(
+  claims: JWTPayload,
+  body: Buffer,
+  webhookId: string | undefined,
+): AnyGeminiEvent | undefined {
   for (const name of BODY_DIGEST_CLAIMS) {
     if (claims[name] !== undefined && !digestMatches(claims[name], body)) {
       throw mismatch(webhookId, `the body's SHA-256 does not match the token's "${name}" claim`);
@@ -69,7 +73,12 @@ function digestMatches(claim: unknown, body: Buffer): boolean {
   const digest = createHash("sha256").update(body).digest();
   const hex = digest.toString("hex");
   const base64 = digest.toString("base64");
-  return given.toLowerCase() === hex || given === base64 || given === base64.replace(/=+$/, "") || given === digest.toString("base64url");
+  return (
+    given.toLowerCase() === hex ||
+    given === base64 ||
+    given === base64.replace(/=+$/, "") ||
+    given === digest.toString("base64url")
+  );
 }
 
 /** Structural JSON equality: key order does not matter, everything else does. */
@@ -84,7 +93,9 @@ function sameJson(a: unknown, b: unknown): boolean {
   const aKeys = Object.keys(a);
   const bRecord = b as Record<string, unknown>;
   if (aKeys.length !== Object.keys(bRecord).length) return false;
-  return aKeys.every((key) => Object.hasOwn(bRecord, key) && sameJson((a as Record<string, unknown>)[key], bRecord[key]));
+  return aKeys.every(
+    (key) => Object.hasOwn(bRecord, key) && sameJson((a as Record<string, unknown>)[key], bRecord[key]),
+  );
 }
 
 function mismatch(webhookId: string | undefined, detail: string): WebhookError {

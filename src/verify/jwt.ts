@@ -62,7 +62,10 @@ export function createJwtVerifier(config: JwtVerifierConfig): JwtVerifier {
     // jose decodes base64url leniently: the unused low bits of the last character would let one
     // signature be written several ways. Only the canonical text is accepted (as for v1 and v1a).
     if (!hasCanonicalSignature(token)) {
-      throw new WebhookError("invalid_signature", { webhookId: headers.id, detail: "the JWT's signature is not canonical base64url" });
+      throw new WebhookError("invalid_signature", {
+        webhookId: headers.id,
+        detail: "the JWT's signature is not canonical base64url",
+      });
     }
     const nowMs = now();
     const options: JWTVerifyOptions = { ...baseOptions, currentDate: new Date(nowMs) };
@@ -76,7 +79,11 @@ export function createJwtVerifier(config: JwtVerifierConfig): JwtVerifier {
       try {
         await verifyClaims(claims, body);
       } catch (cause) {
-        throw new WebhookError("invalid_signature", { webhookId, cause, detail: "jwks.verifyClaims refused the token" });
+        throw new WebhookError("invalid_signature", {
+          webhookId,
+          cause,
+          detail: "jwks.verifyClaims refused the token",
+        });
       }
     }
     return {
@@ -156,7 +163,11 @@ async function verifyWithKeySet(keySet: KeySet, token: string, options: JWTVerif
  * Several keys fit the token's alg (and kid, if any): try them in the set's order, up to the bound; jose
  * imports each once per set.
  */
-async function verifyWithEachKey(candidates: errors.JWKSMultipleMatchingKeys, token: string, options: JWTVerifyOptions): Promise<JWTVerifyResult> {
+async function verifyWithEachKey(
+  candidates: errors.JWKSMultipleMatchingKeys,
+  token: string,
+  options: JWTVerifyOptions,
+): Promise<JWTVerifyResult> {
   let tried = 0;
   for await (const key of candidates) {
     if (tried++ === MAX_JWT_KEYS_PER_TOKEN) break;
@@ -169,7 +180,12 @@ async function verifyWithEachKey(candidates: errors.JWKSMultipleMatchingKeys, to
   throw new errors.JWSSignatureVerificationFailed();
 }
 
-function checkFreshness(claims: JWTPayload, headers: TokenOnlyHeaders, nowSeconds: number, toleranceSeconds: number): void {
+function checkFreshness(
+  claims: JWTPayload,
+  headers: TokenOnlyHeaders,
+  nowSeconds: number,
+  toleranceSeconds: number,
+): void {
   // jose checked exp and nbf (and that iat, if present, is a number); it checks iat's age only when asked.
   const { iat, exp } = claims;
   if (iat !== undefined && iat - nowSeconds > toleranceSeconds) {
@@ -179,7 +195,10 @@ function checkFreshness(claims: JWTPayload, headers: TokenOnlyHeaders, nowSecond
   if (iat !== undefined) {
     // Without exp, the token is only as fresh as its iat: the same window as webhook-timestamp.
     if (nowSeconds - iat > toleranceSeconds) {
-      throw new WebhookError("timestamp_too_old", { webhookId: headers.id, detail: "the JWT has no exp and its iat is too old" });
+      throw new WebhookError("timestamp_too_old", {
+        webhookId: headers.id,
+        detail: "the JWT has no exp and its iat is too old",
+      });
     }
   } else if (headers.timestamp === undefined) {
     throw new WebhookError("missing_headers", {
@@ -193,7 +212,10 @@ function deliveryId(claims: JWTPayload, headers: TokenOnlyHeaders): string {
   const { jti } = claims;
   if (headers.id !== undefined) {
     if (jti !== undefined && jti !== headers.id) {
-      throw new WebhookError("invalid_signature", { webhookId: headers.id, detail: "the JWT's jti differs from webhook-id" });
+      throw new WebhookError("invalid_signature", {
+        webhookId: headers.id,
+        detail: "the JWT's jti differs from webhook-id",
+      });
     }
     return headers.id;
   }
@@ -216,7 +238,11 @@ function throwFromJose(error: unknown, webhookId: string | undefined): never {
 function fromJose(error: unknown, webhookId: string | undefined): WebhookError {
   if (isWebhookError(error)) return error;
   if (error instanceof errors.JWTExpired) {
-    return new WebhookError("timestamp_too_old", { webhookId, cause: error, detail: `JWT ${error.claim} check failed` });
+    return new WebhookError("timestamp_too_old", {
+      webhookId,
+      cause: error,
+      detail: `JWT ${error.claim} check failed`,
+    });
   }
   if (error instanceof errors.JWTClaimValidationFailed) {
     const tooNew = error.claim === "nbf" || (error.claim === "iat" && error.reason === "check_failed");
@@ -227,5 +253,9 @@ function fromJose(error: unknown, webhookId: string | undefined): WebhookError {
     });
   }
   const code = (error as { code?: unknown } | null)?.code;
-  return new WebhookError("invalid_signature", { webhookId, cause: error, detail: `JWT rejected (${typeof code === "string" ? code : "error"})` });
+  return new WebhookError("invalid_signature", {
+    webhookId,
+    cause: error,
+    detail: `JWT rejected (${typeof code === "string" ? code : "error"})`,
+  });
 }

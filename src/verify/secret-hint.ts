@@ -8,7 +8,12 @@ import type { SignatureEntry } from "./signature-list.js";
  * the delivery stays refused (401 `invalid_signature`); the hint only goes to `onError`, never into a
  * response.
  */
-export type SecretHinter = (entries: readonly SignatureEntry[], id: string, timestamp: number, body: Buffer) => string | undefined;
+export type SecretHinter = (
+  entries: readonly SignatureEntry[],
+  id: string,
+  timestamp: number,
+  body: Buffer,
+) => string | undefined;
 
 /**
  * Hints cost one HMAC per (secret, mistake) pair, at most `MAX_HINT_SECRETS` × 5, and only after a

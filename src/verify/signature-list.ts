@@ -27,7 +27,8 @@ export function parseSignatureHeader(header: string, webhookId?: string): Signat
       entries.push({ version: "jwt", value: token });
     }
   }
-  if (entries.length === 0) throw new WebhookError("invalid_headers", { webhookId, detail: "webhook-signature has no entries" });
+  if (entries.length === 0)
+    throw new WebhookError("invalid_headers", { webhookId, detail: "webhook-signature has no entries" });
   return entries;
 }
 

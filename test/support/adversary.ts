@@ -3,7 +3,13 @@
 import { createHash } from "node:crypto";
 import { Agent, request } from "node:http";
 import express from "express";
-import { geminiWebhooks, memoryStore, type DedupeStore, type GeminiWebhooks, type GeminiWebhooksOptions } from "../../src/index.js";
+import {
+  geminiWebhooks,
+  memoryStore,
+  type DedupeStore,
+  type GeminiWebhooks,
+  type GeminiWebhooksOptions,
+} from "../../src/index.js";
 import { OTHER_SECRET, SECRET, listen, type RunningServer } from "./helpers.js";
 import { hmacSignature, keySet, makeKey, signJwt, v1aSignature } from "./signer.js";
 
@@ -30,21 +36,24 @@ export function sendWire(url: string, wire: WireRequest, agent: Agent = keepAliv
   const flat: string[] = ["Host", `${hostname}:${port}`, "Content-Length", String(wire.body.length)];
   for (const [name, value] of wire.headers) flat.push(name, value);
   return new Promise((resolve, reject) => {
-    const req = request({ hostname, port, path: pathname, method: "POST", headers: flat as unknown as Record<string, string>, agent }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (chunk: Buffer) => chunks.push(chunk));
-      res.on("end", () => {
-        const text = Buffer.concat(chunks).toString("utf8");
-        let json: unknown = text;
-        try {
-          json = JSON.parse(text);
-        } catch {
-          /* not JSON: keep the text */
-        }
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, json });
-      });
-      res.on("error", reject);
-    });
+    const req = request(
+      { hostname, port, path: pathname, method: "POST", headers: flat as unknown as Record<string, string>, agent },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (chunk: Buffer) => chunks.push(chunk));
+        res.on("end", () => {
+          const text = Buffer.concat(chunks).toString("utf8");
+          let json: unknown = text;
+          try {
+            json = JSON.parse(text);
+          } catch {
+            /* not JSON: keep the text */
+          }
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, json });
+        });
+        res.on("error", reject);
+      },
+    );
     req.on("error", reject);
     req.end(wire.body);
   });
@@ -162,7 +171,9 @@ export const JWT_SCHEME: SchemeUnderTest = {
       .split(/\s+/)
       .filter((entry) => entry.split(".").length === 3)
       .at(-1);
-    const iat = token ? (JSON.parse(Buffer.from(token.split(".")[1]!, "base64url").toString("utf8")) as { iat?: number }).iat : undefined;
+    const iat = token
+      ? (JSON.parse(Buffer.from(token.split(".")[1]!, "base64url").toString("utf8")) as { iat?: number }).iat
+      : undefined;
     return typeof iat === "number" ? iat : undefined;
   },
 };
@@ -192,7 +203,9 @@ export async function genuine(
   event: unknown,
   { id = nextId(), timestamp = String(NOW_SECONDS) }: { id?: string; timestamp?: string } = {},
 ): Promise<GenuineDelivery> {
-  const body = Buffer.isBuffer(event) ? event : Buffer.from(typeof event === "string" ? event : JSON.stringify(event), "utf8");
+  const body = Buffer.isBuffer(event)
+    ? event
+    : Buffer.from(typeof event === "string" ? event : JSON.stringify(event), "utf8");
   return { id, timestamp, body, signature: `${scheme.prefix}${await scheme.sign(id, timestamp, body)}` };
 }
 
@@ -271,7 +284,17 @@ export async function startTarget(
   const app = express();
   app.use("/hooks/gemini", receiver);
   const server = await listen(app);
-  return { url: `${server.url}/hooks/gemini`, receiver, store, runs, bodies, timestamps, clock, server, close: () => server.close() };
+  return {
+    url: `${server.url}/hooks/gemini`,
+    receiver,
+    store,
+    runs,
+    bodies,
+    timestamps,
+    clock,
+    server,
+    close: () => server.close(),
+  };
 }
 
 /** A thin event with characters that normalise differently (NFC vs NFD) and a U+FFFD to tempt lossy decoders. */

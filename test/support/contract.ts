@@ -4,7 +4,16 @@ import assert from "node:assert/strict";
 import { request as httpRequest, Agent } from "node:http";
 import { after, before, describe, it } from "node:test";
 import { geminiWebhooks, type DeliveryContext, type GeminiWebhooks, type WebhookError } from "../../src/index.js";
-import { OTHER_SECRET, SECRET, batchSucceeded, freshId, jwtDelivery, signedDelivery, v1aDelivery, type Delivery } from "./helpers.js";
+import {
+  OTHER_SECRET,
+  SECRET,
+  batchSucceeded,
+  freshId,
+  jwtDelivery,
+  signedDelivery,
+  v1aDelivery,
+  type Delivery,
+} from "./helpers.js";
 import { keySet, makeKey, signJwt } from "./signer.js";
 
 export interface DoorRequest {
@@ -73,24 +82,34 @@ export function httpSender(url: () => string): DoorConnection {
       new Promise<DoorAnswer>((resolve, reject) => {
         const { body } = request;
         let answered = false;
-        const client = httpRequest(url(), { method: request.method ?? "POST", headers: request.headers, agent }, (response) => {
-          answered = true;
-          if (body instanceof ChunkedBody) body.stop();
-          const chunks: Buffer[] = [];
-          response.on("data", (chunk: Buffer) => chunks.push(chunk));
-          response.on("end", () => {
-            const headers = new Headers();
-            for (const [name, value] of Object.entries(response.headers)) if (typeof value === "string") headers.set(name, value);
-            resolve({ status: response.statusCode!, headers, json: parseJson(Buffer.concat(chunks).toString("utf8")) });
-          });
-          response.on("error", reject);
-        });
+        const client = httpRequest(
+          url(),
+          { method: request.method ?? "POST", headers: request.headers, agent },
+          (response) => {
+            answered = true;
+            if (body instanceof ChunkedBody) body.stop();
+            const chunks: Buffer[] = [];
+            response.on("data", (chunk: Buffer) => chunks.push(chunk));
+            response.on("end", () => {
+              const headers = new Headers();
+              for (const [name, value] of Object.entries(response.headers))
+                if (typeof value === "string") headers.set(name, value);
+              resolve({
+                status: response.statusCode!,
+                headers,
+                json: parseJson(Buffer.concat(chunks).toString("utf8")),
+              });
+            });
+            response.on("error", reject);
+          },
+        );
         // Once answered, a reset while we were still writing is the server closing as it said it would.
         client.on("error", (error) => void (answered || reject(error)));
         if (!(body instanceof ChunkedBody)) return void client.end(body);
         void (async () => {
           for (let chunk = await body.next(); chunk && !answered; chunk = await body.next()) {
-            if (!client.write(chunk)) await new Promise((drained) => client.once("drain", drained).once("close", drained));
+            if (!client.write(chunk))
+              await new Promise((drained) => client.once("drain", drained).once("close", drained));
           }
           if (!answered && !client.destroyed) client.end();
         })();
@@ -167,7 +186,8 @@ export function receiverContract(door: Door): void {
     after(() => connection.close());
 
     const send = (delivery: Delivery | DoorRequest) => connection.send(delivery);
-    const callsFor = (delivery: Delivery) => calls.filter((call) => call.ctx.webhookId === delivery.headers["webhook-id"]);
+    const callsFor = (delivery: Delivery) =>
+      calls.filter((call) => call.ctx.webhookId === delivery.headers["webhook-id"]);
     const signed = (event: unknown = batchSucceeded(), options: { secret?: string; timestamp?: number } = {}) =>
       signedDelivery(event, { timestamp: NOW_S, ...options });
 
@@ -302,7 +322,11 @@ export function receiverContract(door: Door): void {
 
     it("a compressed body: 415 unsupported_encoding", async () => {
       const delivery = signed();
-      await expectRefusal({ ...delivery, headers: { ...delivery.headers, "content-encoding": "gzip" } }, 415, "unsupported_encoding");
+      await expectRefusal(
+        { ...delivery, headers: { ...delivery.headers, "content-encoding": "gzip" } },
+        415,
+        "unsupported_encoding",
+      );
     });
 
     it("dynamic webhooks: v1a (Ed25519) and JWT deliveries are handled", async () => {

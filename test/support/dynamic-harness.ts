@@ -1,6 +1,12 @@
 // A receiver on loopback with a settable clock, recording handler calls and onError reports.
 import express from "express";
-import { geminiWebhooks, type DeliveryContext, type GeminiWebhooks, type GeminiWebhooksOptions, type WebhookError } from "../../src/index.js";
+import {
+  geminiWebhooks,
+  type DeliveryContext,
+  type GeminiWebhooks,
+  type GeminiWebhooksOptions,
+  type WebhookError,
+} from "../../src/index.js";
 import { listen } from "./helpers.js";
 
 export interface Clock {

@@ -9,10 +9,15 @@ import { listen, type RunningServer } from "./helpers.js";
 interface ApiShapes {
   apiVersion: string;
   exampleWebhook: StoredWebhook;
-  errors: Record<"invalidKey" | "notFound" | "invalidArgument", { error: { code: number; message: string; status: string } }>;
+  errors: Record<
+    "invalidKey" | "notFound" | "invalidArgument",
+    { error: { code: number; message: string; status: string } }
+  >;
 }
 
-export const API_SHAPES = JSON.parse(readFileSync(new URL("../fixtures/gemini-webhook-api.json", import.meta.url), "utf8")) as ApiShapes;
+export const API_SHAPES = JSON.parse(
+  readFileSync(new URL("../fixtures/gemini-webhook-api.json", import.meta.url), "utf8"),
+) as ApiShapes;
 
 export interface StoredWebhook {
   id: string;
@@ -106,7 +111,8 @@ export async function startFakeGeminiApi(options: FakeGeminiApiOptions): Promise
       send(body.error.code, body);
     };
 
-    if (recorded.apiKey !== apiKey) return error("invalidKey", echoKeyInErrors ? `(received key: ${recorded.apiKey})` : "");
+    if (recorded.apiKey !== apiKey)
+      return error("invalidKey", echoKeyInErrors ? `(received key: ${recorded.apiKey})` : "");
     const prefix = `/${version}/webhooks`;
     if (!recorded.path.startsWith(prefix)) return error("notFound", echoKeyInErrors ? `(key ${recorded.apiKey})` : "");
     const rest = recorded.path.slice(prefix.length);
@@ -114,7 +120,12 @@ export async function startFakeGeminiApi(options: FakeGeminiApiOptions): Promise
 
     if (rest === "" && recorded.method === "POST") {
       const events = body.subscribed_events;
-      if (typeof body.uri !== "string" || !Array.isArray(events) || events.length === 0 || !events.every((e) => typeof e === "string")) {
+      if (
+        typeof body.uri !== "string" ||
+        !Array.isArray(events) ||
+        events.length === 0 ||
+        !events.every((e) => typeof e === "string")
+      ) {
         return error("invalidArgument");
       }
       const id = `wh-${++created}-${randomBytes(3).toString("hex")}`;
@@ -151,7 +162,8 @@ export async function startFakeGeminiApi(options: FakeGeminiApiOptions): Promise
       const mask = recorded.query.update_mask?.split(",") ?? Object.keys(body);
       for (const field of mask) {
         if (field === "state") {
-          if (typeof body.state !== "string" || !["enabled", "disabled"].includes(body.state)) return error("invalidArgument");
+          if (typeof body.state !== "string" || !["enabled", "disabled"].includes(body.state))
+            return error("invalidArgument");
           webhook.state = body.state;
         } else if (field === "uri" || field === "name") webhook[field] = String(body[field]);
         else if (field === "subscribed_events") webhook.subscribed_events = body.subscribed_events as string[];
@@ -166,13 +178,19 @@ export async function startFakeGeminiApi(options: FakeGeminiApiOptions): Promise
     }
     if (verb === "rotateSigningSecret" && recorded.method === "POST") {
       const behavior = body.revocation_behavior ?? "revoke_previous_secrets_after_h24";
-      if (behavior !== "revoke_previous_secrets_after_h24" && behavior !== "revoke_previous_secrets_immediately") return error("invalidArgument");
+      if (behavior !== "revoke_previous_secrets_after_h24" && behavior !== "revoke_previous_secrets_immediately")
+        return error("invalidArgument");
       const secret = newSecret();
       const expires = new Date(Date.now() + 24 * 3600 * 1000).toISOString();
       const previous =
-        behavior === "revoke_previous_secrets_immediately" ? [] : webhook.signing_secrets.map((s) => ({ ...s, expire_time: s.expire_time ?? expires }));
+        behavior === "revoke_previous_secrets_immediately"
+          ? []
+          : webhook.signing_secrets.map((s) => ({ ...s, expire_time: s.expire_time ?? expires }));
       webhook.signing_secrets = [{ truncated_secret: truncated(secret) }, ...previous];
-      secrets.set(id, behavior === "revoke_previous_secrets_immediately" ? [secret] : [...(secrets.get(id) ?? []), secret]);
+      secrets.set(
+        id,
+        behavior === "revoke_previous_secrets_immediately" ? [secret] : [...(secrets.get(id) ?? []), secret],
+      );
       return send(200, { secret });
     }
     return error("notFound");

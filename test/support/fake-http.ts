@@ -41,7 +41,14 @@ export function nodeHeaders(lines: Array<[string, string]>): Record<string, stri
   return headers;
 }
 
-export function fakeRequest({ method = "POST", headers, body, mode = "stream", chunkSizes = [], stall = false }: FakeRequestInit): IncomingMessage {
+export function fakeRequest({
+  method = "POST",
+  headers,
+  body,
+  mode = "stream",
+  chunkSizes = [],
+  stall = false,
+}: FakeRequestInit): IncomingMessage {
   const chunks: Buffer[] = [];
   if (mode === "stream") {
     let offset = 0;
@@ -64,8 +71,12 @@ export function fakeRequest({ method = "POST", headers, body, mode = "stream", c
       }
     },
   });
-  const req = Object.assign(stream, { method, url: "/", headers: nodeHeaders(headers), complete: false }) as unknown as IncomingMessage &
-    Record<string, unknown>;
+  const req = Object.assign(stream, {
+    method,
+    url: "/",
+    headers: nodeHeaders(headers),
+    complete: false,
+  }) as unknown as IncomingMessage & Record<string, unknown>;
   if (mode === "rawBody") req.rawBody = body;
   if (mode === "bufferBody") req.body = body;
   if (mode === "stringBody") req.body = body.toString("utf8");

@@ -51,7 +51,12 @@ export interface Delivery {
 }
 
 /** A delivery of `event` with the Standard Webhooks headers; `signature` computes the `webhook-signature` value from the body. */
-export function standardDelivery(event: unknown, id: string, timestamp: number, signature: (body: string) => string): Delivery {
+export function standardDelivery(
+  event: unknown,
+  id: string,
+  timestamp: number,
+  signature: (body: string) => string,
+): Delivery {
   const body = typeof event === "string" ? event : JSON.stringify(event);
   return {
     body,
@@ -67,18 +72,30 @@ export function standardDelivery(event: unknown, id: string, timestamp: number, 
 /** A `v1`-signed delivery of `event`, as Gemini would send it. */
 export function signedDelivery(
   event: unknown,
-  { secret = SECRET, id = freshId(), timestamp = Math.floor(Date.now() / 1000) }: { secret?: string; id?: string; timestamp?: number } = {},
+  {
+    secret = SECRET,
+    id = freshId(),
+    timestamp = Math.floor(Date.now() / 1000),
+  }: { secret?: string; id?: string; timestamp?: number } = {},
 ): Delivery {
   return standardDelivery(event, id, timestamp, (body) => `v1,${hmacSignature(secret, id, timestamp, body)}`);
 }
 
 /** A `v1a`-signed delivery. */
-export function v1aDelivery(event: unknown, key: TestKey, { id, timestamp }: { id: string; timestamp: number }): Delivery {
+export function v1aDelivery(
+  event: unknown,
+  key: TestKey,
+  { id, timestamp }: { id: string; timestamp: number },
+): Delivery {
   return standardDelivery(event, id, timestamp, (body) => `v1a,${v1aSignature(key.privateKey, id, timestamp, body)}`);
 }
 
 /** A delivery whose webhook-signature is `token`; webhook-id / webhook-timestamp only when given. */
-export function jwtDelivery(token: string, body: unknown, { id, timestamp }: { id?: string; timestamp?: number } = {}): Delivery {
+export function jwtDelivery(
+  token: string,
+  body: unknown,
+  { id, timestamp }: { id?: string; timestamp?: number } = {},
+): Delivery {
   const headers: Record<string, string> = { "content-type": "application/json", "webhook-signature": token };
   if (id !== undefined) headers["webhook-id"] = id;
   if (timestamp !== undefined) headers["webhook-timestamp"] = String(timestamp);
@@ -101,7 +118,10 @@ export interface Answer {
 }
 
 /** POSTs a delivery and reads the JSON answer. */
-export async function post(url: string, delivery: Delivery | { headers: Record<string, string>; body: string | Buffer }): Promise<Answer> {
+export async function post(
+  url: string,
+  delivery: Delivery | { headers: Record<string, string>; body: string | Buffer },
+): Promise<Answer> {
   const response = await fetch(url, { method: "POST", headers: delivery.headers, body: delivery.body });
   const text = await response.text();
   let json: unknown;

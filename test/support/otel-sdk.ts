@@ -3,7 +3,12 @@
 import { context, metrics, trace } from "@opentelemetry/api";
 import { AsyncLocalStorageContextManager } from "@opentelemetry/context-async-hooks";
 import { AggregationTemporality, DataPointType, MeterProvider, MetricReader } from "@opentelemetry/sdk-metrics";
-import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from "@opentelemetry/sdk-trace-base";
+import {
+  BasicTracerProvider,
+  InMemorySpanExporter,
+  SimpleSpanProcessor,
+  type ReadableSpan,
+} from "@opentelemetry/sdk-trace-base";
 
 /** Collects on demand; delta temporality, so each collection holds only what was recorded since the last. */
 class OnDemandReader extends MetricReader {
@@ -47,7 +52,11 @@ export function installOtelSdk(): OtelSdk {
     for (const scope of resourceMetrics.scopeMetrics) {
       for (const metric of scope.metrics) {
         for (const point of metric.dataPoints) {
-          const base = { name: metric.descriptor.name, unit: metric.descriptor.unit, attributes: { ...point.attributes } };
+          const base = {
+            name: metric.descriptor.name,
+            unit: metric.descriptor.unit,
+            attributes: { ...point.attributes },
+          };
           if (metric.dataPointType === DataPointType.HISTOGRAM) {
             const value = point.value as { count: number; sum?: number };
             points.push({ ...base, count: value.count, sum: value.sum });

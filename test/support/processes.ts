@@ -20,7 +20,12 @@ export function environmentWithout(drop: (name: string) => boolean): Record<stri
 }
 
 /** Runs `command` to its end and collects what it printed. */
-export function run(command: string, args: readonly string[], env: Record<string, string | undefined>, cwd?: string): Promise<Run> {
+export function run(
+  command: string,
+  args: readonly string[],
+  env: Record<string, string | undefined>,
+  cwd?: string,
+): Promise<Run> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";

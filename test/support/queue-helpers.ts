@@ -15,7 +15,11 @@ export function freshQueueName(label = "q"): string {
 }
 
 /** A verified delivery as the receiver would enqueue it. */
-export function queuedDelivery(webhookId = freshId(), type = "batch.succeeded", data: object = { id: "batches/1" }): QueuedDelivery {
+export function queuedDelivery(
+  webhookId = freshId(),
+  type = "batch.succeeded",
+  data: object = { id: "batches/1" },
+): QueuedDelivery {
   const event = { type, version: "v1", timestamp: "2026-01-22T12:00:00Z", data } as QueuedDelivery["event"];
   return {
     event,
@@ -26,7 +30,11 @@ export function queuedDelivery(webhookId = freshId(), type = "batch.succeeded", 
 }
 
 /** Polls `check` until it returns a value other than undefined/false, or fails after `timeoutMs`. */
-export async function eventually<T>(check: () => T | Promise<T>, timeoutMs = 5_000, what = "condition"): Promise<Exclude<T, false | undefined>> {
+export async function eventually<T>(
+  check: () => T | Promise<T>,
+  timeoutMs = 5_000,
+  what = "condition",
+): Promise<Exclude<T, false | undefined>> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
@@ -57,9 +65,13 @@ export class PrivateRedis {
 
   static async start(): Promise<PrivateRedis> {
     const port = await freePort();
-    const child = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], {
-      stdio: "ignore",
-    });
+    const child = spawn(
+      "redis-server",
+      ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+      {
+        stdio: "ignore",
+      },
+    );
     const url = `redis://127.0.0.1:${port}`;
     const probe = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
     probe.on("error", () => {});

@@ -68,7 +68,11 @@ export async function startQueueInstance(options: QueueInstanceOptions): Promise
   const errors: WebhookError[] = [];
   const stages: DeliveryLifecycleEvent[] = [];
   const failing = new Set<string>();
-  const webhooks = geminiWebhooks({ secret: SECRET, queue, ...(options.dedupe === false ? { dedupe: false as const } : {}) });
+  const webhooks = geminiWebhooks({
+    secret: SECRET,
+    queue,
+    ...(options.dedupe === false ? { dedupe: false as const } : {}),
+  });
 
   const record = (phase: HandlerRun["phase"], type: string, ctx: DeliveryContext) => {
     const run: HandlerRun = {
@@ -92,7 +96,8 @@ export async function startQueueInstance(options: QueueInstanceOptions): Promise
     const [verb, argument] = behaviour.split(":");
     if (verb === "sleep") await delay(Number(argument));
     if (verb === "hang-here" && options.hang) await new Promise(() => {});
-    if (verb === "fail-until" && (ctx.attempt ?? 1) < Number(argument)) throw new Error(`failing attempt ${ctx.attempt}`);
+    if (verb === "fail-until" && (ctx.attempt ?? 1) < Number(argument))
+      throw new Error(`failing attempt ${ctx.attempt}`);
     if (verb === "fail-always") throw new Error("always failing");
     if (verb === "fail-while-listed" && failing.has(ctx.webhookId)) throw new Error("listed as failing");
     record("end", event.type, ctx);

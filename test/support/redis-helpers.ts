@@ -28,7 +28,10 @@ export async function keysUnder(client: Redis, prefix: string): Promise<string[]
   const keys: string[] = [];
   let cursor = "0";
   do {
-    const [next, batch] = (await client.call("SCAN", cursor, "MATCH", `${escapeGlob(prefix)}*`, "COUNT", "1000")) as [string, string[]];
+    const [next, batch] = (await client.call("SCAN", cursor, "MATCH", `${escapeGlob(prefix)}*`, "COUNT", "1000")) as [
+      string,
+      string[],
+    ];
     cursor = next;
     keys.push(...batch);
   } while (cursor !== "0");

@@ -49,14 +49,24 @@ export function hmacSignature(secret: string, id: string, timestamp: number | st
 }
 
 /** `v1` with the HMAC key given as bytes: for keys a sender derived wrongly from the secret. */
-export function hmacSignatureWithKey(key: Buffer, id: string, timestamp: number | string, body: string | Buffer): string {
+export function hmacSignatureWithKey(
+  key: Buffer,
+  id: string,
+  timestamp: number | string,
+  body: string | Buffer,
+): string {
   return createHmac("sha256", key)
     .update(signedContent(id, timestamp, body))
     .digest("base64");
 }
 
 /** `v1a`: base64 Ed25519 signature over `${id}.${timestamp}.${body}`. */
-export function v1aSignature(privateKey: KeyObject, id: string, timestamp: number | string, body: string | Buffer): string {
+export function v1aSignature(
+  privateKey: KeyObject,
+  id: string,
+  timestamp: number | string,
+  body: string | Buffer,
+): string {
   return sign(null, signedContent(id, timestamp, body), privateKey).toString("base64");
 }
 
@@ -86,7 +96,8 @@ export function signJwt(
   if (alg === "none") signature = Buffer.alloc(0);
   else if (alg === "HS256") signature = createHmac("sha256", hmacSecret!).update(input).digest();
   else if (alg === "RS256") signature = sign("sha256", Buffer.from(input), key!.privateKey);
-  else if (alg === "ES256") signature = sign("sha256", Buffer.from(input), { key: key!.privateKey, dsaEncoding: "ieee-p1363" });
+  else if (alg === "ES256")
+    signature = sign("sha256", Buffer.from(input), { key: key!.privateKey, dsaEncoding: "ieee-p1363" });
   else if (alg === "EdDSA") signature = sign(null, Buffer.from(input), key!.privateKey);
   else throw new Error(`test signer: unsupported alg ${alg}`);
   return `${input}.${b64url(signature)}`;

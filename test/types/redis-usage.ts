@@ -3,7 +3,12 @@
 import { Redis, Cluster } from "ioredis";
 import { createClient } from "redis";
 import { geminiWebhooks } from "gemini-webhooks-express";
-import { redisStore, RedisCommandTimeoutError, type RedisStoreOptions, type SendCommand } from "gemini-webhooks-express/redis";
+import {
+  redisStore,
+  RedisCommandTimeoutError,
+  type RedisStoreOptions,
+  type SendCommand,
+} from "gemini-webhooks-express/redis";
 
 export async function setups(log: { warn(error: unknown, message: string): void }) {
   const ioredis = new Redis(process.env.REDIS_URL!);
@@ -24,12 +29,18 @@ export async function setups(log: { warn(error: unknown, message: string): void 
     dedupe: redisStore({ sendCommand: (...args) => nodeRedis.sendCommand(args) }),
   });
   webhooks.onError((error) => {
-    if (error.code === "store_unavailable" && error.cause instanceof RedisCommandTimeoutError) log.warn(error.cause.command, "slow redis");
+    if (error.code === "store_unavailable" && error.cause instanceof RedisCommandTimeoutError)
+      log.warn(error.cause.command, "slow redis");
   });
 
   // A function typed the rate-limit-redis way is accepted too.
   const loose: (...args: string[]) => Promise<unknown> = async () => "OK";
-  const options: RedisStoreOptions = { sendCommand: loose, ttlMs: 90_000_000, inFlightTtlMs: 60_000, commandTimeoutMs: 2_000 };
+  const options: RedisStoreOptions = {
+    sendCommand: loose,
+    ttlMs: 90_000_000,
+    inFlightTtlMs: 60_000,
+    commandTimeoutMs: 2_000,
+  };
   const store = redisStore(options);
   const claim: "claimed" | "in-flight" | "done" = await store.claim("msg_1");
   await store.complete("msg_1");
