@@ -1,5 +1,5 @@
 // The README's observability recipes, runnable. The regions between the "recipe" markers are copied
-// verbatim into README.md (a test checks they stay identical), so edit them here.
+// verbatim into docs/observability.md (a test checks they stay identical), so edit them here.
 import type { DeliveryLifecycleEvent, GeminiWebhooks, WebhookErrorCode } from "gemini-webhooks-express";
 
 /** The part of a pino logger the recipe uses (pino's `Logger` fits as is). */

@@ -157,15 +157,15 @@ describe("observability recipes (README)", () => {
     });
   });
 
-  it("appear in README.md exactly as the tested code", () => {
+  it("appear in docs/observability.md exactly as the tested code", () => {
     const source = readFileSync(new URL("../example-app/observability.ts", import.meta.url), "utf8");
-    const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8");
+    const readme = readFileSync(new URL("../docs/observability.md", import.meta.url), "utf8");
     const recipes = [...source.matchAll(/\/\/ recipe:start (\w+)\n([\s\S]*?)\/\/ recipe:end/g)];
     assert.deepEqual(
       recipes.map((recipe) => recipe[1]),
       ["pino", "counting"],
     );
     for (const [, name, code] of recipes)
-      assert.ok(readme.includes(code!.trim()), `README.md has the ${name} recipe as in example-app/observability.ts`);
+      assert.ok(readme.includes(code!.trim()), `docs/observability.md has the ${name} recipe as in example-app/observability.ts`);
   });
 });

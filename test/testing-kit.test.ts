@@ -393,8 +393,8 @@ describe("the gemini-webhooks-express/testing subpath (built package)", () => {
 describe("README", () => {
   it("shows test/readme-handler-test.test.ts, the tested example, verbatim", () => {
     const example = readFileSync(new URL("./readme-handler-test.test.ts", import.meta.url), "utf8").trim();
-    const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8");
-    assert.ok(readme.includes(example), "README.md's test example matches test/readme-handler-test.test.ts");
+    const readme = readFileSync(new URL("../docs/testing.md", import.meta.url), "utf8");
+    assert.ok(readme.includes(example), "docs/testing.md's test example matches test/readme-handler-test.test.ts");
   });
 });
 
