@@ -14,7 +14,6 @@ export { jobIdFor } from "./queue/job-id.js";
 export type {
   DeliveryQueue,
   QueuedDelivery,
-  QueuedContext,
   AttemptInfo,
   ProcessDelivery,
   QueueWorker,

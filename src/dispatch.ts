@@ -24,7 +24,7 @@ export class HandlerRegistry {
   }
 
   /** The types given to `add`, in the order first registered (read-only: for tools like the CLI). */
-  types(): string[] {
+  registeredTypes(): string[] {
     return [...this.byType.keys()];
   }
 

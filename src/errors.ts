@@ -57,7 +57,7 @@ export const ANSWERS = {
     connection: "keep",
     stage: "rejected",
   },
-  // Only the Web door (`webhooks.fetch`) answers this: Express passes other methods to next(), Fastify routes POST only.
+  // Only the Web adapter (`webhooks.fetch`) answers this: Express passes other methods to next(), Fastify routes POST only.
   method_not_allowed: {
     status: 405,
     message: "Webhook deliveries are POST requests.",

@@ -8,7 +8,7 @@ import { getRawBody, type RawBodyLimits, type RequestWithBody } from "./raw-body
 export type NodeMiddleware = (req: IncomingMessage, res: ServerResponse, next: (error?: unknown) => void) => void;
 
 /**
- * The Express door: POSTs go through the pipeline with the body read from the stream (or taken from a
+ * The Express adapter: POSTs go through the pipeline with the body read from the stream (or taken from a
  * parser's raw copy); anything else is passed on. The pipeline never rejects, so neither does this.
  */
 export function createNodeMiddleware(pipeline: Pipeline, limits: RawBodyLimits): NodeMiddleware {

@@ -1,6 +1,6 @@
 // Types only: this file must load without fastify installed (the package's core never needs it).
 import type { FastifyPluginCallback } from "fastify";
-import { coreOf } from "./door.js";
+import { receiverCore } from "./adapter.js";
 import { getRawBody } from "./raw-body.js";
 import type { GeminiWebhooks } from "./receiver.js";
 
@@ -10,14 +10,14 @@ export interface FastifyWebhooksOptions {
 }
 
 /**
- * The Fastify door: a plugin that adds one POST route for `webhooks`,
+ * The Fastify adapter: a plugin that adds one POST route for `webhooks`,
  * `app.register(fastifyWebhooks(webhooks), { prefix: "/gemini-callback" })`.
  */
 export function fastifyWebhooks(
   webhooks: GeminiWebhooks<any>,
   { path = "/" }: FastifyWebhooksOptions = {},
 ): FastifyPluginCallback {
-  const { pipeline, limits } = coreOf(webhooks, "fastifyWebhooks(webhooks)");
+  const { pipeline, limits } = receiverCore(webhooks, "fastifyWebhooks(webhooks)");
   return function geminiWebhooksPlugin(app, _options, done) {
     // Inside this plugin's scope only (it is not wrapped in fastify-plugin), so the app's parsers stay as they
     // are. No parser reads the body: the receiver reads `request.raw` itself, once the headers passed, with its
@@ -31,7 +31,7 @@ export function fastifyWebhooks(
         request: request.raw,
       });
       reply.code(answer.status).headers(answer.headers);
-      // As the Express door: Node closes the socket after a `Connection: close` answer instead of draining.
+      // As the Express adapter: Node closes the socket after a `Connection: close` answer instead of draining.
       if (answer.connection !== "keep") reply.header("connection", "close");
       if (answer.connection === "destroy") reply.raw.once("finish", () => request.raw.destroy());
       return reply.send(answer.body);

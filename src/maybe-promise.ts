@@ -10,6 +10,6 @@ export function isThenable<T>(value: T | PromiseLike<T>): value is PromiseLike<T
  * `value.then(step)` for a value that is often not a promise: a plain value goes to `step` at once (no promise,
  * no microtask); a promise is chained (a rejection passes through, a throw in `step` becomes one).
  */
-export function then<T, R>(value: T | PromiseLike<T>, step: (value: T) => R | Promise<R>): R | Promise<R> {
+export function andThen<T, R>(value: T | PromiseLike<T>, step: (value: T) => R | Promise<R>): R | Promise<R> {
   return isThenable(value) ? Promise.resolve(value).then(step) : step(value);
 }

@@ -1,8 +1,8 @@
 import type { IncomingHttpHeaders } from "node:http";
 import { acceptedAnswer, closing, errorAnswer, type AcceptedStatus, type Answer } from "./answer.js";
 import type { DeliveryContext } from "./context.js";
-import { createClaims } from "./dedupe/claims.js";
-import { isThenable, then } from "./maybe-promise.js";
+import { createDedupeClaims } from "./dedupe/claims.js";
+import { isThenable, andThen } from "./maybe-promise.js";
 import { dispatchInline, type HandlerRegistry } from "./dispatch.js";
 import { WebhookError, isWebhookError } from "./errors.js";
 import { DeliveryRecord, type Listeners } from "./listeners.js";
@@ -15,12 +15,12 @@ import { createSignatureVerifier, type Verification } from "./verify/index.js";
 import { parseSignatureHeader } from "./verify/signature-list.js";
 import { checkTimestamp } from "./verify/timestamp.js";
 
-/** One delivery as any door (Express, Web `Request`, Fastify) hands it to the pipeline. */
+/** One delivery as any adapter (Express, Web `Request`, Fastify) hands it to the pipeline. */
 export interface DeliveryInput {
   /** Request headers by lower-case name, as Node gives them. */
   readonly headers: IncomingHttpHeaders;
   /**
-   * Reads the exact body bytes with the door's limits (size, time), throwing a `WebhookError` when one is hit.
+   * Reads the exact body bytes with the adapter's limits (size, time), throwing a `WebhookError` when one is hit.
    * Called at most once, only after the headers passed: a request refused earlier never costs a read.
    */
   readBody(): Buffer | Promise<Buffer>;
@@ -50,7 +50,7 @@ export function createPipeline(config: ReceiverConfig, registry: HandlerRegistry
     reportKeyFailure: (error) => listeners.reportError(error),
   });
   const { queue, telemetry } = config;
-  const claims = config.dedupe ? createClaims(config.dedupe, (error) => listeners.reportError(error)) : undefined;
+  const claims = config.dedupe ? createDedupeClaims(config.dedupe, (error) => listeners.reportError(error)) : undefined;
   const acceptsTokenOnly = config.jwks !== undefined;
 
   /** Up to the body: everything that can refuse a request before a byte of it is read. */
@@ -63,15 +63,15 @@ export function createPipeline(config: ReceiverConfig, registry: HandlerRegistry
     // guess, and inflating untrusted input before verification invites decompression bombs.
     if (!isIdentityEncoding(input.headers["content-encoding"]))
       throw new WebhookError("unsupported_encoding", { webhookId: headers.id });
-    // A declared size over the limit is refused before any door reads a byte (the doors still stop a body
+    // A declared size over the limit is refused before any adapter reads a byte (the adapters still stop a body
     // that crosses the limit while streaming, whatever it declared).
     const declared = input.headers["content-length"];
     if (declared !== undefined && Number(declared) > config.maxBodyBytes) {
       throw new WebhookError("payload_too_large", { webhookId: headers.id, detail: `content-length ${declared}` });
     }
-    return then(input.readBody(), (body) => {
+    return andThen(input.readBody(), (body) => {
       delivery.bodyRead = true;
-      return then(verifySignature(headers, entries, body), (verification) =>
+      return andThen(verifySignature(headers, entries, body), (verification) =>
         verified(input, delivery, headers.timestamp, body, verification),
       );
     });
@@ -92,7 +92,7 @@ export function createPipeline(config: ReceiverConfig, registry: HandlerRegistry
     delivery.report("verified");
     // Claimed only now, after verification: a forger must not be able to burn ids.
     if (!claims) return handle(input, delivery, body, verification);
-    return then(claims.claim(id), (claim) => {
+    return andThen(claims.claim(id), (claim) => {
       if (claim === "done") return "duplicate";
       if (claim === "in-flight") throw new WebhookError("delivery_in_progress", { webhookId: id });
       return handle(input, delivery, body, verification);

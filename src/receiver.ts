@@ -1,7 +1,7 @@
 import type { EventHandler as Handler } from "./dispatch.js";
 import { HandlerRegistry, type AnyHandler } from "./dispatch.js";
 import type { EventFor, GeminiEventType, AnyGeminiEvent, UserMetadata } from "./events.js";
-import { attachCore } from "./door.js";
+import { attachReceiverCore } from "./adapter.js";
 import { createNodeMiddleware, type NodeMiddleware } from "./express.js";
 import type { LifecycleListener } from "./lifecycle.js";
 import { Listeners, type ErrorListener } from "./listeners.js";
@@ -56,9 +56,9 @@ export function geminiWebhooks<M = UserMetadata>(options: GeminiWebhooksOptions)
   const pipeline = createPipeline(config, registry, listeners);
 
   const webhooks = createNodeMiddleware(pipeline, config) as GeminiWebhooks<M>;
-  // The doors: Express is the receiver itself, the Web door a property, other adapters open the core.
+  // The adapters: Express is the receiver itself, the Web adapter a property, other adapters open the core.
   (webhooks as { fetch: FetchHandler }).fetch = createFetchHandler(pipeline, config);
-  attachCore(webhooks, { pipeline, limits: config });
+  attachReceiverCore(webhooks, { pipeline, limits: config });
   webhooks.on = (type, handler) => {
     for (const name of typeof type === "string" ? [type] : type) {
       if (typeof name !== "string" || name === "")
@@ -93,7 +93,7 @@ export function geminiWebhooks<M = UserMetadata>(options: GeminiWebhooksOptions)
       listeners.reportError(new WebhookError("queue_unavailable", { cause, detail: "in a queue worker" }));
     return queue.work(processDelivery, workerOptions, { onError });
   };
-  webhooks.registeredTypes = () => registry.types();
+  webhooks.registeredTypes = () => registry.registeredTypes();
   return webhooks;
 }
 

@@ -10,7 +10,7 @@ export type FetchHandler = (request: Request) => Promise<Response>;
 const NOT_POST: Answer = errorAnswer(new WebhookError("method_not_allowed"));
 
 /**
- * The Web door. A closure, so it works unbound (`export const POST = webhooks.fetch`). It has no `next` to
+ * The Web adapter. A closure, so it works unbound (`export const POST = webhooks.fetch`). It has no `next` to
  * pass other methods to, so they get `405` with `Allow: POST` (not reported: they are not deliveries).
  */
 export function createFetchHandler(pipeline: Pipeline, limits: RawBodyLimits): FetchHandler {

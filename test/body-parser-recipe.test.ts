@@ -25,12 +25,10 @@ async function startApp(withErrorHandler: boolean): Promise<{ url: string; handl
     app.use((error: any, _req: express.Request, res: express.Response, next: express.NextFunction) => {
       if (res.headersSent) return next(error);
       const status = Number.isInteger(error?.status) && error.status >= 400 && error.status < 500 ? error.status : 500;
-      res
-        .status(status)
-        .json({
-          error: status === 500 ? "internal_error" : "bad_request",
-          message: "The request could not be processed.",
-        });
+      res.status(status).json({
+        error: status === 500 ? "internal_error" : "bad_request",
+        message: "The request could not be processed.",
+      });
     });
   }
   const server = await listen(app);

@@ -1,4 +1,4 @@
-// One receiver contract (test/support/contract.ts), run against every door: Express 5 and 4, the Web handler
+// One receiver contract (test/support/contract.ts), run against every adapter: Express 5 and 4, the Web handler
 // under Hono on @hono/node-server and called directly like a Next.js route handler, and the Fastify plugin.
 import { IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";

@@ -166,6 +166,9 @@ describe("observability recipes (README)", () => {
       ["pino", "counting"],
     );
     for (const [, name, code] of recipes)
-      assert.ok(readme.includes(code!.trim()), `docs/observability.md has the ${name} recipe as in example-app/observability.ts`);
+      assert.ok(
+        readme.includes(code!.trim()),
+        `docs/observability.md has the ${name} recipe as in example-app/observability.ts`,
+      );
   });
 });

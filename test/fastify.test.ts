@@ -1,4 +1,4 @@
-// What only the Fastify door does: it stays inside its plugin scope, and Fastify's own limits do not get in first.
+// What only the Fastify adapter does: it stays inside its plugin scope, and Fastify's own limits do not get in first.
 import assert from "node:assert/strict";
 import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";

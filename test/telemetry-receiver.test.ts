@@ -299,7 +299,7 @@ describe("telemetry through the receiver", () => {
     }
   });
 
-  it("the Web door (webhooks.fetch: Hono, Next.js) traces the same way, handler spans included", async () => {
+  it("the Web adapter (webhooks.fetch: Hono, Next.js) traces the same way, handler spans included", async () => {
     const webhooks = geminiWebhooks({ secret: SECRET });
     webhooks.on("batch.succeeded", () => userTracer.startActiveSpan("web.handler", (span) => span.end()));
     const delivery = signedDelivery(batchSucceeded("batches/web"));

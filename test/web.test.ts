@@ -1,4 +1,4 @@
-// What only the Web door (webhooks.fetch) does: methods, laziness of the body read, a used body, unbound use.
+// What only the Web adapter (webhooks.fetch) does: methods, laziness of the body read, a used body, unbound use.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { serve } from "@hono/node-server";

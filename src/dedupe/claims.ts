@@ -7,7 +7,7 @@ import type { ClaimResult, DedupeStore } from "./store.js";
  * completing or releasing that fails is only reported, since the answer is already decided by then.
  * Sync-first: a store that answers synchronously (the memory store) costs no promise and no async hop.
  */
-export interface Claims {
+export interface DedupeClaims {
   claim(id: string): ClaimResult | Promise<ClaimResult>;
   /** The handlers ran (or the job is stored): answering 5xx now would make them run again. */
   complete(id: string): void | Promise<void>;
@@ -15,7 +15,7 @@ export interface Claims {
   release(id: string): void | Promise<void>;
 }
 
-export function createClaims(store: DedupeStore, reportError: (error: WebhookError) => void): Claims {
+export function createDedupeClaims(store: DedupeStore, reportError: (error: WebhookError) => void): DedupeClaims {
   // Closures are made only on the error and promise paths: the memory store's calls allocate nothing here.
   function quietly(operation: "complete" | "release", id: string, detail: string): void | Promise<void> {
     try {

@@ -7,13 +7,11 @@ import type { AnyGeminiEvent } from "../events.js";
  * `work` with the receiver's own processor, so handlers are registered once for both.
  */
 
-/** What a handler's `ctx` holds in a worker, besides `rawBody` and `attempt`: everything the signature proved. */
-export type QueuedContext = VerifiedContext;
-
 /** One verified delivery, as stored in the queue (JSON-serializable). */
 export interface QueuedDelivery {
   event: AnyGeminiEvent;
-  context: QueuedContext;
+  /** What a handler's `ctx` holds in a worker, besides `rawBody` and `attempt`: everything the signature proved. */
+  context: VerifiedContext;
   /** The exact bytes that were verified, base64 (a worker's `ctx.rawBody`). */
   rawBody: string;
   /** W3C trace context of the receive span (`traceparent`, `tracestate`), when tracing is on. */

@@ -31,7 +31,7 @@ const MAX_ID_LENGTH = 256;
 // with the signature of ts although the signed text differs from the text sent.
 const TIMESTAMP_PATTERN = /^(?:0|[1-9]\d{0,11})$/;
 
-function single(value: string | string[] | undefined): string | undefined {
+function joinRepeatedHeader(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value.join(", ") : value;
 }
 
@@ -60,9 +60,9 @@ export function readWebhookHeaders(
   headers: IncomingHttpHeaders,
   allowTokenOnly = false,
 ): WebhookHeaders | TokenOnlyHeaders {
-  const id = single(headers["webhook-id"]);
-  const timestampText = single(headers["webhook-timestamp"]);
-  const signature = single(headers["webhook-signature"]);
+  const id = joinRepeatedHeader(headers["webhook-id"]);
+  const timestampText = joinRepeatedHeader(headers["webhook-timestamp"]);
+  const signature = joinRepeatedHeader(headers["webhook-signature"]);
   if (allowTokenOnly && signature && (!id || !timestampText) && onlyTokens(signature)) {
     return {
       id: id ? checkId(id) : undefined,

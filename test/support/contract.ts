@@ -1,5 +1,5 @@
-// The receiver contract: what every door (Express, the Web handler, Fastify, ...) must answer, run once per door
-// by test/contract.test.ts. A door only says how to serve a receiver and how to send it one request.
+// The receiver contract: what every adapter (Express, the Web handler, Fastify, ...) must answer, run once per adapter
+// by test/contract.test.ts. An adapter only says how to serve a receiver and how to send it one request.
 import assert from "node:assert/strict";
 import { request as httpRequest, Agent } from "node:http";
 import { after, before, describe, it } from "node:test";
@@ -33,17 +33,17 @@ export interface DoorConnection {
   close(): Promise<void>;
 }
 
-export interface Door {
+export interface Adapter {
   name: string;
-  /** Whether `value` is the request object this door hands handlers as `ctx.request`. */
+  /** Whether `value` is the request object this adapter hands handlers as `ctx.request`. */
   isRequest(value: unknown): boolean;
-  /** Serves `webhooks` (on loopback, or not at all for a door that is a plain function) and sends to it. */
+  /** Serves `webhooks` (on loopback, or not at all for an adapter that is a plain function) and sends to it. */
   open(webhooks: GeminiWebhooks): Promise<DoorConnection>;
 }
 
 /**
  * A body sent chunk by chunk: `count` chunks (Infinity: until stopped), optionally stalling forever after
- * `stallAfter` of them. Records how much the door pulled, to prove limits act while reading, not after.
+ * `stallAfter` of them. Records how much the adapter pulled, to prove limits act while reading, not after.
  */
 export class ChunkedBody {
   sent = 0;
@@ -62,7 +62,7 @@ export class ChunkedBody {
       await new Promise<void>((resolve) => (this.release = resolve));
       return undefined;
     }
-    // A macrotask per chunk, like a network: a door that never stops reading then fails on its timeout, not hangs.
+    // A macrotask per chunk, like a network: an adapter that never stops reading then fails on its timeout, not hangs.
     await new Promise((resolve) => setImmediate(resolve));
     this.sent += this.chunk.length;
     return this.chunk;
@@ -155,9 +155,9 @@ const AUDIENCE = "contract-suite";
 const ed25519 = makeKey("EdDSA");
 const rsa = makeKey("RS256");
 
-/** The whole contract, against one door. */
-export function receiverContract(door: Door): void {
-  describe(`receiver contract: ${door.name}`, () => {
+/** The whole contract, against one adapter. */
+export function receiverContract(adapter: Adapter): void {
+  describe(`receiver contract: ${adapter.name}`, () => {
     let connection: DoorConnection;
     const calls: Array<{ type: string; data: any; ctx: DeliveryContext }> = [];
     const errors: WebhookError[] = [];
@@ -181,7 +181,7 @@ export function receiverContract(door: Door): void {
         calls.push({ type: event.type, data: event.data, ctx });
       });
       webhooks.onError((error) => void errors.push(error));
-      connection = await door.open(webhooks);
+      connection = await adapter.open(webhooks);
     });
     after(() => connection.close());
 
@@ -209,8 +209,8 @@ export function receiverContract(door: Door): void {
       return answer;
     }
 
-    it("a genuine v1 delivery: 200 received, the handler gets the event, the exact bytes and the door's request", async () => {
-      // Whitespace a re-serialization would lose: the door must hand over the bytes as sent.
+    it("a genuine v1 delivery: 200 received, the handler gets the event, the exact bytes and the adapter's request", async () => {
+      // Whitespace a re-serialization would lose: the adapter must hand over the bytes as sent.
       const body = '{ "type":"batch.succeeded",  "data": {"id":"batches/contract", "output_file_uri":"gs://b/o"} }';
       const delivery = signed(body);
       const answer = await send(delivery);
@@ -223,7 +223,7 @@ export function receiverContract(door: Door): void {
       assert.equal(call!.ctx.scheme, "v1");
       assert.equal(call!.ctx.secretIndex, 0);
       assert.equal(call!.ctx.rawBody.toString("utf8"), body);
-      assert.ok(door.isRequest(call!.ctx.request), "ctx.request is the door's request object");
+      assert.ok(adapter.isRequest(call!.ctx.request), "ctx.request is the adapter's request object");
     });
 
     it("several signatures in one header, as a repeated header arrives joined by ', ': the valid one verifies", async () => {
@@ -308,7 +308,7 @@ export function receiverContract(door: Door): void {
       const body = new ChunkedBody(Buffer.alloc(16 * 1024, 0x20), Infinity);
       await expectRefusal({ headers, body }, 413, "payload_too_large");
       assert.ok(body.stopped, "the sender was stopped");
-      assert.ok(body.sent < 64 * LIMIT, `the door pulled ${body.sent} bytes`);
+      assert.ok(body.sent < 64 * LIMIT, `the adapter pulled ${body.sent} bytes`);
     });
 
     it("a body that stops arriving: 408 body_timeout, and the connection is closed", async () => {

@@ -1,4 +1,4 @@
-// Type-level tests for the other doors, as a user writes them: a Next.js route file, Hono, Fastify.
+// Type-level tests for the other adapters, as a user writes them: a Next.js route file, Hono, Fastify.
 import Fastify from "fastify";
 import { Hono } from "hono";
 import { geminiWebhooks } from "gemini-webhooks-express";
