@@ -2,11 +2,24 @@
 // a TypeError naming the caller and the option, e.g. `memoryStore: option "max" must be ...`, so a
 // mistake is found at start-up, where it was made.
 
+/**
+ * Every option name of `Options`, as the keys of an object the compiler checks against the interface: a name added
+ * to the interface and not here (or the other way round) is a type error, so the list cannot drift.
+ */
+export type OptionNames<Options> = { readonly [Name in keyof Required<Options>]: true };
+
 /** `caller` is the name the user called (`"geminiWebhooks"`, `"memoryStore"`, ...); `names` the options it takes. */
-export function rejectUnknownOptions(options: object, names: ReadonlySet<string>, caller: string, prefix = ""): void {
+export function rejectUnknownOptions<Options>(
+  options: object,
+  names: OptionNames<Options>,
+  caller: string,
+  prefix = "",
+): void {
   for (const name of Object.keys(options)) {
-    if (!names.has(name)) {
-      const known = [...names].map((known) => prefix + known).join(", ");
+    if (!Object.hasOwn(names, name)) {
+      const known = Object.keys(names)
+        .map((known) => prefix + known)
+        .join(", ");
       throw new TypeError(`${caller}: unknown option "${prefix}${name}" (the options are: ${known}).`);
     }
   }

@@ -3,7 +3,7 @@ import type { DedupeStore } from "./dedupe/store.js";
 import type { DeliveryQueue } from "./queue/queue.js";
 import { resolveTelemetry } from "./telemetry/otel.js";
 import type { Telemetry } from "./telemetry/telemetry.js";
-import { positive, rejectUnknownOptions } from "./option-checks.js";
+import { positive, rejectUnknownOptions, type OptionNames } from "./option-checks.js";
 import { assertUsableSecret } from "./verify/hmac.js";
 import { resolveJwks, type JwksConfig, type JwksOptions } from "./verify/jwks-options.js";
 
@@ -61,17 +61,17 @@ export interface ReceiverConfig {
   readonly now: () => number;
 }
 
-const KNOWN_OPTIONS = new Set<string>([
-  "secret",
-  "jwks",
-  "toleranceSeconds",
-  "maxBodyBytes",
-  "bodyTimeoutMs",
-  "dedupe",
-  "queue",
-  "telemetry",
-  "now",
-]);
+const OPTION_NAMES: OptionNames<GeminiWebhooksOptions> = {
+  secret: true,
+  jwks: true,
+  toleranceSeconds: true,
+  maxBodyBytes: true,
+  bodyTimeoutMs: true,
+  dedupe: true,
+  queue: true,
+  telemetry: true,
+  now: true,
+};
 
 export function resolveOptions(options: GeminiWebhooksOptions | undefined): ReceiverConfig {
   if (options === null || typeof options !== "object") {
@@ -79,7 +79,7 @@ export function resolveOptions(options: GeminiWebhooksOptions | undefined): Rece
       "geminiWebhooks(options): options must be an object, e.g. { secret: process.env.GEMINI_WEBHOOK_SECRET }.",
     );
   }
-  rejectUnknownOptions(options, KNOWN_OPTIONS, "geminiWebhooks");
+  rejectUnknownOptions(options, OPTION_NAMES, "geminiWebhooks");
   const jwks = resolveJwks(options.jwks);
   return Object.freeze({
     secrets: resolveSecrets(options.secret, jwks !== undefined),

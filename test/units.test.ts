@@ -214,36 +214,45 @@ describe("memory store", () => {
     assert.equal(store.claim("a"), "claimed", "the least recently used id was evicted");
     assert.equal(store.claim("c"), "done");
   });
-  it("forgets the oldest ids first, half of max at a time, always keeping the most recent max / 2", () => {
+  it("remembers the newest max handled ids, forgetting the least recently seen first", () => {
     const max = 10;
     const store = memoryStore({ max });
     const handled = (id: string) => {
       assert.equal(store.claim(id), "claimed");
       store.complete(id);
     };
-    for (let i = 0; i < 10; i++) handled(`id${i}`);
-    for (let i = 0; i < 10; i++) assert.equal(store.claim(`id${i}`), "done", `id${i} is among the last ${max}`);
-    handled("id10"); // the current half is full: the oldest half is dropped whole
-    for (let i = 5; i <= 10; i++) assert.equal(store.claim(`id${i}`), "done", `id${i} is among the most recent`);
-    // (Each claim below is new, so it is remembered too: checked last.)
-    for (let i = 0; i < 5; i++) assert.equal(store.claim(`id${i}`), "claimed", `id${i} was in the oldest half`);
+    for (let i = 0; i < 15; i++) handled(`id${i}`);
+    for (let i = 5; i < 15; i++) assert.equal(store.claim(`id${i}`), "done", `id${i} is among the newest ${max}`);
+    // (Each claim below is new, so it becomes in flight: checked last.)
+    for (let i = 0; i < 5; i++) assert.equal(store.claim(`id${i}`), "claimed", `id${i} is older than the newest ${max}`);
   });
-  it("keeps an id's TTL exact when its generation is retired for age, and expires claims lazily", () => {
-    let clock = 0;
+  it("never evicts a claim in flight, however many ids are handled meanwhile (a copy gets in-flight, not a second run)", () => {
+    const store = memoryStore({ max: 10 });
+    assert.equal(store.claim("slow"), "claimed");
+    for (let i = 0; i < 50; i++) {
+      assert.equal(store.claim(`other${i}`), "claimed");
+      store.complete(`other${i}`);
+    }
+    assert.equal(store.claim("slow"), "in-flight");
+    store.complete("slow");
+    assert.equal(store.claim("slow"), "done");
+  });
+  it("keeps each id's TTL exact, and expires claims in flight after inFlightTtlMs", () => {
+    let clock = 1;
     const store = memoryStore({ ttlMs: 1_000, inFlightTtlMs: 100, now: () => clock });
     assert.equal(store.claim("early"), "claimed");
-    store.complete("early"); // done until 1 000
-    clock = 900;
+    store.complete("early"); // done for 1 000 ms
+    clock = 901;
     assert.equal(store.claim("late"), "claimed");
-    store.complete("late"); // done until 1 900
-    clock = 1_500; // the first generation is older than the TTL: writes go to a new one
+    store.complete("late"); // done for 1 000 ms
+    clock = 1_501;
     assert.equal(store.claim("fresh"), "claimed");
-    assert.equal(store.claim("early"), "claimed", "expired at 1 000");
-    assert.equal(store.claim("late"), "done", "still within its own TTL after the rotation");
-    clock = 1_650;
+    assert.equal(store.claim("early"), "claimed", "older than its 1 000 ms TTL");
+    assert.equal(store.claim("late"), "done", "still within its own TTL");
+    clock = 1_651;
     assert.equal(store.claim("fresh"), "claimed", "its claim expired after 100 ms");
-    clock = 1_900;
-    assert.equal(store.claim("late"), "claimed", "expired at 1 900");
+    clock = 1_902;
+    assert.equal(store.claim("late"), "claimed", "older than its 1 000 ms TTL");
   });
   it("rejects bad options", () => {
     assert.throws(() => memoryStore({ max: 0 }), /max/);

@@ -1,8 +1,7 @@
 import { randomUUID } from "node:crypto";
-import { positiveInteger, rejectUnknownOptions } from "../option-checks.js";
+import { positiveInteger, rejectUnknownOptions, type OptionNames } from "../option-checks.js";
+import { HOUR_MS } from "../time.js";
 import type { ClaimResult, DedupeStore } from "./store.js";
-
-const HOUR_MS = 60 * 60 * 1000;
 
 /**
  * Sends one raw Redis command (`"SET", "key", "value", ...`) and resolves with the server's reply.
@@ -57,7 +56,13 @@ const DONE = "done";
 // Compare-and-delete: a claimer whose claim expired must not delete the claim another instance took since.
 const RELEASE_SCRIPT = `if redis.call("GET", KEYS[1]) == ARGV[1] then return redis.call("DEL", KEYS[1]) end return 0`;
 
-const KNOWN_OPTIONS = new Set<string>(["sendCommand", "prefix", "ttlMs", "inFlightTtlMs", "commandTimeoutMs"]);
+const OPTION_NAMES: OptionNames<RedisStoreOptions> = {
+  sendCommand: true,
+  prefix: true,
+  ttlMs: true,
+  inFlightTtlMs: true,
+  commandTimeoutMs: true,
+};
 
 /**
  * A `DedupeStore` in Redis, shared by every instance behind a load balancer, so a retry that lands on
@@ -74,7 +79,7 @@ export function redisStore(options: RedisStoreOptions): RedisDedupeStore {
       "redisStore(options): options must be an object, e.g. { sendCommand: (...args) => redis.call(...args) }.",
     );
   }
-  rejectUnknownOptions(options, KNOWN_OPTIONS, "redisStore");
+  rejectUnknownOptions(options, OPTION_NAMES, "redisStore");
   const { sendCommand } = options;
   if (typeof sendCommand !== "function") {
     throw new TypeError(

@@ -1,8 +1,8 @@
 import type { BackoffOptions } from "bullmq";
 import type { RedisOptions } from "ioredis";
 import { isRedisInstance, type RedisConnection } from "./connections.js";
-
-const HOUR_MS = 60 * 60 * 1000;
+import { rejectUnknownOptions, type OptionNames } from "../option-checks.js";
+import { HOUR_MS } from "../time.js";
 
 /** Options of `bullmqQueue()`. */
 export interface BullmqQueueOptions {
@@ -49,16 +49,16 @@ export interface ResolvedBullmqOptions {
 
 export const MIN_KEEP_COMPLETED_MS = 25 * HOUR_MS;
 
-const KNOWN_OPTIONS = new Set<string>([
-  "connection",
-  "name",
-  "prefix",
-  "attempts",
-  "backoff",
-  "keepCompletedMs",
-  "keepFailedMs",
-  "enqueueTimeoutMs",
-]);
+const OPTION_NAMES: OptionNames<BullmqQueueOptions> = {
+  connection: true,
+  name: true,
+  prefix: true,
+  attempts: true,
+  backoff: true,
+  keepCompletedMs: true,
+  keepFailedMs: true,
+  enqueueTimeoutMs: true,
+};
 
 export function resolveBullmqOptions(options: BullmqQueueOptions): ResolvedBullmqOptions {
   if (options === null || typeof options !== "object") {
@@ -66,9 +66,7 @@ export function resolveBullmqOptions(options: BullmqQueueOptions): ResolvedBullm
       'bullmqQueue(options): options must be an object, e.g. { connection: { host: "127.0.0.1", port: 6379 } }.',
     );
   }
-  for (const name of Object.keys(options)) {
-    if (!KNOWN_OPTIONS.has(name)) throw new TypeError(`bullmqQueue: unknown option "${name}".`);
-  }
+  rejectUnknownOptions(options, OPTION_NAMES, "bullmqQueue");
   const { connection } = options;
   if (connection === null || (typeof connection !== "object" && typeof connection !== "string") || connection === "") {
     throw new TypeError(
