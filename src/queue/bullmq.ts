@@ -1,7 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { Writable } from "node:stream";
 import { Job, Queue, UnrecoverableError, Worker, type WorkerOptions } from "bullmq";
-import type { Redis } from "ioredis";
 import { resolveBullmqOptions, type BullmqQueueOptions } from "./bullmq-options.js";
 import { producerClient, workerClient, type OwnedClient } from "./connections.js";
 import { jobIdFor, webhookIdOf } from "./job-id.js";
@@ -94,36 +92,16 @@ export function bullmqQueue(options: BullmqQueueOptions): BullmqDeliveryQueue {
 
   async function store(delivery: QueuedDelivery): Promise<"queued" | "duplicate"> {
     const target = queue();
-    // The client the Queue was given (queue() has just set producer), and BullMQ's own wrapper of it,
-    // which resolves once BullMQ has checked Redis and loaded its scripts (the add runs one of them).
-    const connection = producer!.connection.client;
-    const client = await target.getBackend().client;
     const jobId = jobIdFor(delivery.context.webhookId);
     const enqueueToken = randomUUID();
-    const data: StoredDelivery = { ...delivery, enqueueToken };
-    // What Queue.add does (its defaults merged into the options, a Job, BullMQ's one atomic Lua script),
-    // without waiting for the reply before the read-back. For an id that exists, the add is a silent no-op
-    // that still resolves. Which call created the job is read back from the job itself: its data holds the
-    // token of the call that stored it, and only that one call (in any process) can find its own token there.
-    const job = new Job<StoredDelivery>(target, delivery.event.type, data, { ...jobOptions, jobId }, jobId);
-    const key = target.toKey(jobId);
-    // Both commands go out on the one connection in this order, and Redis runs a connection's commands in
-    // order: the HGET reads the job as the add left it, as it would if it were sent after the add's reply,
-    // one round trip sooner. Only the data field is read, not the whole job: the token is a fresh random
-    // UUID that exists nowhere but in this call, so its JSON member can appear in the stored data only if
-    // this call stored it.
-    const added = inOneWrite(connection, () => [job.addJob(client), client.hget(key, "data")] as const);
-    const [, stored] = await Promise.all(added);
-    target.emit("waiting", job);
-    if (stored !== null) return stored.includes(tokenMember(enqueueToken)) ? "queued" : "duplicate";
-    // No job under this id when the HGET ran. Either it was stored and has since been removed (only a
-    // user's clean-up does that), or the add did not run first after all: a script Redis no longer knows
-    // (NOSCRIPT, after a SCRIPT FLUSH) is refused, and ioredis resends it when the refusal comes back,
-    // after the HGET ran. The add has been acknowledged now, so read again; absent still means removed,
-    // and as it was stored, acknowledging is safe. (A job found by the first HGET is right either way: it
-    // is this call's, or one that existed before this call's add, which then added nothing.)
-    const after = await client.hget(key, "data");
-    return after === null || after.includes(tokenMember(enqueueToken)) ? "queued" : "duplicate";
+    // Queue.add with an id that exists adds nothing and still resolves (BullMQ reports it only as a
+    // "duplicated" event on the events stream). Which call stored the job is read from the job itself: its
+    // data holds the token of the call that stored it, and only that call (in any process) knows its token.
+    await target.add(delivery.event.type, { ...delivery, enqueueToken } satisfies StoredDelivery, { jobId });
+    const stored = (await target.getJob(jobId)) as Job<StoredDelivery> | undefined;
+    // Gone already (only a user's clean-up removes a job this soon): it was stored, so acknowledging is safe.
+    if (stored === undefined) return "queued";
+    return stored.data?.enqueueToken === enqueueToken ? "queued" : "duplicate";
   }
 
   return {
@@ -196,27 +174,6 @@ export function bullmqQueue(options: BullmqQueueOptions): BullmqDeliveryQueue {
       if (closing) await shutDown(closing);
     },
   };
-}
-
-/**
- * Runs `send` (commands issued at once, without waiting) with the connection's socket corked, so that they
- * leave in one write instead of one system call each. Nothing is changed on the connection: the socket is
- * uncorked before this returns, and without a socket (not connected yet, a Cluster) the commands go as usual.
- */
-function inOneWrite<T>(connection: Redis, send: () => T): T {
-  const socket = (connection as { stream?: Partial<Writable> }).stream;
-  if (typeof socket?.cork !== "function" || typeof socket.uncork !== "function") return send();
-  socket.cork();
-  try {
-    return send();
-  } finally {
-    socket.uncork();
-  }
-}
-
-/** How `enqueueToken` reads in the job's data as BullMQ stores it (JSON.stringify of the data). */
-function tokenMember(enqueueToken: string): string {
-  return `"enqueueToken":${JSON.stringify(enqueueToken)}`;
 }
 
 /** Closes a Queue and, if the adapter made it, its client: at once, even when Redis is unreachable. */
