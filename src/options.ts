@@ -1,6 +1,6 @@
 import { memoryStore } from "./dedupe/memory.js";
 import type { DedupeStore } from "./dedupe/store.js";
-import type { DeliveryQueue } from "./queue/queue.js";
+import type { AnyDeliveryQueue, DeliveryQueue } from "./queue/queue.js";
 import { resolveTelemetry } from "./telemetry/otel.js";
 import type { Telemetry } from "./telemetry/telemetry.js";
 import { positive, rejectUnknownOptions, type OptionNames } from "./option-checks.js";
@@ -10,7 +10,7 @@ import { resolveJwks, type JwksConfig, type JwksOptions } from "./verify/jwks-op
 export { DEFAULT_JWT_ALGORITHMS, GEMINI_JWKS_URL, type JwksConfig, type JwksOptions } from "./verify/jwks-options.js";
 
 /** Options of `geminiWebhooks()`. Every one is checked once, at creation. */
-export interface GeminiWebhooksOptions {
+export interface GeminiWebhooksOptions<Q extends AnyDeliveryQueue = AnyDeliveryQueue> {
   /**
    * The static webhook signing secret Gemini returned (`whsec_...`; the prefix is optional), for `v1`
    * HMAC signatures. Pass several during a rotation's 24-hour grace period: any one matching is enough,
@@ -41,7 +41,7 @@ export interface GeminiWebhooksOptions {
    * A durable queue (e.g. `bullmqQueue(...)` from `gemini-webhooks-express/bullmq`): verified deliveries are
    * stored there and answered `202 queued`; `webhooks.work()` runs the handlers. Default: handlers run inline.
    */
-  queue?: DeliveryQueue;
+  queue?: Q;
   /** OpenTelemetry spans and metrics, when `@opentelemetry/api` is installed. Default `true`; `false` turns them off. */
   telemetry?: boolean;
   /** The clock, in ms since the epoch, for timestamps, JWT claims and the key set's cache. Default `Date.now`. For tests. */

@@ -9,7 +9,7 @@ import { resolveOptions, type GeminiWebhooksOptions } from "./options.js";
 import { createPipeline } from "./pipeline.js";
 import { WebhookError } from "./errors.js";
 import { createProcessor } from "./queue/process.js";
-import type { QueueWorker } from "./queue/queue.js";
+import type { AnyDeliveryQueue, WorkerOf, WorkerOptionsOf } from "./queue/queue.js";
 import { createFetchHandler, type FetchHandler } from "./web.js";
 
 export type { ErrorListener } from "./listeners.js";
@@ -21,7 +21,10 @@ export type EventHandler<E> = Handler<E>;
  * handler registration.
  * `M` types `event.user_metadata` in every handler (dynamic webhooks).
  */
-export interface GeminiWebhooks<M = UserMetadata> extends NodeMiddleware {
+export interface GeminiWebhooks<
+  M = UserMetadata,
+  Q extends AnyDeliveryQueue = AnyDeliveryQueue,
+> extends NodeMiddleware {
   /**
    * The same receiver for Web `Request`s: `export const POST = webhooks.fetch` (Next.js),
    * `(c) => webhooks.fetch(c.req.raw)` (Hono), `Bun.serve({ fetch: webhooks.fetch })`. Works unbound.
@@ -31,31 +34,34 @@ export interface GeminiWebhooks<M = UserMetadata> extends NodeMiddleware {
   on<T extends GeminiEventType | (string & {})>(
     type: T | readonly T[],
     handler: EventHandler<EventFor<T, M>>,
-  ): GeminiWebhooks<M>;
+  ): GeminiWebhooks<M, Q>;
   /** Runs `handler` for every verified delivery, known type or not, after the type's own handlers. */
-  onAny(handler: EventHandler<AnyGeminiEvent<M>>): GeminiWebhooks<M>;
+  onAny(handler: EventHandler<AnyGeminiEvent<M>>): GeminiWebhooks<M, Q>;
   /** Reports rejections and failures (for logs and metrics). Without a listener, 5xx causes go to console.error. */
-  onError(listener: ErrorListener): GeminiWebhooks<M>;
+  onError(listener: ErrorListener): GeminiWebhooks<M, Q>;
   /** Reports each stage of each delivery: `received`, `verified`, `rejected`, `duplicate`, `handled`, `failed`, `queued`. */
-  onLifecycle(listener: LifecycleListener): GeminiWebhooks<M>;
+  onLifecycle(listener: LifecycleListener): GeminiWebhooks<M, Q>;
   /**
    * Starts a queue worker in this process: it runs the handlers registered here for the deliveries the
    * `queue` option stores, with retries. `options` go to the queue's worker (BullMQ: `concurrency`,
-   * `lockDuration`, ...). `close()` is graceful. A TypeError when no `queue` is configured.
+   * `lockDuration`, ...), typed by the configured queue. `close()` is graceful. A TypeError when no `queue`
+   * is configured.
    */
-  work(options?: object): QueueWorker;
+  work(options?: WorkerOptionsOf<Q>): WorkerOf<Q>;
   /** The types registered with `on()`, as given, in registration order (`onAny` adds none). Read-only. */
   registeredTypes(): string[];
 }
 
 /** Creates the receiver. Options are checked now: a bad one throws a TypeError naming it. */
-export function geminiWebhooks<M = UserMetadata>(options: GeminiWebhooksOptions): GeminiWebhooks<M> {
+export function geminiWebhooks<M = UserMetadata, Q extends AnyDeliveryQueue = AnyDeliveryQueue>(
+  options: GeminiWebhooksOptions<Q>,
+): GeminiWebhooks<M, Q> {
   const config = resolveOptions(options);
   const registry = new HandlerRegistry();
   const listeners = new Listeners();
   const pipeline = createPipeline(config, registry, listeners);
 
-  const webhooks = createNodeMiddleware(pipeline, config) as GeminiWebhooks<M>;
+  const webhooks = createNodeMiddleware(pipeline, config) as GeminiWebhooks<M, Q>;
   // The adapters: Express is the receiver itself, the Web adapter a property, other adapters open the core.
   (webhooks as { fetch: FetchHandler }).fetch = createFetchHandler(pipeline, config);
   attachReceiverCore(webhooks, { pipeline, limits: config });
@@ -91,7 +97,8 @@ export function geminiWebhooks<M = UserMetadata>(options: GeminiWebhooksOptions)
     // The worker's own trouble (Redis unreachable, a lock it could not renew) belongs to no delivery.
     const onError = (cause: unknown) =>
       listeners.reportError(new WebhookError("queue_unavailable", { cause, detail: "in a queue worker" }));
-    return queue.work(processDelivery, workerOptions, { onError });
+    // The queue in the config is the one given as `Q` (resolveOptions checks it, and returns it as it is).
+    return queue.work(processDelivery, workerOptions, { onError }) as WorkerOf<Q>;
   };
   webhooks.registeredTypes = () => registry.registeredTypes();
   return webhooks;

@@ -39,7 +39,7 @@ export interface BullmqQueueWorker extends QueueWorker {
   readonly worker: Worker;
 }
 
-export interface BullmqDeliveryQueue extends DeliveryQueue {
+export interface BullmqDeliveryQueue extends DeliveryQueue<BullmqWorkerOptions, BullmqQueueWorker> {
   readonly name: string;
   work(process: ProcessDelivery, options?: BullmqWorkerOptions, hooks?: WorkerHooks): BullmqQueueWorker;
   /** The BullMQ `Queue` this adapter adds to (created on first use), for Bull Board or your own tooling. */

@@ -39,7 +39,7 @@ export interface QueueWorker {
   close(): Promise<void>;
 }
 
-export interface DeliveryQueue {
+export interface DeliveryQueue<WorkerOptions extends object = object, Worker extends QueueWorker = QueueWorker> {
   /**
    * Stores the delivery durably. Resolves `"queued"` only once the queue's store acknowledged it,
    * `"duplicate"` when a job for this `webhookId` already exists (queued, running or completed).
@@ -47,5 +47,15 @@ export interface DeliveryQueue {
    */
   enqueue(delivery: QueuedDelivery): Promise<"queued" | "duplicate">;
   /** Starts a worker that runs `process` for each job; `options` are the adapter's worker options. */
-  work(process: ProcessDelivery, options?: object, hooks?: WorkerHooks): QueueWorker;
+  work(process: ProcessDelivery, options?: WorkerOptions, hooks?: WorkerHooks): Worker;
 }
+
+/** Any queue adapter, whatever its worker options. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyDeliveryQueue = DeliveryQueue<any, QueueWorker>;
+
+/** The worker options `webhooks.work()` takes with queue `Q` (BullMQ's `WorkerOptions`, say). */
+export type WorkerOptionsOf<Q> = Q extends DeliveryQueue<infer Options, QueueWorker> ? Options : object;
+
+/** What `webhooks.work()` returns with queue `Q`. */
+export type WorkerOf<Q> = Q extends DeliveryQueue<object, infer Worker> ? Worker : QueueWorker;

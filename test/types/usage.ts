@@ -87,3 +87,19 @@ webhooks.on("batch.failed", (event) => {
   const anything: unknown = event.user_metadata?.["whatever"];
   return anything;
 });
+
+// webhooks.work() takes the configured queue's worker options (BullMQ's WorkerOptions) and returns its worker.
+import { bullmqQueue } from "gemini-webhooks-express/bullmq";
+const queued = geminiWebhooks({
+  secret: "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+  queue: bullmqQueue({ connection: "redis://127.0.0.1:6379" }),
+});
+export const typedWorker = () => {
+  const worker = queued.work({ concurrency: 4, lockDuration: 30_000 });
+  const bullWorker: import("bullmq").Worker = worker.worker;
+  // @ts-expect-error not a BullMQ worker option
+  queued.work({ concurency: 4 });
+  // @ts-expect-error concurrency is a number
+  queued.work({ concurrency: "4" });
+  return bullWorker;
+};
