@@ -2,6 +2,15 @@
 // a TypeError naming the caller and the option, e.g. `memoryStore: option "max" must be ...`, so a
 // mistake is found at start-up, where it was made.
 
+/**
+ * The option names of `T`, kept by the compiler: `optionNames<Options>({ a: true, b: true })` fails to compile when
+ * a name of `Options` is missing or one is not an option (express-rate-limit's KeysEnum), so the list of known
+ * names cannot drift from the interface.
+ */
+export function optionNames<T>(names: Record<keyof T, true>): ReadonlySet<string> {
+  return new Set(Object.keys(names));
+}
+
 /** `caller` is the name the user called (`"geminiWebhooks"`, `"memoryStore"`, ...); `names` the options it takes. */
 export function rejectUnknownOptions(options: object, names: ReadonlySet<string>, caller: string, prefix = ""): void {
   for (const name of Object.keys(options)) {

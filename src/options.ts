@@ -3,7 +3,7 @@ import type { DedupeStore } from "./dedupe/store.js";
 import type { DeliveryQueue } from "./queue/queue.js";
 import { resolveTelemetry } from "./telemetry/otel.js";
 import type { Telemetry } from "./telemetry/telemetry.js";
-import { positive, rejectUnknownOptions } from "./option-checks.js";
+import { optionNames, positive, rejectUnknownOptions } from "./option-checks.js";
 import { assertUsableSecret } from "./verify/secret.js";
 import { deferredSecrets, type SecretSource } from "./verify/secret-source.js";
 import { resolveJwks, type JwksConfig, type JwksOptions } from "./verify/jwks-options.js";
@@ -68,17 +68,17 @@ export interface ReceiverConfig {
   readonly now: () => number;
 }
 
-const KNOWN_OPTIONS = new Set<string>([
-  "secret",
-  "jwks",
-  "toleranceSeconds",
-  "maxBodyBytes",
-  "bodyTimeoutMs",
-  "dedupe",
-  "queue",
-  "telemetry",
-  "now",
-]);
+const KNOWN_OPTIONS = optionNames<GeminiWebhooksOptions>({
+  secret: true,
+  jwks: true,
+  toleranceSeconds: true,
+  maxBodyBytes: true,
+  bodyTimeoutMs: true,
+  dedupe: true,
+  queue: true,
+  telemetry: true,
+  now: true,
+});
 
 export function resolveOptions(options: GeminiWebhooksOptions | undefined): ReceiverConfig {
   if (options === null || typeof options !== "object") {

@@ -1,5 +1,5 @@
 import type { JSONWebKeySet, JWK, JWTPayload } from "jose";
-import { nonNegative, positive, positiveInteger, rejectUnknownOptions } from "../option-checks.js";
+import { nonNegative, optionNames, positive, positiveInteger, rejectUnknownOptions } from "../option-checks.js";
 
 /** Gemini's published key set for dynamic (per-request) webhooks. */
 export const GEMINI_JWKS_URL = "https://generativelanguage.googleapis.com/.well-known/jwks.json";
@@ -79,18 +79,18 @@ export interface JwksConfig {
   readonly verifyClaims: JwksOptions["verifyClaims"];
 }
 
-const KNOWN_JWKS_OPTIONS = new Set<string>([
-  "audience",
-  "url",
-  "keys",
-  "issuer",
-  "algorithms",
-  "cacheMaxAgeMs",
-  "cooldownMs",
-  "timeoutMs",
-  "staleIfErrorMs",
-  "verifyClaims",
-]);
+const KNOWN_JWKS_OPTIONS = optionNames<JwksOptions>({
+  audience: true,
+  url: true,
+  keys: true,
+  issuer: true,
+  algorithms: true,
+  cacheMaxAgeMs: true,
+  cooldownMs: true,
+  timeoutMs: true,
+  staleIfErrorMs: true,
+  verifyClaims: true,
+});
 // Loopback is the only place a key set may come over plain http (local tests and sidecars).
 const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
 // JWK members that only private or secret keys have: a key set holding them is a leak, not a trust list.
