@@ -10,6 +10,7 @@ import { createBenchKeys, signJwt, RSA_KID } from "./deliveries.js";
 const dist = "../dist/esm/verify/";
 const { buildKeySet } = (await import(`${dist}jwks.js`)) as typeof import("../src/verify/jwks.js");
 const { createJwtVerifier } = (await import(`${dist}jwt.js`)) as typeof import("../src/verify/jwt.js");
+const { nodeCrypto } = (await import("../dist/esm/crypto/node.js")) as typeof import("../src/crypto/node.js");
 
 const keys = createBenchKeys();
 const jwks = keys.config.jwks as unknown as JSONWebKeySet;
@@ -18,12 +19,13 @@ const key = await importJWK(
   jwks.keys.find((jwk) => jwk.kid === RSA_KID)!,
   "RS256",
 );
-const keySet = buildKeySet(jwks);
+const keySet = buildKeySet(jwks, nodeCrypto);
 const options = { algorithms: ["RS256"], audience };
 const fullOptions = { algorithms: ["RS256"], audience: [audience], issuer: undefined, clockTolerance: 3600 };
 const verifier = createJwtVerifier({
   source: { current: () => keySet, refreshForUnknownKey: async () => undefined },
   jwks: { audience: [audience], algorithms: ["RS256"] } as never,
+  crypto: nodeCrypto,
   toleranceSeconds: 3600,
   now: Date.now,
 });

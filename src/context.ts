@@ -29,8 +29,12 @@ export interface VerifiedContext {
 
 /** What a handler knows about the delivery besides the event itself. */
 export interface DeliveryContext extends VerifiedContext {
-  /** The exact bytes that were verified (in a queue worker too: the job carries them). */
-  rawBody: Buffer;
+  /**
+   * The exact bytes that were verified (in a queue worker too: the job carries them). A Node `Buffer` under
+   * Express, Fastify and `webhooks.fetch` on Node (a Buffer is a Uint8Array); a plain `Uint8Array` from the Web
+   * entry (workerd, Vercel Edge, Deno, Bun). `new TextDecoder().decode(ctx.rawBody)` reads it anywhere.
+   */
+  rawBody: Uint8Array;
   /**
    * The HTTP request: an Express `Request` (a Node `IncomingMessage`) under `app.use(webhooks)` and Fastify's
    * `request.raw`, the Web `Request` under `webhooks.fetch`. Absent in a queue worker (`webhooks.work()`),

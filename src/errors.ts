@@ -99,6 +99,13 @@ export const ANSWERS = {
     connection: "keep",
     stage: "rejected",
   },
+  // A build (e.g. `next build`) may create the receiver without the variable; a delivery never passes without it.
+  secret_not_configured: {
+    status: 500,
+    message: "The webhook receiver has no signing secret configured; the delivery will be retried.",
+    connection: "keep",
+    stage: "failed",
+  },
   handler_failed: {
     status: 500,
     message: "The webhook handler failed; the delivery will be retried.",

@@ -1,28 +1,19 @@
-export { geminiWebhooks } from "./receiver.js";
-export type { GeminiWebhooks, EventHandler, ErrorListener } from "./receiver.js";
-export type { GeminiWebhooksOptions, JwksOptions } from "./options.js";
-export { GEMINI_JWKS_URL, DEFAULT_JWT_ALGORITHMS } from "./options.js";
-export type { JWK, JSONWebKeySet, JWTPayload } from "jose";
-export type { DeliveryContext } from "./context.js";
-export type { DeliveryLifecycleEvent, DeliveryStage, LifecycleListener } from "./lifecycle.js";
-export { captureRawBody } from "./raw-body.js";
-export { WebhookError, ANSWERS } from "./errors.js";
-export type { WebhookErrorCode, WebhookErrorDetails } from "./errors.js";
-export { memoryStore } from "./dedupe/memory.js";
-export type { MemoryStoreOptions } from "./dedupe/memory.js";
-export type { DedupeStore, ClaimResult } from "./dedupe/store.js";
-export { canonicalEventType, isEventType, EVENT_TYPE_ALIASES, GEMINI_EVENT_TYPES } from "./events.js";
-export type {
-  AnyGeminiEvent,
-  BatchSucceededData,
-  EventFor,
-  GeminiEvent,
-  GeminiEventDataMap,
-  GeminiEventType,
-  GeminiEventTypeAlias,
-  JobFailedData,
-  JobIdData,
-  UnknownGeminiEvent,
-  VideoGeneratedData,
-} from "./events.js";
-export type { SignatureScheme } from "./verify/index.js";
+import { nodeCrypto } from "./crypto/node.js";
+import type { UserMetadata } from "./events.js";
+import type { GeminiWebhooksOptions } from "./options.js";
+import type { AnyDeliveryQueue } from "./queue/queue.js";
+import { createReceiver, type GeminiWebhooks } from "./receiver.js";
+
+export * from "./exports.js";
+
+/**
+ * Creates the receiver: Express middleware, `webhooks.fetch` and handler registration. This is the Node entry
+ * (node:crypto: `v1` is verified synchronously); Web runtimes get src/index.web.ts through the package's
+ * export conditions, with the same API and the same answers. Options are checked now: a bad one throws a
+ * TypeError naming it.
+ */
+export function geminiWebhooks<M = UserMetadata, Q extends AnyDeliveryQueue = AnyDeliveryQueue>(
+  options: GeminiWebhooksOptions<Q>,
+): GeminiWebhooks<M, Q> {
+  return createReceiver<M, Q>(options, nodeCrypto);
+}

@@ -1,4 +1,3 @@
-import { performance } from "node:perf_hooks";
 import { ANSWERS, type WebhookError } from "./errors.js";
 import type { DeliveryLifecycleEvent, DeliveryStage, LifecycleListener } from "./lifecycle.js";
 import type { DeliveryOutcome, DeliveryTrace } from "./telemetry/telemetry.js";

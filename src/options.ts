@@ -4,7 +4,8 @@ import type { AnyDeliveryQueue, DeliveryQueue } from "./queue/queue.js";
 import { resolveTelemetry } from "./telemetry/otel.js";
 import type { Telemetry } from "./telemetry/telemetry.js";
 import { positive, rejectUnknownOptions, type OptionNames } from "./option-checks.js";
-import { assertUsableSecret } from "./verify/hmac.js";
+import { assertUsableSecret } from "./verify/secret.js";
+import { deferredSecrets, type SecretSource } from "./verify/secret-source.js";
 import { resolveJwks, type JwksConfig, type JwksOptions } from "./verify/jwks-options.js";
 
 export { DEFAULT_JWT_ALGORITHMS, GEMINI_JWKS_URL, type JwksConfig, type JwksOptions } from "./verify/jwks-options.js";
@@ -15,8 +16,13 @@ export interface GeminiWebhooksOptions<Q extends AnyDeliveryQueue = AnyDeliveryQ
    * The static webhook signing secret Gemini returned (`whsec_...`; the prefix is optional), for `v1`
    * HMAC signatures. Pass several during a rotation's 24-hour grace period: any one matching is enough,
    * and the handler's `ctx.secretIndex` says which.
+   *
+   * A function (`() => process.env.GEMINI_WEBHOOK_SECRET`) is called at the first delivery instead, and its
+   * value kept once it is a usable secret: a build that imports the route without the variable (`next build`)
+   * succeeds. Absent (undefined) without `jwks`, the check waits for the first delivery too. Until a usable
+   * secret is there, every delivery is answered `500 secret_not_configured`: none is ever accepted unverified.
    */
-  secret?: string | readonly string[];
+  secret?: string | readonly string[] | (() => string | readonly string[] | undefined);
   /**
    * Dynamic webhooks (`v1a` Ed25519 and JWT) against a JSON Web Key Set, e.g. `{ audience: "my-service" }`.
    * At least one of `secret` and `jwks` is required; without `jwks`, `v1a` and JWT are never accepted.
@@ -50,7 +56,8 @@ export interface GeminiWebhooksOptions<Q extends AnyDeliveryQueue = AnyDeliveryQ
 
 /** Options after checking, with defaults filled in. */
 export interface ReceiverConfig {
-  readonly secrets: readonly string[];
+  /** The `v1` secrets, checked; or a reader that gives them at the first delivery (see `secret`). */
+  readonly secrets: SecretSource;
   readonly jwks: JwksConfig | undefined;
   readonly toleranceSeconds: number;
   readonly maxBodyBytes: number;
@@ -94,19 +101,22 @@ export function resolveOptions(options: GeminiWebhooksOptions | undefined): Rece
   });
 }
 
-function resolveSecrets(secret: GeminiWebhooksOptions["secret"], hasJwks: boolean): readonly string[] {
+function resolveSecrets(secret: GeminiWebhooksOptions["secret"], hasJwks: boolean): SecretSource {
   if (secret === undefined) {
     if (hasJwks) return Object.freeze([]);
-    throw new TypeError(
-      'geminiWebhooks: option "secret" is required: pass the signing secret Gemini returned (e.g. process.env.GEMINI_WEBHOOK_SECRET), ' +
-        'or "jwks" for dynamic webhooks only.',
-    );
+    // A build importing the route has no environment: say nothing now, refuse deliveries (500) until there is one.
+    return deferredSecrets(() => undefined, false);
   }
+  if (typeof secret === "function") return deferredSecrets(secret, hasJwks);
   const secrets = typeof secret === "string" ? [secret] : secret;
   if (!Array.isArray(secrets) || secrets.length === 0) {
-    throw new TypeError('geminiWebhooks: option "secret" must be a string or a non-empty array of strings.');
+    throw new TypeError(
+      'geminiWebhooks: option "secret" must be a string, a non-empty array of strings, or a function returning one.',
+    );
   }
-  secrets.forEach((value, index) => assertUsableSecret(value, secrets.length === 1 ? "secret" : `secret[${index}]`));
+  secrets.forEach((value, index) =>
+    assertUsableSecret(value, `geminiWebhooks: option "${secrets.length === 1 ? "secret" : `secret[${index}]`}"`),
+  );
   return Object.freeze([...secrets]);
 }
 

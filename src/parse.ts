@@ -1,11 +1,12 @@
 import type { AnyGeminiEvent } from "./events.js";
+import { utf8Decode } from "./bytes.js";
 import { WebhookError } from "./errors.js";
 
 /** Parses a verified body. Only `type` is required: unknown fields and types pass through untouched. */
-export function parseEvent(body: Buffer, webhookId: string): AnyGeminiEvent {
+export function parseEvent(body: Uint8Array, webhookId: string): AnyGeminiEvent {
   let value: unknown;
   try {
-    value = JSON.parse(body.toString("utf8"));
+    value = JSON.parse(utf8Decode(body));
   } catch {
     throw new WebhookError("invalid_payload", { webhookId, detail: "not JSON" });
   }

@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders } from "node:http";
 import { acceptedAnswer, closing, errorAnswer, type AcceptedStatus, type Answer } from "./answer.js";
 import type { DeliveryContext } from "./context.js";
+import type { CryptoProvider } from "./crypto/provider.js";
 import { createDedupeClaims } from "./dedupe/claims.js";
 import { isThenable, andThen } from "./maybe-promise.js";
 import { dispatchInline, type HandlerRegistry } from "./dispatch.js";
@@ -23,7 +24,7 @@ export interface DeliveryInput {
    * Reads the exact body bytes with the adapter's limits (size, time), throwing a `WebhookError` when one is hit.
    * Called at most once, only after the headers passed: a request refused earlier never costs a read.
    */
-  readBody(): Buffer | Promise<Buffer>;
+  readBody(): Uint8Array | Promise<Uint8Array>;
   /** What handlers see as `ctx.request`. */
   readonly request: DeliveryContext["request"];
 }
@@ -41,9 +42,15 @@ export type Pipeline = (input: DeliveryInput) => Answer | Promise<Answer>;
  * Sync-first: each step may return a value or a promise, and the next step runs at once on a value (`then`
  * below). An `async` pipeline cost every delivery its promises and microtask hops even when nothing waited.
  */
-export function createPipeline(config: ReceiverConfig, registry: HandlerRegistry, listeners: Listeners): Pipeline {
+export function createPipeline(
+  config: ReceiverConfig,
+  registry: HandlerRegistry,
+  listeners: Listeners,
+  crypto: CryptoProvider,
+): Pipeline {
   const verifySignature = createSignatureVerifier({
     secrets: config.secrets,
+    crypto,
     jwks: config.jwks,
     toleranceSeconds: config.toleranceSeconds,
     now: config.now,
@@ -82,7 +89,7 @@ export function createPipeline(config: ReceiverConfig, registry: HandlerRegistry
     input: DeliveryInput,
     delivery: DeliveryRecord,
     timestamp: number | undefined,
-    body: Buffer,
+    body: Uint8Array,
     verification: Verification,
   ): AcceptedStatus | Promise<AcceptedStatus> {
     const id = verification.webhookId;
@@ -103,7 +110,7 @@ export function createPipeline(config: ReceiverConfig, registry: HandlerRegistry
   function handle(
     input: DeliveryInput,
     delivery: DeliveryRecord,
-    body: Buffer,
+    body: Uint8Array,
     verification: Verification,
   ): AcceptedStatus | Promise<AcceptedStatus> {
     const id = verification.webhookId;
@@ -178,7 +185,7 @@ export function createPipeline(config: ReceiverConfig, registry: HandlerRegistry
 
 // verifiedContext()'s fields plus the body and request, as one literal (no intermediate object to spread):
 // built for every delivery.
-function contextOf(verification: Verification, body: Buffer, input: DeliveryInput): DeliveryContext {
+function contextOf(verification: Verification, body: Uint8Array, input: DeliveryInput): DeliveryContext {
   return {
     webhookId: verification.webhookId,
     timestamp: verification.timestamp,

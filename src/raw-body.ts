@@ -1,5 +1,4 @@
 import type { IncomingMessage } from "node:http";
-import { performance } from "node:perf_hooks";
 import { WebhookError } from "./errors.js";
 
 /** A request as it may arrive after other middleware: with a raw copy or a parsed body, or neither. */

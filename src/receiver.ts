@@ -2,6 +2,7 @@ import type { EventHandler as Handler } from "./dispatch.js";
 import { HandlerRegistry, type AnyHandler } from "./dispatch.js";
 import type { EventFor, GeminiEventType, AnyGeminiEvent, UserMetadata } from "./events.js";
 import { attachReceiverCore } from "./adapter.js";
+import type { CryptoProvider } from "./crypto/provider.js";
 import { createNodeMiddleware, type NodeMiddleware } from "./express.js";
 import type { LifecycleListener } from "./lifecycle.js";
 import { Listeners, type ErrorListener } from "./listeners.js";
@@ -52,14 +53,18 @@ export interface GeminiWebhooks<
   registeredTypes(): string[];
 }
 
-/** Creates the receiver. Options are checked now: a bad one throws a TypeError naming it. */
-export function geminiWebhooks<M = UserMetadata, Q extends AnyDeliveryQueue = AnyDeliveryQueue>(
+/**
+ * Creates the receiver with the given cryptography: the entries call this with node:crypto (src/index.ts) or
+ * WebCrypto (src/index.web.ts). Options are checked now: a bad one throws a TypeError naming it.
+ */
+export function createReceiver<M = UserMetadata, Q extends AnyDeliveryQueue = AnyDeliveryQueue>(
   options: GeminiWebhooksOptions<Q>,
+  crypto: CryptoProvider,
 ): GeminiWebhooks<M, Q> {
   const config = resolveOptions(options);
   const registry = new HandlerRegistry();
   const listeners = new Listeners();
-  const pipeline = createPipeline(config, registry, listeners);
+  const pipeline = createPipeline(config, registry, listeners, crypto);
 
   const webhooks = createNodeMiddleware(pipeline, config) as GeminiWebhooks<M, Q>;
   // The adapters: Express is the receiver itself, the Web adapter a property, other adapters open the core.

@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders } from "node:http";
 import { errorAnswer, type Answer } from "./answer.js";
+import { concatBytes } from "./bytes.js";
 import { WebhookError, isWebhookError } from "./errors.js";
 import type { Pipeline } from "./pipeline.js";
 import type { RawBodyLimits } from "./raw-body.js";
@@ -56,13 +57,17 @@ function toResponse(answer: Answer, extra?: Record<string, string>): Response {
 export async function readRequestBody(
   request: Request,
   { maxBodyBytes, bodyTimeoutMs }: RawBodyLimits,
-): Promise<Buffer> {
+): Promise<Uint8Array> {
   // Already read (e.g. `await request.json()` in a middleware): the signed bytes are gone.
   if (request.bodyUsed) throw new WebhookError("raw_body_unavailable", { detail: "the Request body was already read" });
-  if (request.body === null) return Buffer.alloc(0);
+  if (request.body === null) return joinChunks([], 0);
+  // Locked by a reader someone else took (`request.body.getReader()`): the bytes are theirs, not ours to read.
+  if (request.body.locked) {
+    throw new WebhookError("raw_body_unavailable", { detail: "the Request body is locked by another reader" });
+  }
 
   const reader = request.body.getReader();
-  let timer: NodeJS.Timeout | undefined;
+  let timer: ReturnType<typeof setTimeout> | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new WebhookError("body_timeout")), bodyTimeoutMs);
   });
@@ -84,5 +89,14 @@ export async function readRequestBody(
   } finally {
     clearTimeout(timer);
   }
-  return Buffer.concat(chunks, size);
+  return joinChunks(chunks, size);
+}
+
+/**
+ * The body as one byte array: a Buffer where the runtime has one (Node, Bun), so `ctx.rawBody` under Node is
+ * what it is with Express; a plain Uint8Array elsewhere (workerd, Vercel Edge, Deno). Both are Uint8Arrays.
+ */
+function joinChunks(chunks: Uint8Array[], size: number): Uint8Array {
+  const NodeBuffer = (globalThis as { Buffer?: { concat(list: Uint8Array[], size: number): Uint8Array } }).Buffer;
+  return NodeBuffer ? NodeBuffer.concat(chunks, size) : concatBytes(chunks, size);
 }

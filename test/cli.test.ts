@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { createTestKeys, generateSecret } from "../src/testing/index.js";
-import { assertUsableSecret } from "../src/verify/hmac.js";
+import { assertUsableSecret } from "../src/verify/secret.js";
 import { CLI_PATH, environmentWithout, ROOT, run, type Run } from "./support/processes.js";
 
 const root = ROOT;

@@ -5,6 +5,7 @@ import { batchSucceeded, freshId, jwtDelivery, post, v1aDelivery } from "./suppo
 import { clockAt, startReceiver, type Clock, type TestReceiver } from "./support/dynamic-harness.js";
 import { startFlakyJwksServer, type FlakyJwksServer } from "./support/flaky-jwks-server.js";
 import { keySet, makeKey, signJwt, type TestKey } from "./support/signer.js";
+import { nodeCrypto } from "../src/crypto/node.js";
 import { createKeySource } from "../src/verify/jwks.js";
 import { resolveOptions, type JwksOptions } from "../src/options.js";
 import type { WebhookError } from "../src/index.js";
@@ -214,6 +215,7 @@ describe("key set contents", () => {
         config,
         () => clock.ms,
         () => {},
+        nodeCrypto,
       );
       const first = await source.current();
       assert.equal(source.current(), first, "synchronous and identical while fresh");

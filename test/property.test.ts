@@ -255,7 +255,7 @@ for (const scheme of SCHEMES) {
       receiver.onError(() => {});
       receiver.onAny((_event, ctx) => {
         runCount += 1;
-        lastRun = ctx.rawBody;
+        lastRun = Buffer.from(ctx.rawBody);
       });
       process.on("uncaughtException", onCrash);
       process.on("unhandledRejection", onCrash);

@@ -19,7 +19,7 @@ import {
   type SignedDelivery,
   type TestKeys,
 } from "../src/testing/index.js";
-import { assertUsableSecret } from "../src/verify/hmac.js";
+import { assertUsableSecret } from "../src/verify/secret.js";
 import { listen, post, SECRET, type RunningServer } from "./support/helpers.js";
 
 describe("signDelivery (v1)", () => {
@@ -101,7 +101,7 @@ describe("signDelivery (v1)", () => {
   });
 
   it("refuses a malformed secret, a timestamp in milliseconds, and missing options", () => {
-    assert.throws(() => signDelivery({}, { secret: "whsec_not base64!" }), {
+    assert.throws(() => signDelivery({}, { secret: "whsec_not!base64" }), {
       name: "TypeError",
       message: /secret is not a valid signing secret/,
     });

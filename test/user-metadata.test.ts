@@ -178,7 +178,7 @@ describe("user_metadata through the receiver", () => {
     const seen: unknown[] = [];
     const webhooks = geminiWebhooks<{ job_group: string }>({ secret: SECRET })
       .on("batch.succeeded", (event, ctx) => {
-        seen.push(event.user_metadata?.job_group, JSON.parse(ctx.rawBody.toString("utf8")).user_metadata);
+        seen.push(event.user_metadata?.job_group, JSON.parse(Buffer.from(ctx.rawBody).toString("utf8")).user_metadata);
       })
       .onAny((event) => void seen.push(event.user_metadata));
     const server = await listen(express().use("/hook", webhooks));

@@ -4,6 +4,7 @@ import { readFileSync } from "node:fs";
 import { after, before, describe, it } from "node:test";
 import express from "express";
 import { geminiWebhooks } from "../src/index.js";
+import { nodeCrypto } from "../src/crypto/node.js";
 import { createHmacVerifier } from "../src/verify/hmac.js";
 import { parseSignatureHeader } from "../src/verify/signature-list.js";
 import { listen, post, type RunningServer } from "./support/helpers.js";
@@ -20,7 +21,7 @@ const official: Array<{
 const derived = vectors.derived_by_research_helper_NOT_OFFICIAL;
 
 function verifies(secret: string, id: string, timestamp: number, payload: string, header: string): boolean {
-  const verify = createHmacVerifier([secret]);
+  const verify = createHmacVerifier([secret], nodeCrypto);
   return verify(parseSignatureHeader(header), id, timestamp, Buffer.from(payload, "utf8")) === 0;
 }
 

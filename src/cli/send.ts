@@ -4,7 +4,7 @@ import { canonicalEventType, GEMINI_EVENT_TYPES, type GeminiEventType } from "..
 import type { SignedDelivery } from "../testing/delivery.js";
 import { sampleEvent } from "../testing/sample-event.js";
 import { signDelivery } from "../testing/sign-delivery.js";
-import { assertUsableSecret } from "../verify/hmac.js";
+import { assertUsableSecret } from "../verify/secret.js";
 import { importTestKeys, type TestJwtAlgorithm, type TestKeys } from "../testing/test-keys.js";
 import { positiveIntegerFlag, UsageError, USAGE } from "./usage.js";
 

@@ -181,7 +181,7 @@ async function typesHandledBy(path: string, io: Io): Promise<string[]> {
   } catch (error) {
     const message = String((error as Error)?.message ?? error).split("\n")[0];
     throw new CommandFailure(
-      `could not load --from ${path}: ${message}. If the module needs a secret to start (geminiWebhooks({ secret }) requires one), ` +
+      `could not load --from ${path}: ${message}. If the module needs a secret to start, ` +
         "give this command any development secret: GEMINI_WEBHOOK_SECRET=$(npx gemini-webhooks secret) npx gemini-webhooks webhooks create ...",
     );
   }

@@ -1,3 +1,4 @@
+import { base64Encode } from "../bytes.js";
 import { verifiedContext } from "../context.js";
 import { WebhookError } from "../errors.js";
 import type { AnyGeminiEvent } from "../events.js";
@@ -13,14 +14,14 @@ export async function handOff(
   queue: DeliveryQueue,
   event: AnyGeminiEvent,
   verification: Verification,
-  body: Buffer,
+  body: Uint8Array,
   trace: DeliveryTrace | undefined,
   receivedAt: number,
 ): Promise<"queued" | "duplicate"> {
   const delivery: QueuedDelivery = {
     event,
     context: verifiedContext(verification),
-    rawBody: body.toString("base64"),
+    rawBody: base64Encode(body),
     traceContext: trace?.carrier(),
     receivedAt,
   };

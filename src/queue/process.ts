@@ -1,4 +1,3 @@
-import { performance } from "node:perf_hooks";
 import type { DeliveryContext } from "../context.js";
 import { runHandlers, type HandlerRegistry } from "../dispatch.js";
 import { WebhookError } from "../errors.js";

@@ -1,5 +1,5 @@
 import { Webhook } from "standardwebhooks";
-import { assertUsableSecret } from "../verify/hmac.js";
+import { assertUsableSecret } from "../verify/secret.js";
 import { deliveryHeaders, deliveryParts, type DeliveryOptions, type SignedDelivery } from "./delivery.js";
 
 /** Options of `signDelivery`. */

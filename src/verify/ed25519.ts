@@ -1,6 +1,7 @@
-import { verify, type KeyObject } from "node:crypto";
+import { canonicalBase64, concatBytes, utf8Encode } from "../bytes.js";
+import type { CryptoProvider } from "../crypto/provider.js";
 import type { WebhookHeaders } from "./headers.js";
-import type { KeySet, KeySource } from "./jwks.js";
+import { thumbprint, type Ed25519Key, type KeySet, type KeySource } from "./jwks.js";
 import type { SignatureEntry } from "./signature-list.js";
 
 /** A `v1a` signature that verified, and the key that made it. */
@@ -12,7 +13,7 @@ export interface Ed25519Match {
 export type V1aVerifier = (
   entries: readonly SignatureEntry[],
   headers: WebhookHeaders,
-  body: Buffer,
+  body: Uint8Array,
 ) => Ed25519Match | undefined | Promise<Ed25519Match | undefined>;
 
 /**
@@ -34,16 +35,18 @@ const ED25519_SIGNATURE_BYTES = 64;
  * tried against every Ed25519 key of the set (the entry names no key); keys were imported when the set
  * was fetched.
  */
-export function createV1aVerifier(source: KeySource): V1aVerifier {
+export function createV1aVerifier(source: KeySource, crypto: CryptoProvider): V1aVerifier {
   return (entries, headers, body) => {
     const signatures = decodeSignatures(entries);
     if (signatures.length === 0) return undefined;
     // The timestamp exactly as sent: it is what was signed.
-    const message = Buffer.concat([Buffer.from(`${headers.id}.${headers.timestampText}.`), body]);
+    const message = concatBytes([utf8Encode(`${headers.id}.${headers.timestampText}.`), body]);
     const matchOrRefresh = async (keySet: KeySet): Promise<Ed25519Match | undefined> =>
-      (await match(keySet, signatures, message)) ??
+      (await match(crypto, keySet, signatures, message)) ??
       // Maybe signed by a key published since the set was fetched (rotation): refetch once, cooldown permitting.
-      source.refreshForUnknownKey(keySet).then((newer) => (newer ? match(newer, signatures, message) : undefined));
+      source
+        .refreshForUnknownKey(keySet)
+        .then((newer) => (newer ? match(crypto, newer, signatures, message) : undefined));
     const keySet = source.current();
     return keySet instanceof Promise ? keySet.then(matchOrRefresh) : matchOrRefresh(keySet);
   };
@@ -78,13 +81,11 @@ export function keysToTry(order: KeyOrder, keyCount: number, count: number): num
   return indexes;
 }
 
-// Verified on libuv's thread pool (crypto.verify with a callback), not on the event loop: one Ed25519 check
-// costs about as much CPU as a whole Express request, and measured over HTTP the async form serves ~1.6x the
-// deliveries per second (npm run bench -- --only receiver-v1a: 0.36x -> 0.55-0.60x floor) with a lower p99.
 async function match(
+  crypto: CryptoProvider,
   keySet: KeySet,
-  signatures: readonly Buffer[],
-  message: Buffer,
+  signatures: readonly Uint8Array[],
+  message: Uint8Array,
 ): Promise<Ed25519Match | undefined> {
   const keys = keySet.ed25519;
   if (keys.length === 0) return undefined;
@@ -94,31 +95,31 @@ async function match(
   const indexes = keysToTry(order, keys.length, keysPerEntry);
   for (const signature of signatures) {
     for (const index of indexes) {
-      const { key, keyId } = keys[index]!;
-      if (await verifyOffLoop(message, key, signature)) {
+      const key = keys[index]!;
+      if (await crypto.verifyEd25519(key.key, message, signature)) {
         order.lastMatched = index;
-        return { keyId };
+        return { keyId: await keyIdOf(crypto, key) };
       }
     }
   }
   return undefined;
 }
 
-function decodeSignatures(entries: readonly SignatureEntry[]): Buffer[] {
-  const signatures: Buffer[] = [];
+function decodeSignatures(entries: readonly SignatureEntry[]): Uint8Array[] {
+  const signatures: Uint8Array[] = [];
   for (const entry of entries) {
     if (entry.version !== "v1a") continue;
-    const signature = Buffer.from(entry.value, "base64");
-    // Buffer's base64 decoder is lenient: accept only the canonical text of a 64-byte signature.
-    if (signature.length !== ED25519_SIGNATURE_BYTES || signature.toString("base64") !== entry.value) continue;
+    // Only the canonical text of a 64-byte signature: one signature, one accepted spelling.
+    const signature = canonicalBase64(entry.value, ED25519_SIGNATURE_BYTES);
+    if (!signature) continue;
     signatures.push(signature);
     if (signatures.length === MAX_V1A_ENTRIES) break;
   }
   return signatures;
 }
 
-function verifyOffLoop(message: Buffer, key: KeyObject, signature: Buffer): Promise<boolean> {
-  return new Promise((resolve, reject) =>
-    verify(null, message, key, signature, (error, valid) => (error ? reject(error) : resolve(valid))),
-  );
+/** The key's `kid`, or its RFC 7638 thumbprint (computed on its first match, then kept). */
+async function keyIdOf(crypto: CryptoProvider, key: Ed25519Key): Promise<string> {
+  if (key.keyId === undefined) key.keyId = await thumbprint(crypto, key.x);
+  return key.keyId;
 }

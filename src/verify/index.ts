@@ -1,14 +1,17 @@
 import type { JWTPayload } from "jose";
+import type { CryptoProvider } from "../crypto/provider.js";
 import { WebhookError, isWebhookError } from "../errors.js";
+import { andThen, isThenable, type MaybePromise } from "../maybe-promise.js";
 import type { AnyGeminiEvent } from "../events.js";
 import type { JwksConfig } from "./jwks-options.js";
 import { createV1aVerifier, type Ed25519Match } from "./ed25519.js";
 import type { TokenOnlyHeaders, WebhookHeaders } from "./headers.js";
-import { createHmacVerifier } from "./hmac.js";
+import { createHmacVerifier, type HmacVerifier } from "./hmac.js";
 import { createKeySource, type KeyFailureReporter } from "./jwks.js";
 import { createJwtVerifier, type JwtVerification, type JwtVerifier } from "./jwt.js";
 import { createSecretHinter, type SecretHinter } from "./secret-hint.js";
 import type { SignatureEntry } from "./signature-list.js";
+import type { SecretSource } from "./secret-source.js";
 
 /** Which signature scheme verified a delivery. */
 export type SignatureScheme = "v1" | "v1a" | "jwt";
@@ -33,11 +36,14 @@ export interface Verification {
 export type SignatureVerifier = (
   headers: WebhookHeaders | TokenOnlyHeaders,
   entries: readonly SignatureEntry[],
-  body: Buffer,
+  body: Uint8Array,
 ) => Verification | Promise<Verification>;
 
 export interface SignatureVerifierConfig {
-  secrets: readonly string[];
+  /** The `v1` secrets, or a reader of them at the first delivery (it throws `secret_not_configured`). */
+  secrets: SecretSource;
+  /** node:crypto or WebCrypto: the entry the app imported decides. */
+  crypto: CryptoProvider;
   /** Dynamic webhooks; absent → `v1a` and JWT are never accepted. */
   jwks?: JwksConfig;
   /** Clock skew allowed for JWT time claims, in seconds. Default 300. */
@@ -56,23 +62,38 @@ export const MAX_JWT_ENTRIES = 2;
  * A scheme that is not configured never accepts anything.
  */
 export function createSignatureVerifier(config: SignatureVerifierConfig): SignatureVerifier {
-  const hmac = config.secrets.length > 0 ? createHmacVerifier(config.secrets) : undefined;
+  const { crypto } = config;
   const now = config.now ?? Date.now;
   // One key source per receiver, shared by v1a and JWT: one cache, one fetch in flight.
-  const source = config.jwks ? createKeySource(config.jwks, now, config.reportKeyFailure ?? (() => {})) : undefined;
-  const v1a = source ? createV1aVerifier(source) : undefined;
+  const source = config.jwks
+    ? createKeySource(config.jwks, now, config.reportKeyFailure ?? (() => {}), crypto)
+    : undefined;
+  const v1a = source ? createV1aVerifier(source, crypto) : undefined;
   const jwt =
     source && config.jwks
-      ? createJwtVerifier({ source, jwks: config.jwks, toleranceSeconds: config.toleranceSeconds ?? 300, now })
+      ? createJwtVerifier({ source, jwks: config.jwks, toleranceSeconds: config.toleranceSeconds ?? 300, now, crypto })
       : undefined;
 
-  // Diagnoses a failed v1 signature for onError (never loosens anything; rate-limited).
-  const hinter = hmac ? createSecretHinter(config.secrets, now) : undefined;
+  // The v1 verifier and, for a failed v1 signature, its diagnosis for onError (never loosens anything;
+  // rate-limited): built at once from checked secrets, or at the first delivery that finds usable ones.
+  const hmacOf = (secrets: readonly string[]): HmacCheck | undefined =>
+    secrets.length > 0
+      ? { verify: createHmacVerifier(secrets, crypto), hinter: createSecretHinter(secrets, now, crypto) }
+      : undefined;
+  const secrets = config.secrets;
+  let hmacCheck: HmacCheck | undefined = typeof secrets === "function" ? undefined : hmacOf(secrets);
+  let hmacSettled = typeof secrets !== "function";
+  const currentHmac = (): HmacCheck | undefined => {
+    if (hmacSettled || typeof secrets !== "function") return hmacCheck;
+    hmacCheck = hmacOf(secrets()); // throws secret_not_configured (not kept: the next delivery reads again)
+    hmacSettled = true;
+    return hmacCheck;
+  };
 
   const verifyDynamic = (
     headers: WebhookHeaders | TokenOnlyHeaders,
     entries: readonly SignatureEntry[],
-    body: Buffer,
+    body: Uint8Array,
   ): Verification | Promise<Verification> => {
     if (v1a && hasStandardHeaders(headers) && entries.some((entry) => entry.version === "v1a")) {
       const matched = v1a(entries, headers, body);
@@ -86,22 +107,30 @@ export function createSignatureVerifier(config: SignatureVerifierConfig): Signat
   };
 
   return (headers, entries, body) => {
-    if (!hmac || !hinter || !hasStandardHeaders(headers)) return verifyDynamic(headers, entries, body);
-    const secretIndex = hmac(entries, headers.id, headers.timestamp, body);
-    if (secretIndex >= 0) return { scheme: "v1", webhookId: headers.id, timestamp: headers.timestamp, secretIndex };
-    if (!entries.some((entry) => entry.version === "v1")) return verifyDynamic(headers, entries, body);
-    // A v1 entry failed: if nothing else verifies either, say (to onError only) whether it matches a usual mistake.
-    const explain = (error: unknown): never => {
-      throw withSecretHint(error, hinter, headers, entries, body);
-    };
-    let result: Verification | Promise<Verification>;
-    try {
-      result = verifyDynamic(headers, entries, body);
-    } catch (error) {
-      return explain(error);
-    }
-    return result instanceof Promise ? result.catch(explain) : result;
+    const hmac = currentHmac();
+    if (!hmac || !hasStandardHeaders(headers)) return verifyDynamic(headers, entries, body);
+    return andThen(hmac.verify(entries, headers.id, headers.timestamp, body), (secretIndex) => {
+      if (secretIndex >= 0) return { scheme: "v1", webhookId: headers.id, timestamp: headers.timestamp, secretIndex };
+      if (!entries.some((entry) => entry.version === "v1")) return verifyDynamic(headers, entries, body);
+      // A v1 entry failed: if nothing else verifies either, say (to onError only) whether it matches a usual mistake.
+      const explain = (error: unknown): MaybePromise<never> =>
+        andThen(withSecretHint(error, hmac.hinter, headers, entries, body), (explained) => {
+          throw explained;
+        });
+      let result: Verification | Promise<Verification>;
+      try {
+        result = verifyDynamic(headers, entries, body);
+      } catch (error) {
+        return explain(error);
+      }
+      return isThenable(result) ? result.then(undefined, explain) : result;
+    });
   };
+}
+
+interface HmacCheck {
+  verify: HmacVerifier;
+  hinter: SecretHinter;
 }
 
 /** The same `invalid_signature`, with a hint when the failed `v1` signature matches a usual mistake (rate-limited). */
@@ -110,24 +139,26 @@ function withSecretHint(
   hinter: SecretHinter,
   headers: WebhookHeaders,
   entries: readonly SignatureEntry[],
-  body: Buffer,
-): unknown {
+  body: Uint8Array,
+): MaybePromise<unknown> {
   if (!isWebhookError(error) || error.code !== "invalid_signature") return error;
-  const hint = hinter(entries, headers.id, headers.timestamp, body);
-  if (hint === undefined) return error;
-  return new WebhookError("invalid_signature", {
-    webhookId: error.webhookId,
-    cause: error.cause,
-    detail: error.detail,
-    hint,
-  });
+  return andThen(hinter(entries, headers.id, headers.timestamp, body), (hint) =>
+    hint === undefined
+      ? error
+      : new WebhookError("invalid_signature", {
+          webhookId: error.webhookId,
+          cause: error.cause,
+          detail: error.detail,
+          hint,
+        }),
+  );
 }
 
 function verifyTokens(
   jwt: JwtVerifier | undefined,
   entries: readonly SignatureEntry[],
   headers: WebhookHeaders | TokenOnlyHeaders,
-  body: Buffer,
+  body: Uint8Array,
 ): Verification | Promise<Verification> {
   const tokens = jwt ? entries.filter((entry) => entry.version === "jwt").slice(0, MAX_JWT_ENTRIES) : [];
   if (!jwt || tokens.length === 0) throw new WebhookError("invalid_signature", { webhookId: headers.id });

@@ -62,7 +62,7 @@ export interface JwksOptions {
    * Extra checks on a verified JWT's claims and the raw body (e.g. a claim your sender binds to the
    * body). Throw (or reject) to refuse the delivery with 401 `invalid_signature`. Default: none.
    */
-  verifyClaims?: (claims: JWTPayload, rawBody: Buffer) => void | Promise<void>;
+  verifyClaims?: (claims: JWTPayload, rawBody: Uint8Array) => void | Promise<void>;
 }
 
 /** `jwks` after checking, with defaults filled in. Exactly one of `url` and `keys` is set. */

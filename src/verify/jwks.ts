@@ -1,13 +1,19 @@
-import { createHash, createPublicKey, type KeyObject } from "node:crypto";
+import { base64UrlEncode, utf8Encode } from "../bytes.js";
+import type { CryptoProvider, Ed25519PublicKey } from "../crypto/provider.js";
 import { createLocalJWKSet, createRemoteJWKSet, type JSONWebKeySet, type JWK, type JWTVerifyGetKey } from "jose";
 import { WebhookError } from "../errors.js";
 import { PRIVATE_JWK_MEMBERS, type JwksConfig } from "./jwks-options.js";
 
 /** An Ed25519 public key of the set, imported once, for `v1a` signatures. */
 export interface Ed25519Key {
-  /** The JWK's `kid`, or its RFC 7638 thumbprint when the set gives none (Gemini's keys reportedly have none). */
-  readonly keyId: string;
-  readonly key: KeyObject;
+  /**
+   * The JWK's `kid`, or its RFC 7638 thumbprint when the set gives none (Gemini's keys reportedly have none):
+   * the thumbprint is computed on the key's first match (a digest is asynchronous with WebCrypto).
+   */
+  keyId: string | undefined;
+  /** The JWK's `x`: what the thumbprint is computed from. */
+  readonly x: string;
+  readonly key: Ed25519PublicKey;
 }
 
 /** One version of the key set. Built once per distinct set fetched, so no request imports a key. */
@@ -36,17 +42,22 @@ export interface KeySource {
 export type KeyFailureReporter = (error: WebhookError) => void;
 
 /** A local key set (no network) or a remote one (cached, refreshed, stale-if-error), per `config`. */
-export function createKeySource(config: JwksConfig, now: () => number, report: KeyFailureReporter): KeySource {
+export function createKeySource(
+  config: JwksConfig,
+  now: () => number,
+  report: KeyFailureReporter,
+  crypto: CryptoProvider,
+): KeySource {
   if (config.keys) {
     let keySet: KeySet;
     try {
-      keySet = buildKeySet(config.keys);
+      keySet = buildKeySet(config.keys, crypto);
     } catch (error) {
       throw new TypeError(`geminiWebhooks: option "jwks.keys" is not usable: ${(error as Error).message}.`);
     }
     return { current: () => keySet, refreshForUnknownKey: async () => undefined };
   }
-  return new RemoteKeySource(config, now, report);
+  return new RemoteKeySource(config, now, report, crypto);
 }
 
 /**
@@ -68,6 +79,7 @@ class RemoteKeySource implements KeySource {
     private readonly config: JwksConfig,
     private readonly now: () => number,
     private readonly report: KeyFailureReporter,
+    private readonly crypto: CryptoProvider,
   ) {
     this.remote = createRemoteJWKSet(config.url!, { timeoutDuration: config.timeoutMs });
   }
@@ -111,7 +123,7 @@ class RemoteKeySource implements KeySource {
     this.lastAttemptAt = this.now();
     try {
       await this.remote.reload();
-      const fetched = buildKeySet(this.remote.jwks()!);
+      const fetched = buildKeySet(this.remote.jwks()!, this.crypto);
       if (fetched.fingerprint !== this.keySet?.fingerprint) this.keySet = fetched;
       this.fetchedAt = this.now();
       this.lastFailure = undefined;
@@ -134,15 +146,14 @@ class RemoteKeySource implements KeySource {
 }
 
 /** Keeps the public signature keys (RSA, EC, OKP) and imports the Ed25519 ones. Throws if none is usable. */
-export function buildKeySet(jwks: JSONWebKeySet): KeySet {
+export function buildKeySet(jwks: JSONWebKeySet, crypto: CryptoProvider): KeySet {
   const usable = jwks.keys.filter(isPublicSignatureKey);
   if (usable.length === 0) throw new Error("the key set holds no public signature key (RSA, EC or OKP)");
   const ed25519: Ed25519Key[] = [];
   for (const jwk of usable) {
     if (!isV1aKey(jwk)) continue;
     try {
-      const key = createPublicKey({ key: { kty: "OKP", crv: "Ed25519", x: jwk.x }, format: "jwk" });
-      ed25519.push({ keyId: jwk.kid ?? thumbprint(jwk.x!), key });
+      ed25519.push({ keyId: jwk.kid, x: jwk.x!, key: crypto.ed25519Key(jwk.x!) });
     } catch {
       // A malformed key verifies nothing; the others still serve.
     }
@@ -168,8 +179,6 @@ function isV1aKey(jwk: JWK): boolean {
 }
 
 /** RFC 7638 thumbprint of an Ed25519 JWK: a stable name for a key that has no `kid`. */
-function thumbprint(x: string): string {
-  return createHash("sha256")
-    .update(JSON.stringify({ crv: "Ed25519", kty: "OKP", x }))
-    .digest("base64url");
+export async function thumbprint(crypto: CryptoProvider, x: string): Promise<string> {
+  return base64UrlEncode(await crypto.sha256(utf8Encode(JSON.stringify({ crv: "Ed25519", kty: "OKP", x }))));
 }

@@ -1,4 +1,5 @@
-import { createHash } from "node:crypto";
+import { base64Encode, base64UrlEncode, hexEncode, utf8Decode } from "../bytes.js";
+import type { CryptoProvider } from "../crypto/provider.js";
 import type { JWTPayload } from "jose";
 import { WebhookError } from "../errors.js";
 import type { AnyGeminiEvent } from "../events.js";
@@ -24,13 +25,17 @@ const REGISTERED_CLAIMS = new Set(["iss", "sub", "aud", "exp", "nbf", "iat", "jt
  *   with an empty body, the event is taken from the claims (registered claims left out).
  * Returns the event when it comes from the claims; throws `invalid_signature` on any mismatch.
  */
-export function checkBodyBinding(
+export async function checkBodyBinding(
   claims: JWTPayload,
-  body: Buffer,
+  body: Uint8Array,
   webhookId: string | undefined,
-): AnyGeminiEvent | undefined {
+  crypto: CryptoProvider,
+): Promise<AnyGeminiEvent | undefined> {
+  let digest: Uint8Array | undefined;
   for (const name of BODY_DIGEST_CLAIMS) {
-    if (claims[name] !== undefined && !digestMatches(claims[name], body)) {
+    if (claims[name] === undefined) continue;
+    digest ??= await crypto.sha256(body);
+    if (!digestMatches(claims[name], digest)) {
       throw mismatch(webhookId, `the body's SHA-256 does not match the token's "${name}" claim`);
     }
   }
@@ -38,7 +43,7 @@ export function checkBodyBinding(
   if (body.length === 0) return eventFromClaims(claims);
   let parsed: unknown;
   try {
-    parsed = JSON.parse(body.toString("utf8"));
+    parsed = JSON.parse(utf8Decode(body));
   } catch {
     throw mismatch(webhookId, "the token carries an event but the body is not JSON");
   }
@@ -67,17 +72,15 @@ function eventFromClaims(claims: JWTPayload): AnyGeminiEvent {
   return event as AnyGeminiEvent;
 }
 
-function digestMatches(claim: unknown, body: Buffer): boolean {
+function digestMatches(claim: unknown, digest: Uint8Array): boolean {
   if (typeof claim !== "string") return false;
   const given = claim.replace(/^sha-?256[:=]/i, "");
-  const digest = createHash("sha256").update(body).digest();
-  const hex = digest.toString("hex");
-  const base64 = digest.toString("base64");
+  const base64 = base64Encode(digest);
   return (
-    given.toLowerCase() === hex ||
+    given.toLowerCase() === hexEncode(digest) ||
     given === base64 ||
     given === base64.replace(/=+$/, "") ||
-    given === digest.toString("base64url")
+    given === base64UrlEncode(digest)
   );
 }
 

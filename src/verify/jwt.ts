@@ -1,5 +1,6 @@
 import { errors, jwtVerify, type JWTPayload, type JWTVerifyOptions, type JWTVerifyResult } from "jose";
 import { WebhookError, isWebhookError } from "../errors.js";
+import type { CryptoProvider } from "../crypto/provider.js";
 import type { AnyGeminiEvent } from "../events.js";
 import type { JwksConfig } from "./jwks-options.js";
 import { isUsableWebhookId, type TokenOnlyHeaders } from "./headers.js";
@@ -19,7 +20,7 @@ export interface JwtVerification {
   event?: AnyGeminiEvent;
 }
 
-export type JwtVerifier = (token: string, headers: TokenOnlyHeaders, body: Buffer) => Promise<JwtVerification>;
+export type JwtVerifier = (token: string, headers: TokenOnlyHeaders, body: Uint8Array) => Promise<JwtVerification>;
 
 export interface JwtVerifierConfig {
   source: KeySource;
@@ -27,6 +28,7 @@ export interface JwtVerifierConfig {
   /** Allowed clock skew for `iat`, `nbf` and `exp`, and the largest age of an `iat` when there is no `exp`, in seconds. */
   toleranceSeconds: number;
   now: () => number;
+  crypto: CryptoProvider;
 }
 
 const NO_AUDIENCE =
@@ -74,7 +76,7 @@ export function createJwtVerifier(config: JwtVerifierConfig): JwtVerifier {
     const nowSeconds = Math.floor(nowMs / 1000);
     checkFreshness(claims, headers, nowSeconds, toleranceSeconds);
     const webhookId = deliveryId(claims, headers);
-    const event = checkBodyBinding(claims, body, webhookId);
+    const event = await checkBodyBinding(claims, body, webhookId, config.crypto);
     if (verifyClaims) {
       try {
         await verifyClaims(claims, body);
@@ -234,6 +236,16 @@ function throwFromJose(error: unknown, webhookId: string | undefined): never {
   throw fromJose(error, webhookId);
 }
 
+/**
+ * The token's own `aud`, for the `onError` detail (never the HTTP answer): a token refused on its audience alone
+ * usually means `jwks.audience` differs from what the webhook was created with, and this shows what it was.
+ * jose checks the signature before the claims, so this is what a trusted key signed; it is cut short anyway.
+ */
+function audienceGiven(payload: JWTPayload): string {
+  const aud = JSON.stringify(payload.aud ?? null);
+  return ` (the token's aud is ${aud.length > 200 ? `${aud.slice(0, 200)}…` : aud}; compare it with jwks.audience)`;
+}
+
 /** jose's stable error codes → our answers: expiry and not-yet-valid are timestamp errors, the rest a bad signature. */
 function fromJose(error: unknown, webhookId: string | undefined): WebhookError {
   if (isWebhookError(error)) return error;
@@ -249,7 +261,7 @@ function fromJose(error: unknown, webhookId: string | undefined): WebhookError {
     return new WebhookError(tooNew ? "timestamp_too_new" : "invalid_signature", {
       webhookId,
       cause: error,
-      detail: `JWT claim "${error.claim}": ${error.reason}`,
+      detail: `JWT claim "${error.claim}": ${error.reason}${error.claim === "aud" ? audienceGiven(error.payload) : ""}`,
     });
   }
   const code = (error as { code?: unknown } | null)?.code;

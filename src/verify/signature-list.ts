@@ -6,6 +6,13 @@ export interface SignatureEntry {
   value: string;
 }
 
+/**
+ * Space-separated parts read from one header, at most (what is not an entry counts too): verification is capped per scheme (MAX_V1A_ENTRIES, MAX_JWT_ENTRIES), so
+ * parsing is too: a forged header of thousands of entries costs what one of this many does. Gemini sends one or
+ * two (two during a key rotation).
+ */
+export const MAX_SIGNATURE_ENTRIES = 8;
+
 const COMPACT_JWS = /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*$/;
 
 /**
@@ -17,7 +24,13 @@ export function parseSignatureHeader(header: string, webhookId?: string): Signat
   const single = singleEntry(header);
   if (single) return [single];
   const entries: SignatureEntry[] = [];
-  for (let token of header.split(/\s+/)) {
+  const tokens = /\S+/g;
+  for (
+    let read = 0, found = tokens.exec(header);
+    found && read < MAX_SIGNATURE_ENTRIES;
+    read++, found = tokens.exec(header)
+  ) {
+    let token = found[0];
     while (token.endsWith(",")) token = token.slice(0, -1);
     if (token === "") continue;
     const comma = token.indexOf(",");

@@ -277,7 +277,7 @@ export async function startTarget(
   const timestamps = new Map<string, number>();
   receiver.onAny((_event, ctx) => {
     runs.push(ctx.webhookId);
-    bodies.set(ctx.webhookId, ctx.rawBody);
+    bodies.set(ctx.webhookId, Buffer.from(ctx.rawBody));
     timestamps.set(ctx.webhookId, ctx.timestamp);
     return handler?.(ctx.webhookId);
   });

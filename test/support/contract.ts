@@ -222,7 +222,7 @@ export function receiverContract(adapter: Adapter): void {
       assert.deepEqual(call!.data, { id: "batches/contract", output_file_uri: "gs://b/o" });
       assert.equal(call!.ctx.scheme, "v1");
       assert.equal(call!.ctx.secretIndex, 0);
-      assert.equal(call!.ctx.rawBody.toString("utf8"), body);
+      assert.equal(Buffer.from(call!.ctx.rawBody).toString("utf8"), body);
       assert.ok(adapter.isRequest(call!.ctx.request), "ctx.request is the adapter's request object");
     });
 

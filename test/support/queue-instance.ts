@@ -84,7 +84,7 @@ export async function startQueueInstance(options: QueueInstanceOptions): Promise
       attempt: ctx.attempt,
       maxAttempts: ctx.maxAttempts,
       ctxKeys: Object.keys(ctx).sort(),
-      rawBody: ctx.rawBody?.toString("utf8"),
+      rawBody: ctx.rawBody ? Buffer.from(ctx.rawBody).toString("utf8") : undefined,
       at: Date.now(),
     };
     runs.push(run);
