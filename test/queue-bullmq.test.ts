@@ -2,16 +2,17 @@
 // across adapter instances), job ids BullMQ would refuse, retries with backoff, the failed set and retry,
 // and an enqueue that is bounded and recovers when Redis is unreachable, hung or stopped.
 import assert from "node:assert/strict";
-import { after, describe, test } from "node:test";
+import { after, test } from "node:test";
 import { Redis } from "ioredis";
 import { bullmqQueue, jobIdFor, QueueTimeoutError, type BullmqDeliveryQueue } from "../src/bullmq.js";
 import { webhookIdOf } from "../src/queue/job-id.js";
 import type { AttemptInfo, QueuedDelivery } from "../src/queue/queue.js";
 import { freshId } from "./support/helpers.js";
 import { eventually, freshQueueName, PrivateRedis, queuedDelivery } from "./support/queue-helpers.js";
-import { REDIS_URL, RedisProxy, SKIP_WITHOUT_REDIS } from "./support/redis-helpers.js";
+import { REDIS, REDIS_URL, RedisProxy } from "./support/redis-helpers.js";
+import { describeNeeding } from "./support/services.js";
 
-describe("bullmqQueue against a real Redis", { skip: SKIP_WITHOUT_REDIS }, () => {
+describeNeeding(REDIS, "bullmqQueue against a real Redis", () => {
   const opened: BullmqDeliveryQueue[] = [];
   const closers: (() => Promise<unknown>)[] = [];
 

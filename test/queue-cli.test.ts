@@ -1,11 +1,12 @@
 // `gemini-webhooks queue failed|retry`, run from dist (as the package's bin) against a real Redis.
 import assert from "node:assert/strict";
-import { after, describe, test } from "node:test";
+import { after, test } from "node:test";
 import { bullmqQueue } from "../src/bullmq.js";
 import { freshId } from "./support/helpers.js";
 import { CLI_PATH, environmentWithout, run, type Run } from "./support/processes.js";
 import { eventually, freshQueueName, queuedDelivery } from "./support/queue-helpers.js";
-import { REDIS_URL, SKIP_WITHOUT_REDIS } from "./support/redis-helpers.js";
+import { REDIS, REDIS_URL } from "./support/redis-helpers.js";
+import { describeNeeding } from "./support/services.js";
 
 const baseEnv = environmentWithout((name) => name === "REDIS_URL");
 
@@ -13,7 +14,7 @@ function cli(args: string[], env: Record<string, string> = {}): Promise<Run> {
   return run(CLI_PATH, args, { ...baseEnv, ...env });
 }
 
-describe("gemini-webhooks queue", { skip: SKIP_WITHOUT_REDIS }, () => {
+describeNeeding(REDIS, "gemini-webhooks queue", () => {
   const name = freshQueueName("cli");
   const queue = bullmqQueue({ connection: REDIS_URL!, name, attempts: 1 });
   let failing = true;

@@ -2,11 +2,12 @@
 // the same process. Every delivery is answered at once (202 queued), the worker runs every handler, and
 // the 2 s batch.succeeded handler is answered in milliseconds.
 import assert from "node:assert/strict";
-import { describe, it } from "node:test";
+import { it } from "node:test";
 import { environmentWithout, runExample } from "./support/processes.js";
-import { REDIS_URL, SKIP_WITHOUT_REDIS } from "./support/redis-helpers.js";
+import { REDIS, REDIS_URL } from "./support/redis-helpers.js";
+import { describeNeeding } from "./support/services.js";
 
-describe("example app with --queue", { skip: SKIP_WITHOUT_REDIS }, () => {
+describeNeeding(REDIS, "example app with --queue", () => {
   it("the demo answers every verified delivery 202 queued, the worker handles each once, a slow handler is answered at once", async () => {
     const env = environmentWithout((name) => name.startsWith("GEMINI_WEBHOOK"));
     const { code, output, rows } = await runExample(["--queue", "--demo"], { ...env, REDIS_URL });

@@ -2,15 +2,16 @@
 // Redis. Copies of a delivery spread over both receivers make one job; the handler runs once, in one of
 // the workers; a slow handler does not slow the answer; a worker killed mid-handler loses nothing.
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
+import { after, before, test } from "node:test";
 import { bullmqQueue, jobIdFor } from "../src/bullmq.js";
 import { batchSucceeded, freshId, inBatches, post, signedDelivery, tally } from "./support/helpers.js";
 import { eventually, freshQueueName } from "./support/queue-helpers.js";
 import { startQueueInstance, type QueueInstance } from "./support/queue-instance.js";
 import { ChildInstances, type ChildInstance } from "./support/queue-processes.js";
-import { REDIS_URL, SKIP_WITHOUT_REDIS } from "./support/redis-helpers.js";
+import { REDIS, REDIS_URL } from "./support/redis-helpers.js";
+import { describeNeeding } from "./support/services.js";
 
-describe("two receivers and two workers in separate processes", { skip: SKIP_WITHOUT_REDIS }, () => {
+describeNeeding(REDIS, "two receivers and two workers in separate processes", () => {
   const name = freshQueueName("procs");
   // The SIGKILL scenario has a queue of its own, so the two workers above never take its job.
   const killName = freshQueueName("sigkill");

@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
 import { setTimeout as delay } from "node:timers/promises";
 import express from "express";
-import { after, describe, test } from "node:test";
+import { after, test } from "node:test";
 import { geminiWebhooks } from "../src/index.js";
 import type { WebhookError } from "../src/errors.js";
 import type { DeliveryLifecycleEvent } from "../src/lifecycle.js";
@@ -13,9 +13,10 @@ import { bullmqQueue, jobIdFor, QueueTimeoutError, type BullmqQueueOptions } fro
 import { batchSucceeded, freshId, listen, post, SECRET, signedDelivery, type Answer } from "./support/helpers.js";
 import { eventually, freshQueueName, PrivateRedis } from "./support/queue-helpers.js";
 import { startQueueInstance, type QueueInstance, type QueueInstanceOptions } from "./support/queue-instance.js";
-import { ioredisClient, keysUnder, REDIS_URL, RedisProxy, SKIP_WITHOUT_REDIS } from "./support/redis-helpers.js";
+import { ioredisClient, keysUnder, REDIS, REDIS_URL, RedisProxy } from "./support/redis-helpers.js";
+import { describeNeeding } from "./support/services.js";
 
-describe("the receiver with a BullMQ queue", { skip: SKIP_WITHOUT_REDIS }, () => {
+describeNeeding(REDIS, "the receiver with a BullMQ queue", () => {
   const cleanups: (() => Promise<unknown>)[] = [];
   after(async () => {
     for (const cleanup of cleanups.reverse()) await cleanup();

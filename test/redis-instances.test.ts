@@ -4,14 +4,15 @@ import assert from "node:assert/strict";
 import { fork, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { fileURLToPath } from "node:url";
-import { after, before, describe, test } from "node:test";
+import { after, before, test } from "node:test";
 import { batchSucceeded, freshId, inBatches, post, signedDelivery, tally } from "./support/helpers.js";
-import { deleteKeysUnder, freshPrefix, REDIS_URL, SKIP_WITHOUT_REDIS } from "./support/redis-helpers.js";
+import { deleteKeysUnder, freshPrefix, REDIS, REDIS_URL } from "./support/redis-helpers.js";
+import { describeNeeding } from "./support/services.js";
 import { startInstance, type HandlerRun, type RunningInstance } from "./support/redis-instance.js";
 
 const CHILD_SCRIPT = fileURLToPath(new URL("./fixtures/redis-instance-process.ts", import.meta.url));
 
-describe("two instances sharing one Redis", { skip: SKIP_WITHOUT_REDIS }, () => {
+describeNeeding(REDIS, "two instances sharing one Redis", () => {
   const prefix = freshPrefix("instances");
   let local: RunningInstance; // instance "local", in this process
   let child: ChildProcess; // instance "child", in its own process

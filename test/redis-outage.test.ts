@@ -3,21 +3,16 @@
 // own once Redis is back. A TCP proxy between ioredis and the real Redis plays the outage.
 import assert from "node:assert/strict";
 import { setTimeout as delay } from "node:timers/promises";
-import { after, afterEach, before, describe, test } from "node:test";
+import { after, afterEach, before, test } from "node:test";
 import { RedisCommandTimeoutError } from "../src/redis.js";
 import { batchSucceeded, freshId, post, signedDelivery, type Answer } from "./support/helpers.js";
-import {
-  deleteKeysUnder,
-  freshPrefix,
-  ioredisClient,
-  RedisProxy,
-  SKIP_WITHOUT_REDIS,
-} from "./support/redis-helpers.js";
+import { deleteKeysUnder, freshPrefix, ioredisClient, REDIS, RedisProxy } from "./support/redis-helpers.js";
+import { describeNeeding } from "./support/services.js";
 import { startInstance, type RunningInstance } from "./support/redis-instance.js";
 
 const COMMAND_TIMEOUT_MS = 300;
 
-describe("the receiver when Redis is in trouble", { skip: SKIP_WITHOUT_REDIS }, () => {
+describeNeeding(REDIS, "the receiver when Redis is in trouble", () => {
   const prefix = freshPrefix("outage");
   let proxy: RedisProxy;
   let instance: RunningInstance;

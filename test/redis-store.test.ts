@@ -13,9 +13,10 @@ import {
   deleteKeysUnder,
   freshPrefix,
   ioredisClient,
+  REDIS,
   REDIS_URL,
-  SKIP_WITHOUT_REDIS,
 } from "./support/redis-helpers.js";
+import { describeNeeding } from "./support/services.js";
 
 /** A fake client that records commands and answers from `reply` (no Redis needed). */
 function recorder(reply: (args: string[]) => unknown = () => "OK") {
@@ -192,7 +193,7 @@ describe("redisStore: failures", () => {
   });
 });
 
-describe("redisStore against a real Redis", { skip: SKIP_WITHOUT_REDIS }, () => {
+describeNeeding(REDIS, "redisStore against a real Redis", () => {
   let redis: Redis;
   const prefixes: string[] = [];
   const store = (prefix: string, options: { inFlightTtlMs?: number; ttlMs?: number } = {}) =>

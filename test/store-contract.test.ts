@@ -1,18 +1,13 @@
 // One contract, every store: what the receiver relies on from a DedupeStore, run against the memory
 // store and the Redis store (a real Redis from REDIS_URL) alike.
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
+import { after, before, test } from "node:test";
 import type { Redis } from "ioredis";
 import { memoryStore } from "../src/dedupe/memory.js";
 import { redisStore } from "../src/dedupe/redis.js";
 import type { ClaimResult, DedupeStore } from "../src/dedupe/store.js";
-import {
-  advanceRedisClock,
-  deleteKeysUnder,
-  freshPrefix,
-  ioredisClient,
-  SKIP_WITHOUT_REDIS,
-} from "./support/redis-helpers.js";
+import { advanceRedisClock, deleteKeysUnder, freshPrefix, ioredisClient, REDIS } from "./support/redis-helpers.js";
+import { describeNeeding, type Service } from "./support/services.js";
 
 const IN_FLIGHT_TTL_MS = 60_000;
 const TTL_MS = 25 * 60 * 60 * 1000;
@@ -27,7 +22,8 @@ interface StoreUnderTest {
 
 interface StoreKind {
   name: string;
-  skip: string | false;
+  /** The outside service the kind needs, if any. */
+  needs?: Service;
   setUp?(): Promise<void>;
   tearDown?(): Promise<void>;
   create(): StoreUnderTest;
@@ -36,7 +32,6 @@ interface StoreKind {
 let clock = 1_000_000;
 const memoryKind: StoreKind = {
   name: "memoryStore()",
-  skip: false,
   create() {
     const store = memoryStore({ ttlMs: TTL_MS, inFlightTtlMs: IN_FLIGHT_TTL_MS, now: () => clock });
     return {
@@ -53,7 +48,7 @@ let redis: Redis | undefined;
 const redisPrefixes: string[] = [];
 const redisKind: StoreKind = {
   name: "redisStore() against a real Redis",
-  skip: SKIP_WITHOUT_REDIS,
+  needs: REDIS,
   async setUp() {
     redis = ioredisClient();
   },
@@ -76,7 +71,8 @@ const redisKind: StoreKind = {
 };
 
 for (const kind of [memoryKind, redisKind]) {
-  describe(`DedupeStore contract: ${kind.name}`, { skip: kind.skip }, () => {
+  const needs: Service = kind.needs ?? { name: "nothing", missing: false };
+  describeNeeding(needs, `DedupeStore contract: ${kind.name}`, () => {
     before(() => kind.setUp?.());
     after(() => kind.tearDown?.());
 

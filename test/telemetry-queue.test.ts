@@ -3,7 +3,7 @@
 // attempt number; a failed attempt is an error with the exception; the handler's spans are the attempt's children.
 import assert from "node:assert/strict";
 import { randomBytes } from "node:crypto";
-import { after, describe, test } from "node:test";
+import { after, test } from "node:test";
 import * as api from "@opentelemetry/api";
 import express from "express";
 import { bullmqQueue } from "../src/bullmq.js";
@@ -11,12 +11,13 @@ import { geminiWebhooks } from "../src/index.js";
 import { batchSucceeded, listen, post, SECRET, signedDelivery } from "./support/helpers.js";
 import { installOtelSdk } from "./support/otel-sdk.js";
 import { eventually, freshQueueName } from "./support/queue-helpers.js";
-import { REDIS_URL, SKIP_WITHOUT_REDIS } from "./support/redis-helpers.js";
+import { REDIS, REDIS_URL } from "./support/redis-helpers.js";
+import { describeNeeding } from "./support/services.js";
 
 const sdk = installOtelSdk();
 const userTracer = api.trace.getTracer("user-app");
 
-describe("telemetry with the BullMQ queue", { skip: SKIP_WITHOUT_REDIS }, () => {
+describeNeeding(REDIS, "telemetry with the BullMQ queue", () => {
   const cleanups: (() => Promise<unknown>)[] = [];
   after(async () => {
     for (const cleanup of cleanups.reverse()) await cleanup();

@@ -3,15 +3,20 @@
 import { randomBytes } from "node:crypto";
 import { createConnection, createServer, type AddressInfo, type Server, type Socket } from "node:net";
 import { Redis, type RedisOptions } from "ioredis";
+import type { Service } from "./services.js";
 
 /** The Redis the tests use, e.g. redis://127.0.0.1:6390. */
 export const REDIS_URL = process.env.REDIS_URL;
 
-/** Why Redis tests are skipped, or false when they run. The only skip this suite allows. */
+/** Why Redis tests cannot run, or false when they can. */
 export const SKIP_WITHOUT_REDIS: string | false = REDIS_URL
   ? false
-  : "REDIS_URL is not set, so there is no Redis to test against. Start one and set it, e.g. " +
-    "`redis-server --port 6390 --save '' & REDIS_URL=redis://127.0.0.1:6390 npm test` (.ci/run does this).";
+  : "REDIS_URL is not set. `npm test` starts a redis-server itself when one is installed " +
+    "(apt-get install redis-server); or start one and set it, e.g. " +
+    "`redis-server --port 6390 --save '' & REDIS_URL=redis://127.0.0.1:6390 npm test`.";
+
+/** The service a Redis suite declares with describeNeeding(REDIS, …) (test/support/services.ts). */
+export const REDIS: Service = { name: "Redis", missing: SKIP_WITHOUT_REDIS };
 
 /** A key prefix no other test (or test file running in parallel) uses. */
 export function freshPrefix(label = "t"): string {
