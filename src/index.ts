@@ -15,6 +15,7 @@ export { canonicalEventType, isEventType, EVENT_TYPE_ALIASES, GEMINI_EVENT_TYPES
 export type {
   AnyGeminiEvent,
   BatchSucceededData,
+  CheckedEventName,
   EventFor,
   GeminiEvent,
   GeminiEventDataMap,
@@ -22,6 +23,7 @@ export type {
   GeminiEventTypeAlias,
   JobFailedData,
   JobIdData,
+  KnownEventName,
   UnknownGeminiEvent,
   VideoGeneratedData,
 } from "./events.js";
