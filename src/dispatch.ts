@@ -2,6 +2,7 @@ import type { DeliveryContext } from "./context.js";
 import { isThenable } from "./maybe-promise.js";
 import { WebhookError } from "./errors.js";
 import { canonicalEventType, type AnyGeminiEvent } from "./events.js";
+import { likelyMeant, typoWarning } from "./event-name-check.js";
 
 /** A handler for one or more event types. Throw (or reject) to answer 500 and have Gemini retry. */
 export type EventHandler<E> = (event: E, ctx: DeliveryContext) => unknown;
@@ -13,28 +14,45 @@ export class HandlerRegistry {
   private readonly byType = new Map<string, AnyHandler[]>();
   private readonly any: AnyHandler[] = [];
 
+  private readonly given: string[] = [];
+  private readonly warned = new Set<string>();
+
+  /**
+   * Registers under the documented type, so an alias's handler also runs for the documented name (a handler
+   * written after the `batch.completed` example is not silently dead if Gemini sends `batch.succeeded`); the
+   * same handler under both names runs once. A name close to a catalog name is warned about once.
+   */
   add(type: string, handler: AnyHandler): void {
-    const list = this.byType.get(type);
-    if (list) list.push(handler);
-    else this.byType.set(type, [handler]);
+    if (!this.given.includes(type)) this.given.push(type);
+    this.warnIfTypo(type);
+    const canonical = canonicalEventType(type);
+    const list = this.byType.get(canonical);
+    if (!list) this.byType.set(canonical, [handler]);
+    else if (canonical === type || !list.includes(handler)) list.push(handler);
+  }
+
+  private warnIfTypo(type: string): void {
+    const meant = likelyMeant(type);
+    if (meant === undefined || this.warned.has(type)) return;
+    this.warned.add(type);
+    // At registration, before any onError listener is likely attached, and not a delivery's failure: the console.
+    console.warn(typoWarning(type, meant));
   }
 
   addAny(handler: AnyHandler): void {
     this.any.push(handler);
   }
 
-  /** The types given to `add`, in the order first registered (read-only: for tools like the CLI). */
+  /** The types given to `add`, as given, in the order first registered (read-only: for tools like the CLI). */
   registeredTypes(): string[] {
-    return [...this.byType.keys()];
+    return [...this.given];
   }
 
-  /** The handlers a delivery of `type` runs: its own (and its documented type's, for an alias), then catch-alls. */
+  /** The handlers a delivery of `type` runs: its documented type's (an alias and its type share them), then catch-alls. */
   handlersFor(type: string): AnyHandler[] {
-    const canonical = canonicalEventType(type);
-    const own = this.byType.get(type) ?? [];
-    const viaAlias = canonical !== type ? (this.byType.get(canonical) ?? []) : [];
-    if (viaAlias.length === 0 && this.any.length === 0) return own;
-    return [...own, ...viaAlias, ...this.any];
+    const own = this.byType.get(canonicalEventType(type)) ?? [];
+    if (this.any.length === 0) return own;
+    return [...own, ...this.any];
   }
 }
 

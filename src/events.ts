@@ -3,12 +3,20 @@
  * Only `type` is checked at run time; fields here are what the docs publish, and deliveries may carry more.
  */
 
-/** `batch.succeeded` (also sent as `batch.completed` in one published example). */
+/**
+ * `batch.succeeded` (named `batch.completed` in one published example; see `EVENT_TYPE_ALIASES`).
+ * Every field any published version leaves out is optional: docs/events.md "Catalog notes" names the sources.
+ */
 export interface BatchSucceededData {
   /** The batch's id. */
   id: string;
-  /** Where the results are, e.g. `gs://bucket/results.jsonl`. */
-  output_file_uri: string;
+  /**
+   * Where the results are, e.g. `gs://bucket/results.jsonl`. Optional: the guide's own handler checks for it
+   * first ("for batch jobs with input file"), so a batch with inline requests may arrive without it.
+   */
+  output_file_uri?: string;
+  /** Appears in one published example only (the `batch.completed` one, as `0`). */
+  error_count?: number;
 }
 
 /** Events that carry only the job's id. */
@@ -26,11 +34,11 @@ export interface JobFailedData {
 }
 
 /**
- * `video.generated`. The catalog documents `output_file_uri` and `file_name`; another page documents
- * `file_id` and `video_uri`. Which ones arrive is not settled, so all four are optional.
+ * `video.generated`. The catalog documents `id`, `output_file_uri` and `file_name`; another version documents
+ * only `file_id` and `video_uri` (no `id`). Which ones arrive is not settled, so every one is optional.
  */
 export interface VideoGeneratedData {
-  id: string;
+  id?: string;
   output_file_uri?: string;
   file_name?: string;
   file_id?: string;
@@ -79,7 +87,10 @@ export type GeminiEvent<T extends GeminiEventType = GeminiEventType, M = UserMet
     /** When the event happened (RFC 3339). */
     timestamp: string;
     data: GeminiEventDataMap[K];
-    /** Dynamic webhooks only: the `user_metadata` of the request's `webhook_config` (static webhooks carry none). */
+    /**
+     * Dynamic webhooks: the `user_metadata` of the request's `webhook_config`. The docs describe it only for
+     * dynamic webhooks; as far as is known a static webhook's deliveries carry none (the docs do not say).
+     */
     user_metadata?: M;
   };
 }[T];
@@ -98,10 +109,33 @@ export interface UnknownGeminiEvent<M = UserMetadata> {
 /** Any verified delivery: known or not. Narrow it with `isEventType`. */
 export type AnyGeminiEvent<M = UserMetadata> = GeminiEvent<GeminiEventType, M> | UnknownGeminiEvent<M>;
 
-/** The event a handler registered for `T` receives. */
+/** A name a handler can be registered for in the catalog: a documented type or one of its aliases. */
+export type KnownEventName = GeminiEventType | GeminiEventTypeAlias;
+
+type NamespaceOf<T> = T extends `${infer N}.${string}` ? N : never;
+
+/**
+ * Compile-time check of a name given to `on()`: a catalog name, or a name outside the catalog's namespaces
+ * (`batch.`, `interaction.`, `video.`), passes as itself; an unknown name inside them (`"batch.succeded"`) is
+ * almost always a typo that would never match, so it becomes an error message the argument cannot satisfy.
+ * A type Gemini adds to those namespaces is declared, with its data, by augmenting `GeminiEventDataMap`
+ * (docs/events.md, "Types outside the catalog"). A `string` that is not a literal passes unchecked.
+ */
+export type CheckedEventName<T extends string> = T extends KnownEventName
+  ? T
+  : T extends `${NamespaceOf<KnownEventName>}.${string}`
+    ? `"${T}" is not in the event catalog: check its spelling, or declare it (docs/events.md)`
+    : T;
+
+/**
+ * The event a handler registered for `T` receives. An alias is registered as its documented type (it
+ * receives deliveries under either name), so it gets the documented type's event.
+ */
 export type EventFor<T extends string, M = UserMetadata> = T extends GeminiEventType
   ? GeminiEvent<T, M>
-  : UnknownGeminiEvent<M>;
+  : T extends GeminiEventTypeAlias
+    ? GeminiEvent<(typeof EVENT_TYPE_ALIASES)[T], M>
+    : UnknownGeminiEvent<M>;
 
 /** The documented type a delivered `type` stands for (itself unless it is an alias). */
 export function canonicalEventType(type: string): string {

@@ -16,6 +16,7 @@ export { canonicalEventType, isEventType, EVENT_TYPE_ALIASES, GEMINI_EVENT_TYPES
 export type {
   AnyGeminiEvent,
   BatchSucceededData,
+  CheckedEventName,
   EventFor,
   GeminiEvent,
   GeminiEventDataMap,
@@ -23,6 +24,7 @@ export type {
   GeminiEventTypeAlias,
   JobFailedData,
   JobIdData,
+  KnownEventName,
   UnknownGeminiEvent,
   VideoGeneratedData,
 } from "./events.js";

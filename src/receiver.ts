@@ -1,6 +1,13 @@
 import type { EventHandler as Handler } from "./dispatch.js";
 import { HandlerRegistry, type AnyHandler } from "./dispatch.js";
-import type { EventFor, GeminiEventType, AnyGeminiEvent, UserMetadata } from "./events.js";
+import type {
+  AnyGeminiEvent,
+  CheckedEventName,
+  EventFor,
+  GeminiEventType,
+  GeminiEventTypeAlias,
+  UserMetadata,
+} from "./events.js";
 import { attachReceiverCore } from "./adapter.js";
 import type { CryptoProvider } from "./crypto/provider.js";
 import { createNodeMiddleware, type NodeMiddleware } from "./express.js";
@@ -31,9 +38,14 @@ export interface GeminiWebhooks<
    * `(c) => webhooks.fetch(c.req.raw)` (Hono), `Bun.serve({ fetch: webhooks.fetch })`. Works unbound.
    */
   readonly fetch: FetchHandler;
-  /** Runs `handler` for deliveries of `type` (or any of several types). Unknown type names are allowed. */
-  on<T extends GeminiEventType | (string & {})>(
-    type: T | readonly T[],
+  /**
+   * Runs `handler` for deliveries of `type` (or any of several types). Names outside the catalog are allowed
+   * (Gemini adds types), but an unknown name in a catalog namespace (`"batch.succeded"`) is a compile error,
+   * and one close to a catalog name is warned about once at run time. An alias (`"batch.completed"`) is
+   * registered as its documented type: the handler runs for deliveries under either name.
+   */
+  on<T extends GeminiEventType | GeminiEventTypeAlias | (string & {})>(
+    type: CheckedEventName<T> | readonly CheckedEventName<T>[],
     handler: EventHandler<EventFor<T, M>>,
   ): GeminiWebhooks<M, Q>;
   /** Runs `handler` for every verified delivery, known type or not, after the type's own handlers. */

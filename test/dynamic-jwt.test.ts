@@ -44,7 +44,7 @@ describe("valid JWT deliveries", () => {
     test(`${key.alg} reaches typed handlers with claims and kid in ctx`, async () => {
       const seen: string[] = [];
       receiver.webhooks.on("batch.succeeded", (event, ctx) => {
-        if (ctx.keyId === key.kid) seen.push(event.data.output_file_uri);
+        if (ctx.keyId === key.kid) seen.push(String(event.data.output_file_uri));
       });
       const before = receiver.calls.length;
       const answer = await post(receiver.url, delivery(clock, signJwt(claims(clock), { key })));

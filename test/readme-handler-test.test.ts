@@ -10,7 +10,7 @@ import { generateSecret, sampleEvent, signDelivery } from "gemini-webhooks-expre
 test("a finished batch is recorded once, however often Gemini delivers it", async (t) => {
   // Your app, built the way production builds it, with a test secret.
   const secret = generateSecret();
-  const recorded: string[] = [];
+  const recorded: (string | undefined)[] = [];
   const webhooks = geminiWebhooks({ secret });
   webhooks.on("batch.succeeded", async (event) => {
     recorded.push(event.data.output_file_uri);

@@ -335,9 +335,9 @@ describe("sampleEvent", () => {
       assert.equal(event.type, type);
       assert.equal(event.version, "v1");
       assert.ok(!Number.isNaN(Date.parse(event.timestamp)));
-      assert.match(event.data.id, /^[a-z]+_[0-9a-f]+$/);
+      assert.match(String(event.data.id), /^[a-z]+_[0-9a-f]+$/);
     }
-    assert.match(sampleEvent("batch.succeeded").data.output_file_uri, /^gs:\/\//);
+    assert.match(String(sampleEvent("batch.succeeded").data.output_file_uri), /^gs:\/\//);
     assert.ok(sampleEvent("batch.failed").data.error_message.length > 0);
   });
 
@@ -355,7 +355,7 @@ describe("sampleEvent", () => {
 
   it("is typed per event type, and refuses unknown types", () => {
     const succeeded = sampleEvent("batch.succeeded");
-    const uri: string = succeeded.data.output_file_uri;
+    const uri: string | undefined = succeeded.data.output_file_uri;
     assert.ok(uri);
     // @ts-expect-error batch.cancelled carries no output_file_uri
     assert.equal(sampleEvent("batch.cancelled").data.output_file_uri, undefined);

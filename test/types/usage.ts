@@ -8,7 +8,7 @@ app.use("/gemini-callback", webhooks);
 app.post("/x", webhooks);
 
 webhooks.on("batch.succeeded", async (event, ctx) => {
-  const uri: string = event.data.output_file_uri;
+  const uri: string | undefined = event.data.output_file_uri;
   const id: string = event.data.id;
   const webhookId: string = ctx.webhookId;
   // @ts-expect-error batch.succeeded has no error_message
@@ -45,7 +45,7 @@ webhooks.on("some.future_type", (event) => {
 webhooks.onAny((event: AnyGeminiEvent) => {
   if (isEventType(event, "batch.succeeded")) {
     const narrowed: GeminiEvent<"batch.succeeded"> = event;
-    const uri: string = narrowed.data.output_file_uri;
+    const uri: string | undefined = narrowed.data.output_file_uri;
     return uri;
   }
   return undefined;
