@@ -48,7 +48,9 @@ export async function createGeminiClient(env: NodeJS.ProcessEnv, command: string
   // Everything explicit, so the SDK's own reading of the environment (Vertex AI, base URLs) cannot differ.
   const client = new sdk.GoogleGenAI({ vertexai: false, apiKey, httpOptions: { baseUrl: baseUrl.href } });
   const webhooks: WebhookAdmin = client.webhooks;
-  return { sdk: client, webhooks, baseUrl: printableUrl(baseUrl), apiKey, apiKeyVariable };
+  // As given (credentials were refused above): the user recognises what they set.
+  const shownBaseUrl = foreignText(env.GOOGLE_GEMINI_BASE_URL?.trim() || DEFAULT_BASE_URL, 200);
+  return { sdk: client, webhooks, baseUrl: shownBaseUrl, apiKey, apiKeyVariable };
 }
 
 /**

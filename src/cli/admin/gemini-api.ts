@@ -66,7 +66,7 @@ export class CommandFailure extends Error {
 }
 
 /** Turns what the SDK threw into one line for the user: the API's status and message, or why it was unreachable. */
-export function describeFailure(error: unknown, baseUrl: string): string {
+export function describeFailure(error: unknown, baseUrl: string, apiKeyVariable: string): string {
   const apiError = error as { status?: unknown; statusCode?: unknown; error?: unknown; body?: unknown };
   const status =
     typeof apiError.status === "number"
@@ -76,7 +76,7 @@ export function describeFailure(error: unknown, baseUrl: string): string {
         : undefined;
   if (status !== undefined) {
     const detail = apiErrorDetail(apiError.error) ?? apiErrorDetail(parseJson(apiError.body));
-    return `the Gemini API answered ${status}${detail ? ` ${detail.replace(/\.+$/, "")}` : ""}.${hintFor(status)}`;
+    return `the Gemini API answered ${status}${detail ? ` ${detail.replace(/\.+$/, "")}` : ""}.${hintFor(status, apiKeyVariable)}`;
   }
   const code = causeCode(error);
   if (code)
@@ -96,9 +96,9 @@ function apiErrorDetail(body: unknown): string | undefined {
   return [status, message].filter(Boolean).join(": ") || undefined;
 }
 
-function hintFor(status: number): string {
+function hintFor(status: number, apiKeyVariable: string): string {
   if (status === 400 || status === 401 || status === 403)
-    return " Check the API key (GOOGLE_API_KEY or GEMINI_API_KEY; and that the key's project has the Gemini API enabled).";
+    return ` Check ${apiKeyVariable} (and that the key's project has the Gemini API enabled).`;
   if (status === 404) return ' "gemini-webhooks webhooks list" shows the ids of your webhooks.';
   if (status === 429) return " Rate limited: try again in a moment.";
   return "";

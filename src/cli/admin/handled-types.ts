@@ -3,7 +3,6 @@
  * exports. TypeScript modules load through tsx when the user's project has it (it is not a dependency of
  * this package).
  */
-import { createRequire } from "node:module";
 import { extname, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import { canonicalEventType } from "../../events.js";
@@ -63,25 +62,31 @@ async function loadModule(path: string, shown: string): Promise<Record<string, u
   }
 }
 
+/** Named through a constant: tsx is not a dependency, so its types may not be there at build time either. */
+const TSX_API = "tsx/esm/api";
+
+interface TsxApi {
+  tsImport(specifier: string, parentUrl: string): Promise<unknown>;
+}
+
 /**
- * tsx's `tsImport`, resolved from the module's own folder (the user's project), since this package does not
- * depend on tsx. Without it, the error names the two ways out.
+ * tsx's `tsImport`, resolved like any import of this CLI: from the project it is installed in, since this
+ * package does not depend on tsx. Without it, the error names the ways out.
  */
 async function typescriptLoader(absolute: string, shown: string): Promise<(url: string) => Promise<unknown>> {
-  let api: string;
+  let api: TsxApi;
   try {
-    api = createRequire(absolute).resolve("tsx/esm/api");
-  } catch {
+    api = (await import(TSX_API)) as TsxApi;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== "ERR_MODULE_NOT_FOUND" && code !== "MODULE_NOT_FOUND") throw error;
     throw new CommandFailure(
-      `--from ${shown} is TypeScript, and tsx (which loads it) is not installed in its project. Either install it ` +
+      `--from ${shown} is TypeScript, and tsx (which loads it) is not installed. Either install it ` +
         "(npm install --save-dev tsx) and run this again, run the CLI through it (npx tsx node_modules/.bin/gemini-webhooks " +
         "webhooks create ...), or compile first and pass the built .js file (e.g. --from ./dist/server.js).",
     );
   }
-  const { tsImport } = (await import(pathToFileURL(api).href)) as {
-    tsImport(specifier: string, parentUrl: string): Promise<unknown>;
-  };
-  return (url) => tsImport(url, pathToFileURL(absolute).href);
+  return (url) => api.tsImport(url, pathToFileURL(absolute).href);
 }
 
 function firstLine(error: unknown): string {

@@ -134,7 +134,7 @@ export async function webhooksCommand(args: string[], io: Io): Promise<number> {
   } catch (error) {
     if (error instanceof UsageError) throw error;
     if (error instanceof CommandFailure) return fail(safeIo, error.message);
-    return fail(safeIo, describeFailure(error, client.baseUrl));
+    return fail(safeIo, describeFailure(error, client.baseUrl, client.apiKeyVariable));
   }
 }
 
