@@ -232,27 +232,69 @@ describe("gemini-webhooks webhooks (through @google/genai, against a local fake 
     assert.deepEqual(sent(), []);
   });
 
-  it("without GEMINI_API_KEY: exit 2 with what to set, nothing sent", async () => {
+  it("without an API key: exit 2 naming both variables, nothing sent", async () => {
     const run = await cli(["webhooks", "list"], { GOOGLE_GEMINI_BASE_URL: api.url });
     assert.equal(run.code, 2);
-    assert.match(run.stderr, /GEMINI_API_KEY is not set/);
+    assert.match(run.stderr, /no Gemini API key: export GEMINI_API_KEY \(or GOOGLE_API_KEY/);
     assert.deepEqual(sent(), []);
   });
 
-  it("GEMINI_API_KEY is the key sent, even with GOOGLE_API_KEY set too (which the SDK would say it uses)", async () => {
-    const otherKey = `AIzaOTHER-${Math.random().toString(36).slice(2)}`;
-    const run = await cli(["webhooks", "list"], { ...env, GOOGLE_API_KEY: otherKey });
-    assert.equal(run.code, 0, run.stderr);
+  it("the key comes from GOOGLE_API_KEY or GEMINI_API_KEY, GOOGLE_API_KEY first when both are set (the SDK's order)", async () => {
+    const onlyGoogle = await cli(["webhooks", "list"], { GOOGLE_API_KEY: API_KEY, GOOGLE_GEMINI_BASE_URL: api.url });
+    assert.equal(onlyGoogle.code, 0, onlyGoogle.stderr);
     assert.ok(sent().length > 0);
     assert.ok(sent().every((r) => r.apiKey === API_KEY));
-    assert.match(run.stderr, /note: GOOGLE_API_KEY is also set; this command sends GEMINI_API_KEY/);
-    assert.equal(`${run.stdout}${run.stderr}`.includes(otherKey), false);
-    const onlyGoogle = await cli(["webhooks", "list"], { GOOGLE_API_KEY: otherKey, GOOGLE_GEMINI_BASE_URL: api.url });
-    assert.equal(onlyGoogle.code, 2);
-    assert.match(
-      onlyGoogle.stderr,
-      /GEMINI_API_KEY is not set.*\(GOOGLE_API_KEY is set, but this command reads GEMINI_API_KEY only\)/,
+
+    const otherKey = `AIzaOTHER-${Math.random().toString(36).slice(2)}`;
+    const start = api.requests.length;
+    const both = await cli(["webhooks", "list"], { ...env, GEMINI_API_KEY: otherKey, GOOGLE_API_KEY: API_KEY });
+    assert.equal(both.code, 0, both.stderr);
+    const bothRequests = api.requests.slice(start);
+    assert.ok(bothRequests.length > 0);
+    assert.ok(
+      bothRequests.every((r) => r.apiKey === API_KEY),
+      "GOOGLE_API_KEY wins, as in the SDK",
     );
+    assert.match(both.stderr, /Both GOOGLE_API_KEY and GEMINI_API_KEY are set\. Using GOOGLE_API_KEY\./);
+    assert.equal(`${both.stdout}${both.stderr}`.includes(otherKey), false);
+
+    const wrong = await cli(["webhooks", "list"], { GOOGLE_API_KEY: "AIzaWRONG", GOOGLE_GEMINI_BASE_URL: api.url });
+    assert.equal(wrong.code, 1);
+    assert.match(wrong.stderr, /Check GOOGLE_API_KEY/, "the hint names the variable the key came from");
+  });
+
+  it("GOOGLE_GEMINI_BASE_URL over plain http off this machine is refused before anything is sent (the key would travel in clear)", async () => {
+    // Nothing listens at these addresses (TEST-NET, documentation prefix): the refusal comes before any connection.
+    for (const remote of ["http://192.0.2.10:8080", "http://gemini.example.com", "http://[2001:db8::1]/"]) {
+      const run = await cli(["webhooks", "list"], { GEMINI_API_KEY: API_KEY, GOOGLE_GEMINI_BASE_URL: remote });
+      assert.equal(run.code, 2, remote);
+      assert.match(
+        run.stderr,
+        /would send your API key in clear text: use https \(plain http is allowed for localhost/,
+      );
+      assert.match(run.stderr, /gemini-webhooks webhooks --help/);
+    }
+    const withPassword = await cli(["webhooks", "list"], {
+      GEMINI_API_KEY: API_KEY,
+      GOOGLE_GEMINI_BASE_URL: "https://user:Pa55word@gemini.example.com",
+    });
+    assert.equal(withPassword.code, 2);
+    assert.match(withPassword.stderr, /must not contain a user name or password/);
+    assert.doesNotMatch(withPassword.stderr, /Pa55word/);
+    const notUrl = await cli(["webhooks", "list"], {
+      GEMINI_API_KEY: API_KEY,
+      GOOGLE_GEMINI_BASE_URL: "nope\u001b[2J",
+    });
+    assert.equal(notUrl.code, 2);
+    assert.match(notUrl.stderr, /is not a URL; unset it/);
+    assert.equal(notUrl.stderr.includes("\u001b"), false, "escaped");
+    // localhost under its three names is accepted (the fake API listens on 127.0.0.1).
+    const port = new URL(api.url).port;
+    const viaLocalhost = await cli(["webhooks", "list"], {
+      GEMINI_API_KEY: API_KEY,
+      GOOGLE_GEMINI_BASE_URL: `http://localhost:${port}`,
+    });
+    assert.equal(viaLocalhost.code, 0, viaLocalhost.stderr);
   });
 
   it("list: follows next_page_token, shows each state, and flags disabled_due_to_failed_deliveries loudly with how to re-enable", async () => {
@@ -298,9 +340,173 @@ describe("gemini-webhooks webhooks (through @google/genai, against a local fake 
       [["PATCH", "/v1/webhooks/wh-revive", { update_mask: "state" }, { state: "enabled" }, API_KEY]],
     );
     assert.equal(api.webhooks.get("wh-revive")!.state, "enabled");
-    assert.match(run.stdout, /Webhook wh-revive is enabled: Gemini delivers to https:\/\/example\.com\/revive again\./);
+    assert.match(run.stdout, /Updated webhook wh-revive \(state\)/);
+    assert.match(run.stdout, /Gemini delivers to https:\/\/example\.com\/revive again\./);
     const list = await webhooksCli("list");
     assert.doesNotMatch(list.stdout, /WEBHOOK wh-revive IS DISABLED/);
+  });
+
+  it("get: GET /v1/webhooks/<id>, every field shown", async () => {
+    api.add({
+      id: "wh-get",
+      name: "Nightly",
+      uri: "https://example.com/get",
+      state: "enabled",
+      subscribed_events: ["batch.succeeded"],
+      signing_secrets: [{ truncated_secret: "whsec_...ab12", expire_time: "2026-01-02T00:00:00Z" }],
+    });
+    const run = await webhooksCli("get", "wh-get");
+    assert.equal(run.code, 0, run.stderr);
+    assert.deepEqual(
+      sent().map((r) => [r.method, r.path, r.body, r.apiKey]),
+      [["GET", "/v1/webhooks/wh-get", undefined, API_KEY]],
+    );
+    assert.match(run.stdout, /^wh-get {2}"Nightly"\n {2}uri: {5}https:\/\/example\.com\/get\n {2}state: {3}enabled\n/);
+    assert.match(run.stdout, /events: {2}batch\.succeeded/);
+    assert.match(run.stdout, /secrets: whsec_\.\.\.ab12 \(expires 2026-01-02T00:00:00Z\)/);
+
+    const missing = await webhooksCli("get", "wh-nope");
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /answered 404 NOT_FOUND/);
+  });
+
+  it("update: PATCH /v1/webhooks/<id>?update_mask=<the fields given> with exactly those fields", async () => {
+    api.add({ id: "wh-up", name: "Old", uri: "https://example.com/old", state: "enabled" });
+    const all = await webhooksCli(
+      "update",
+      "wh-up",
+      "--name",
+      "New name",
+      "--uri",
+      "https://example.com/new",
+      "--events",
+      "batch.succeeded,video.generated",
+      "-e",
+      "batch.failed",
+      "--state",
+      "disabled",
+    );
+    assert.equal(all.code, 0, all.stderr);
+    assert.deepEqual(
+      sent().map((r) => [r.method, r.path, r.query, r.body, r.apiKey]),
+      [
+        [
+          "PATCH",
+          "/v1/webhooks/wh-up",
+          { update_mask: "name,uri,subscribed_events,state" },
+          {
+            name: "New name",
+            uri: "https://example.com/new",
+            subscribed_events: ["batch.succeeded", "video.generated", "batch.failed"],
+            state: "disabled",
+          },
+          API_KEY,
+        ],
+      ],
+    );
+    const stored = api.webhooks.get("wh-up")!;
+    assert.equal(stored.name, "New name");
+    assert.equal(stored.uri, "https://example.com/new");
+    assert.deepEqual(stored.subscribed_events, ["batch.succeeded", "video.generated", "batch.failed"]);
+    assert.equal(stored.state, "disabled");
+    assert.match(all.stdout, /Updated webhook wh-up \(name, uri, subscribed_events, state\)/);
+    assert.match(all.stdout, /state: {3}disabled {2}<-- disabled/);
+
+    const before = api.requests.length;
+    const one = await webhooksCli("update", "wh-up", "--state", "enabled");
+    assert.equal(one.code, 0, one.stderr);
+    const [patch] = api.requests.slice(before);
+    assert.deepEqual([patch!.query, patch!.body], [{ update_mask: "state" }, { state: "enabled" }]);
+    assert.equal(api.webhooks.get("wh-up")!.name, "New name", "fields not given are left alone");
+  });
+
+  it("update and delete: mistakes are exit 2 before anything is sent; delete without --yes says how", async () => {
+    api.add({ id: "wh-keep", state: "enabled" });
+    for (const [args, message] of [
+      [["update", "wh-keep"], /nothing to update: give at least one of --name, --uri, --events, --state/],
+      [["update", "wh-keep", "--state", "disabled_due_to_failed_deliveries"], /--state must be enabled or disabled/],
+      [["update", "wh-keep", "--uri", "ftp://x"], /--uri must be an http\(s\) URL/],
+      [["update", "wh-keep", "--events", ","], /--events needs at least one event type/],
+      [["update", "wh-keep", "--from", "x.js"], /--from is not an option of "webhooks update"/],
+      [["update"], /"webhooks update" takes exactly one <id>/],
+      [["get", "wh-keep", "--yes"], /--yes is not an option of "webhooks get" \(it is one of: webhooks delete\)/],
+      [
+        ["delete", "wh-keep"],
+        /refusing to delete webhook wh-keep without --yes: .*cannot be undone.*"gemini-webhooks webhooks delete wh-keep --yes"/,
+      ],
+      [["delete", "--yes"], /"webhooks delete" takes exactly one <id>/],
+    ] as const) {
+      const run = await webhooksCli(...args);
+      assert.equal(run.code, 2, `${args.join(" ")}: ${run.stdout}${run.stderr}`);
+      assert.match(run.stderr, message, args.join(" "));
+      assert.match(run.stderr, /gemini-webhooks webhooks --help/);
+    }
+    assert.deepEqual(sent(), []);
+    assert.ok(api.webhooks.has("wh-keep"));
+  });
+
+  it("delete --yes: DELETE /v1/webhooks/<id>, and the webhook is gone", async () => {
+    api.add({ id: "wh-gone", state: "enabled" });
+    const run = await webhooksCli("delete", "wh-gone", "--yes");
+    assert.equal(run.code, 0, run.stderr);
+    assert.deepEqual(
+      sent().map((r) => [r.method, r.path, r.body, r.apiKey]),
+      [["DELETE", "/v1/webhooks/wh-gone", undefined, API_KEY]],
+    );
+    assert.equal(api.webhooks.has("wh-gone"), false);
+    assert.match(run.stdout, /Deleted webhook wh-gone/);
+    const again = await webhooksCli("delete", "wh-gone", "--yes");
+    assert.equal(again.code, 1);
+    assert.match(again.stderr, /answered 404/);
+  });
+
+  it("list and get print names, URIs and states from the API with control characters escaped (no forged lines)", async () => {
+    api.webhooks.clear();
+    const forged = "\r\n!!! WEBHOOK w9 IS DISABLED !!!";
+    api.add({
+      id: "wh-evil\u001b]0;owned\u0007",
+      name: "Evil\u001b[2J\u202e",
+      uri: `https://example.com/x${forged}`,
+      state: `enabled\nFAKE: all good`,
+      subscribed_events: ["batch.succeeded\u0007"],
+    });
+    for (const args of [["list"], ["get", "wh-evil\u001b]0;owned\u0007"]]) {
+      const run = await webhooksCli(...args);
+      assert.equal(run.code, 0, run.stderr);
+      assert.doesNotMatch(
+        run.stdout,
+        /[\u0000-\u0008\u000b-\u001f\u007f\u202e]/,
+        `${args[0]}: no raw control character`,
+      );
+      assert.doesNotMatch(run.stdout, /^!!! WEBHOOK w9/m, `${args[0]}: no forged line`);
+      assert.doesNotMatch(run.stdout, /^FAKE:/m);
+      assert.match(run.stdout, /uri: {5}https:\/\/example\.com\/x\\r\\n!!! WEBHOOK w9 IS DISABLED !!!/);
+      assert.match(run.stdout, /"Evil\\u001b\[2J\\u202e"/);
+    }
+    api.webhooks.clear();
+  });
+
+  it("create --from a .ts module loads it through tsx (found beside the CLI or in the module's project)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "gemini-webhooks-from-ts-"));
+    try {
+      const path = join(dir, "server.ts");
+      writeFileSync(
+        path,
+        `import { geminiWebhooks } from ${JSON.stringify(pathToFileURL(join(root, "dist/esm/index.js")).href)};
+         const types: string[] = ["batch.failed", "video.generated"];
+         export const webhooks = geminiWebhooks({ secret: ${JSON.stringify(SECRET)} });
+         for (const type of types) webhooks.on(type as "batch.failed", () => {});\n`,
+      );
+      const run = await webhooksCli("create", "--uri", "https://example.com/ts", "--from", path);
+      assert.equal(run.code, 0, run.stderr);
+      assert.deepEqual((sent()[0]!.body as { subscribed_events: string[] }).subscribed_events, [
+        "batch.failed",
+        "video.generated",
+      ]);
+      assert.doesNotMatch(run.stderr, /Unknown file extension/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("ping: POST /v1/webhooks/<id>:ping, and says how to see the ping arrive without naming its type", async () => {
@@ -433,7 +639,7 @@ describe("gemini-webhooks webhooks (through @google/genai, against a local fake 
       }
     }
     const main = await cli(["--help"], {});
-    assert.match(main.stdout, /webhooks {5}Create, list, ping, re-enable webhooks/);
+    assert.match(main.stdout, /webhooks {5}Create, list, get, update, delete, ping webhooks/);
   });
 });
 
@@ -510,7 +716,7 @@ describe("@google/genai stays optional", () => {
       }
     };
     walk(join(root, "dist"));
-    assert.deepEqual(importers.sort(), ["dist/cjs/cli/gemini-api.js", "dist/esm/cli/gemini-api.js"]);
+    assert.deepEqual(importers.sort(), ["dist/cjs/cli/admin/client.js", "dist/esm/cli/admin/client.js"]);
   });
 
   it("without it installed, send and secret work and webhooks says what to install", async () => {

@@ -1,7 +1,8 @@
 import { parseArgs } from "node:util";
 import type { BullmqDeliveryQueue, FailedDelivery } from "../queue/bullmq.js";
-import type { Io } from "./send.js";
-import { UsageError, USAGE } from "./usage.js";
+import type { Io } from "./io.js";
+import { QUEUE_HELP } from "./queue-help.js";
+import { UsageError } from "./usage.js";
 
 /**
  * `gemini-webhooks queue failed|retry`: lists the deliveries whose attempts are exhausted, and moves
@@ -24,7 +25,7 @@ export async function queueCommand(args: string[], io: Io): Promise<number> {
   });
   const [action, ...ids] = positionals;
   if (values.help || action === undefined) {
-    io.out(USAGE.queue.trimEnd());
+    io.out(QUEUE_HELP);
     return values.help ? 0 : 2;
   }
   if (action !== "failed" && action !== "retry")

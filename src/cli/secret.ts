@@ -1,6 +1,13 @@
 import { parseArgs } from "node:util";
 import { generateSecret } from "../testing/secret.js";
-import { USAGE } from "./usage.js";
+
+export const SECRET_HELP = `Usage: gemini-webhooks secret
+
+Prints a new random signing secret (whsec_ + 24 random bytes in base64) for development and tests.
+In production, use the secret Gemini returned when you created the webhook.
+
+Options:
+  -h, --help   Show this help`;
 
 /** `gemini-webhooks secret`: prints a new secret, alone on its line, so `$(gemini-webhooks secret)` works. */
 export function secretCommand(args: string[], out: (line: string) => void): number {
@@ -10,6 +17,6 @@ export function secretCommand(args: string[], out: (line: string) => void): numb
     strict: true,
     allowPositionals: false,
   });
-  out(values.help ? USAGE.secret.trimEnd() : generateSecret());
+  out(values.help ? SECRET_HELP : generateSecret());
   return 0;
 }

@@ -6,7 +6,9 @@ import { sampleEvent } from "../testing/sample-event.js";
 import { signDelivery } from "../testing/sign-delivery.js";
 import { assertUsableSecret } from "../verify/secret.js";
 import { importTestKeys, type TestJwtAlgorithm, type TestKeys } from "../testing/test-keys.js";
-import { positiveIntegerFlag, UsageError, USAGE } from "./usage.js";
+import { foreignText, looksLikeSecret, printableUrl, quotedArgument } from "./foreign-text.js";
+import type { Io } from "./io.js";
+import { positiveIntegerFlag, UsageError } from "./usage.js";
 
 type Scheme = "v1" | "v1a" | "jwt";
 type Signer = (
@@ -28,11 +30,37 @@ interface SendPlan {
   timeoutMs: number;
 }
 
-export interface Io {
-  out(line: string): void;
-  err(line: string): void;
-  env: NodeJS.ProcessEnv;
-}
+export const SEND_HELP = `Usage: gemini-webhooks send <url> --type <event type> [options]
+
+Signs deliveries the way Gemini does, POSTs them to <url>, and prints each status and error code.
+
+Options:
+  -t, --type <type>       Event type, e.g. batch.succeeded (required). A documented type gets a
+                          realistic sample payload; any other type is sent with --data as its data.
+  -s, --scheme <scheme>   v1 (static HMAC, default), v1a (Ed25519) or jwt
+      --secret <secret>   Signing secret for v1 (default: $GEMINI_WEBHOOK_SECRET)
+      --keys <file>       Test key set for v1a and jwt: JSON written by TestKeys.toJSON(), e.g. the
+                          file the example app prints (default: $GEMINI_WEBHOOK_TEST_KEYS)
+      --algorithm <alg>   JWT algorithm: RS256 (default), ES256 or EdDSA
+      --audience <aud>    JWT "aud" claim (default: the key set's audience)
+  -d, --data <json>       JSON object merged over the sample's "data"
+      --user-metadata <json>
+                          JSON object sent as the payload's top-level "user_metadata" (what a
+                          dynamic webhook's webhook_config.user_metadata carries)
+  -n, --repeat <n>        Send n deliveries, each with a new webhook-id (default 1)
+      --duplicate         Send each delivery a second time with the same webhook-id
+      --id <id>           webhook-id to use (only with a single delivery)
+      --timestamp <secs>  webhook-timestamp in Unix seconds (default: now); an old one tests staleness
+      --timeout <ms>      Time to wait for each answer (default 10000)
+  -h, --help              Show this help
+
+Exit status: 0 when every answer was 2xx, 1 when one was not or the server could not be reached,
+2 for a usage error.
+
+Examples:
+  gemini-webhooks send http://localhost:3000/gemini-callback --type batch.succeeded --secret whsec_...
+  gemini-webhooks send http://localhost:3000/gemini-callback -t batch.failed -d '{"error_code":"INTERNAL"}' --duplicate
+  gemini-webhooks send http://localhost:3000/gemini-callback -t video.generated --scheme jwt --keys ./keys.json`;
 
 const SCHEMES: readonly Scheme[] = ["v1", "v1a", "jwt"];
 const ALGORITHMS: readonly TestJwtAlgorithm[] = ["RS256", "ES256", "EdDSA"];
@@ -41,10 +69,10 @@ const ALGORITHMS: readonly TestJwtAlgorithm[] = ["RS256", "ES256", "EdDSA"];
 export async function sendCommand(args: string[], io: Io): Promise<number> {
   const plan = planSend(args, io);
   if (plan === "help") {
-    io.out(USAGE.send.trimEnd());
+    io.out(SEND_HELP);
     return 0;
   }
-  io.out(`Sending ${describe(plan)} to ${plan.url.href}`);
+  io.out(`Sending ${describe(plan)} to ${printableUrl(plan.url)}`);
   let failures = 0;
   let sent = 0;
   for (let n = 1; n <= plan.repeat; n++) {
@@ -59,7 +87,9 @@ export async function sendCommand(args: string[], io: Io): Promise<number> {
         return 1;
       }
       if (answer.status < 200 || answer.status > 299) failures++;
-      io.out(`  ${label.padEnd(20)} ${delivery.headers["webhook-id"]}  ${answer.status} ${answer.summary}`);
+      io.out(
+        `  ${label.padEnd(20)} ${foreignText(delivery.headers["webhook-id"], 100)}  ${answer.status} ${answer.summary}`,
+      );
     }
   }
   io.out(`${sent} sent: ${sent - failures} answered 2xx${failures > 0 ? `, ${failures} refused or failed` : ""}.`);
@@ -98,7 +128,7 @@ function planSend(args: string[], io: Io): SendPlan | "help" {
     );
   const scheme = values.scheme as Scheme;
   if (!SCHEMES.includes(scheme))
-    throw new UsageError(`--scheme must be v1, v1a or jwt, got "${values.scheme}".`, "send");
+    throw new UsageError(`--scheme must be v1, v1a or jwt, got ${quotedArgument(values.scheme!)}.`, "send");
   const repeat = positiveIntegerFlag(values.repeat!, "--repeat", "send");
   if (values.id !== undefined && repeat > 1) {
     throw new UsageError(
@@ -121,15 +151,25 @@ function planSend(args: string[], io: Io): SendPlan | "help" {
 }
 
 function parseUrl(text: string): URL {
+  if (looksLikeSecret(text)) {
+    throw new UsageError(
+      "the <url> argument looks like a signing secret: send takes the receiver's URL first, e.g. " +
+        "send http://localhost:3000/gemini-callback --type batch.succeeded --secret <whsec_...>.",
+      "send",
+    );
+  }
   let url: URL;
   try {
     url = new URL(text);
   } catch {
-    throw new UsageError(`"${text}" is not a URL; expected e.g. http://localhost:3000/gemini-callback.`, "send");
+    throw new UsageError(
+      `${quotedArgument(text)} is not a URL; expected the receiver's URL, e.g. http://localhost:3000/gemini-callback.`,
+      "send",
+    );
   }
   if (url.protocol !== "http:" && url.protocol !== "https:") {
     throw new UsageError(
-      `"${text}" is not an http(s) URL; expected e.g. http://localhost:3000/gemini-callback.`,
+      `${printableUrl(url)} is not an http(s) URL; expected e.g. http://localhost:3000/gemini-callback.`,
       "send",
     );
   }
@@ -143,7 +183,7 @@ function buildEvent(type: string, dataText: string | undefined): unknown {
     try {
       data = JSON.parse(dataText);
     } catch {
-      throw new UsageError(`--data is not valid JSON: ${dataText}`, "send");
+      throw new UsageError(`--data is not valid JSON: ${quotedArgument(dataText)}`, "send");
     }
     if (data === null || typeof data !== "object" || Array.isArray(data))
       throw new UsageError("--data must be a JSON object.", "send");
@@ -162,7 +202,7 @@ function withUserMetadata(event: unknown, text: string | undefined): unknown {
   try {
     metadata = JSON.parse(text);
   } catch {
-    throw new UsageError(`--user-metadata is not valid JSON: ${text}`, "send");
+    throw new UsageError(`--user-metadata is not valid JSON: ${quotedArgument(text)}`, "send");
   }
   if (metadata === null || typeof metadata !== "object" || Array.isArray(metadata)) {
     throw new UsageError('--user-metadata must be a JSON object, e.g. \'{"job_group":"nightly-eval"}\'.', "send");
@@ -195,7 +235,10 @@ function signerFor(
   if (scheme === "v1a") return (event, options) => keys.signV1a(event, options);
   const algorithm = values.algorithm as TestJwtAlgorithm;
   if (!ALGORITHMS.includes(algorithm))
-    throw new UsageError(`--algorithm must be one of ${ALGORITHMS.join(", ")}, got "${values.algorithm}".`, "send");
+    throw new UsageError(
+      `--algorithm must be one of ${ALGORITHMS.join(", ")}, got ${quotedArgument(values.algorithm!)}.`,
+      "send",
+    );
   return (event, options) => keys.signJwt(event, { ...options, algorithm, audience: values.audience });
 }
 
@@ -212,14 +255,17 @@ function loadKeys(path: string | undefined, scheme: Scheme): TestKeys {
     text = readFileSync(path, "utf8");
   } catch (error) {
     throw new UsageError(
-      `cannot read the key set file ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`,
+      `cannot read the key set file ${quotedArgument(path)}: ${(error as NodeJS.ErrnoException).code ?? foreignText((error as Error).message)}`,
       "send",
     );
   }
   try {
     return importTestKeys(JSON.parse(text));
   } catch (error) {
-    throw new UsageError(`${path} is not a test key set: ${(error as Error).message}`, "send");
+    throw new UsageError(
+      `${quotedArgument(path)} is not a test key set: ${foreignText((error as Error).message)}`,
+      "send",
+    );
   }
 }
 
@@ -228,9 +274,9 @@ type Answer = { kind: "answered"; status: number; summary: string } | { kind: "u
 async function post(plan: SendPlan, delivery: SignedDelivery): Promise<Answer> {
   let response: Response;
   try {
-    response = await fetch(plan.url, {
+    response = await fetch(withoutCredentials(plan.url), {
       method: "POST",
-      headers: { ...delivery.headers, "user-agent": "gemini-webhooks-cli" },
+      headers: { ...delivery.headers, ...basicAuthorization(plan.url), "user-agent": "gemini-webhooks-cli" },
       body: delivery.body,
       redirect: "manual",
       signal: AbortSignal.timeout(plan.timeoutMs),
@@ -238,25 +284,56 @@ async function post(plan: SendPlan, delivery: SignedDelivery): Promise<Answer> {
   } catch (error) {
     return {
       kind: "unreachable",
-      message: `could not reach ${plan.url.href}: ${networkReason(error, plan.timeoutMs)}`,
+      // The reason may quote the URL (credentials included) or anything the network layer saw.
+      message: `could not reach ${printableUrl(plan.url)}: ${foreignText(redacted(networkReason(error, plan.timeoutMs), plan.url))}`,
     };
   }
   const text = await response.text().catch(() => "");
   return { kind: "answered", status: response.status, summary: summarize(text) };
 }
 
-/** The answer's gist: the receiver's `status` or `error` code (and message), or the start of any other body. */
+/**
+ * The answer's gist: the receiver's `status` or `error` code (and message), or the start of any other body.
+ * Whatever the receiver sent is escaped: it must not be able to write to the terminal or forge a line.
+ */
 function summarize(text: string): string {
   try {
     const json = JSON.parse(text) as { status?: unknown; error?: unknown; message?: unknown };
     if (typeof json.error === "string")
-      return typeof json.message === "string" ? `${json.error}: ${json.message}` : json.error;
-    if (typeof json.status === "string") return json.status;
+      return typeof json.message === "string"
+        ? `${foreignText(json.error, 100)}: ${foreignText(json.message, 200)}`
+        : foreignText(json.error, 100);
+    if (typeof json.status === "string") return foreignText(json.status, 100);
   } catch {
     /* not JSON: show the start of it */
   }
-  const oneLine = text.replace(/\s+/g, " ").trim();
-  return oneLine.length > 100 ? `${oneLine.slice(0, 100)}…` : oneLine || "(empty body)";
+  return foreignText(text.replace(/\s+/g, " ").trim(), 100) || "(empty body)";
+}
+
+/**
+ * fetch refuses a URL with a user name and password in it; a receiver behind HTTP Basic authentication gets
+ * them as the Authorization header instead, which is what the URL asks for.
+ */
+function withoutCredentials(url: URL): URL {
+  const bare = new URL(url.href);
+  bare.username = "";
+  bare.password = "";
+  return bare;
+}
+
+function basicAuthorization(url: URL): Record<string, string> {
+  if (url.username === "" && url.password === "") return {};
+  const pair = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
+  return { authorization: `Basic ${Buffer.from(pair).toString("base64")}` };
+}
+
+/** `text` without the URL's password, however the text quotes it (encoded or not). */
+function redacted(text: string, url: URL): string {
+  let result = text;
+  for (const part of [url.password, decodeURIComponent(url.password)]) {
+    if (part.length > 0) result = result.split(part).join("***");
+  }
+  return result;
 }
 
 function networkReason(error: unknown, timeoutMs: number): string {
@@ -275,7 +352,7 @@ function describe(plan: SendPlan): string {
   const typeNote = isKnown(plan.type) ? "" : " (not a documented type: sent with --data as its data)";
   const metadataNote =
     (plan.event as { user_metadata?: unknown }).user_metadata !== undefined ? " with user_metadata" : "";
-  return `${count} of ${plan.type}${typeNote}${metadataNote}, scheme ${plan.scheme}${plan.duplicate ? ", each sent twice with the same webhook-id" : ""},`;
+  return `${count} of ${foreignText(plan.type, 100)}${typeNote}${metadataNote}, scheme ${plan.scheme}${plan.duplicate ? ", each sent twice with the same webhook-id" : ""},`;
 }
 
 function isKnown(type: string): boolean {
@@ -285,7 +362,7 @@ function isKnown(type: string): boolean {
 function unixSeconds(text: string): number {
   if (!/^\d{1,11}$/.test(text))
     throw new UsageError(
-      `--timestamp must be Unix seconds (e.g. ${Math.floor(Date.now() / 1000)}), got "${text}".`,
+      `--timestamp must be Unix seconds (e.g. ${Math.floor(Date.now() / 1000)}), got ${quotedArgument(text)}.`,
       "send",
     );
   return Number(text);

@@ -93,6 +93,11 @@ const JWKS_OPTION_NAMES: OptionNames<JwksOptions> = {
 };
 // Loopback is the only place a key set may come over plain http (local tests and sidecars).
 const LOOPBACK_HOSTS = new Set(["localhost", "127.0.0.1", "[::1]"]);
+
+/** True for a URL's `hostname` that never leaves the machine: where plain http carries no secret over a network. */
+export function isLoopbackHostname(hostname: string): boolean {
+  return LOOPBACK_HOSTS.has(hostname);
+}
 // JWK members that only private or secret keys have: a key set holding them is a leak, not a trust list.
 export const PRIVATE_JWK_MEMBERS: readonly string[] = ["d", "p", "q", "dp", "dq", "qi", "k", "priv"];
 
@@ -143,7 +148,7 @@ function resolveJwksUrl(url: unknown): URL {
   } catch {
     throw new TypeError(`geminiWebhooks: option "jwks.url" must be an absolute URL, got ${JSON.stringify(url)}.`);
   }
-  const loopback = LOOPBACK_HOSTS.has(parsed.hostname);
+  const loopback = isLoopbackHostname(parsed.hostname);
   if (parsed.protocol !== "https:" && !(parsed.protocol === "http:" && loopback)) {
     throw new TypeError('geminiWebhooks: option "jwks.url" must use https (plain http is allowed for localhost only).');
   }

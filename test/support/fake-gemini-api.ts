@@ -86,6 +86,13 @@ export async function startFakeGeminiApi(options: FakeGeminiApiOptions): Promise
     return stored;
   }
 
+  /** DELETE /v1/webhooks/{id}: gone from the store, its secrets with it; the API answers an empty object. */
+  function deleteWebhook(id: string): Record<string, never> {
+    webhooks.delete(id);
+    secrets.delete(id);
+    return {};
+  }
+
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
@@ -158,6 +165,7 @@ export async function startFakeGeminiApi(options: FakeGeminiApiOptions): Promise
     if (!match || !webhook) return error("notFound");
     const [, id, verb] = match as unknown as [string, string, string | undefined];
     if (verb === undefined && recorded.method === "GET") return send(200, webhook);
+    if (verb === undefined && recorded.method === "DELETE") return send(200, deleteWebhook(id));
     if (verb === undefined && recorded.method === "PATCH") {
       const mask = recorded.query.update_mask?.split(",") ?? Object.keys(body);
       for (const field of mask) {

@@ -1,7 +1,8 @@
 /**
- * The WebhookService, reached through the official SDK (`@google/genai`, an optional peer dependency).
- * Loaded only by `gemini-webhooks webhooks ...`: the middleware, `send` and `secret` never import it.
+ * The WebhookService's shapes as the official SDK (`@google/genai`) sends and returns them, and the API's
+ * failures turned into one line for the user. The client itself comes from client.ts.
  */
+import { foreignText } from "../foreign-text.js";
 
 /** A webhook as the API returns it (snake_case, the REST shape the SDK passes through). */
 export interface WebhookResource {
@@ -24,6 +25,18 @@ export interface CallOptions {
   retries: { strategy: "none" };
 }
 
+/** The fields the API updates (PATCH with `update_mask` naming the ones sent). */
+export interface WebhookUpdate {
+  name?: string;
+  uri?: string;
+  subscribed_events?: string[];
+  state?: "enabled" | "disabled";
+}
+
+/**
+ * On the wire in lower case: the SDK (3.3.0) types it so and sends the body through JSON.stringify unchanged
+ * (no enum mapping), which is what the REST API it was generated from expects.
+ */
 export type RevocationBehavior = "revoke_previous_secrets_after_h24" | "revoke_previous_secrets_immediately";
 
 /** The part of the SDK's `client.webhooks` the CLI uses (checked against the SDK's own types at build time). */
@@ -36,11 +49,9 @@ export interface WebhookAdmin {
     params?: { page_size?: number; page_token?: string },
     options?: CallOptions,
   ): Promise<{ webhooks?: WebhookResource[]; next_page_token?: string }>;
-  update(
-    id: string,
-    params: { state?: "enabled"; update_mask?: string },
-    options?: CallOptions,
-  ): Promise<WebhookResource>;
+  get(id: string, params?: Record<string, never>, options?: CallOptions): Promise<WebhookResource>;
+  update(id: string, params: WebhookUpdate & { update_mask?: string }, options?: CallOptions): Promise<WebhookResource>;
+  delete(id: string, params?: Record<string, never>, options?: CallOptions): Promise<unknown>;
   ping(id: string, params?: Record<string, never>, options?: CallOptions): Promise<unknown>;
   rotateSigningSecret(
     id: string,
@@ -54,44 +65,8 @@ export class CommandFailure extends Error {
   override name = "CommandFailure";
 }
 
-export interface Connection {
-  webhooks: WebhookAdmin;
-  /** Where requests go: Gemini's API, or GOOGLE_GEMINI_BASE_URL (a local fake in tests). */
-  baseUrl: string;
-  apiKey: string;
-}
-
-export const DEFAULT_BASE_URL = "https://generativelanguage.googleapis.com";
-
-/**
- * Loads the SDK and builds a client from `GEMINI_API_KEY` (and `GOOGLE_GEMINI_BASE_URL`, if set).
- * The key goes to the SDK only, which sends it as the `x-goog-api-key` header.
- */
-export async function connect(env: NodeJS.ProcessEnv, missingKey: () => Error): Promise<Connection> {
-  const apiKey = env.GEMINI_API_KEY?.trim();
-  if (!apiKey) throw missingKey();
-  let sdk: typeof import("@google/genai");
-  try {
-    sdk = await import("@google/genai");
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === "ERR_MODULE_NOT_FOUND" || code === "MODULE_NOT_FOUND") {
-      throw new CommandFailure(
-        "`gemini-webhooks webhooks` manages webhooks through Google's official SDK, which is not installed: " +
-          "run `npm install @google/genai` (an optional peer dependency; `send` and `secret` work without it).",
-      );
-    }
-    throw error;
-  }
-  const baseUrl = env.GOOGLE_GEMINI_BASE_URL?.trim() || DEFAULT_BASE_URL;
-  const client = new sdk.GoogleGenAI({ apiKey, httpOptions: { baseUrl } });
-  // Assigning the SDK's object to our narrow interface makes tsc check that the SDK still has these methods.
-  const webhooks: WebhookAdmin = client.webhooks;
-  return { webhooks, baseUrl, apiKey };
-}
-
 /** Turns what the SDK threw into one line for the user: the API's status and message, or why it was unreachable. */
-export function describeFailure(error: unknown, baseUrl: string): string {
+export function describeFailure(error: unknown, baseUrl: string, apiKeyVariable: string): string {
   const apiError = error as { status?: unknown; statusCode?: unknown; error?: unknown; body?: unknown };
   const status =
     typeof apiError.status === "number"
@@ -101,7 +76,7 @@ export function describeFailure(error: unknown, baseUrl: string): string {
         : undefined;
   if (status !== undefined) {
     const detail = apiErrorDetail(apiError.error) ?? apiErrorDetail(parseJson(apiError.body));
-    return `the Gemini API answered ${status}${detail ? ` ${detail.replace(/\.+$/, "")}` : ""}.${hintFor(status)}`;
+    return `the Gemini API answered ${status}${detail ? ` ${detail.replace(/\.+$/, "")}` : ""}.${hintFor(status, apiKeyVariable)}`;
   }
   const code = causeCode(error);
   if (code)
@@ -121,9 +96,9 @@ function apiErrorDetail(body: unknown): string | undefined {
   return [status, message].filter(Boolean).join(": ") || undefined;
 }
 
-function hintFor(status: number): string {
+function hintFor(status: number, apiKeyVariable: string): string {
   if (status === 400 || status === 401 || status === 403)
-    return " Check GEMINI_API_KEY (and that the key's project has the Gemini API enabled).";
+    return ` Check ${apiKeyVariable} (and that the key's project has the Gemini API enabled).`;
   if (status === 404) return ' "gemini-webhooks webhooks list" shows the ids of your webhooks.';
   if (status === 429) return " Rate limited: try again in a moment.";
   return "";
@@ -158,10 +133,7 @@ function parseJson(text: unknown): unknown {
   }
 }
 
+/** Foreign text on one line: runs of whitespace and controls folded, then escaped by foreignText. */
 function oneLine(text: string): string {
-  const flat = text
-    .replace(/[\u0000-\u001f\u007f]+/g, " ")
-    .replace(/\s+/g, " ")
-    .trim();
-  return flat.length > 300 ? `${flat.slice(0, 300)}…` : flat;
+  return foreignText(text.replace(/\s+/g, " ").trim(), 300);
 }
