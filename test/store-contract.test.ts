@@ -1,12 +1,14 @@
 // One contract, every store: what the receiver relies on from a DedupeStore, run against the memory
-// store and the Redis store (a real Redis from REDIS_URL) alike.
+// store, the Redis store (a real Redis from REDIS_URL) and the Postgres store (a real PostgreSQL from DATABASE_URL) alike.
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
 import type { Redis } from "ioredis";
 import { memoryStore } from "../src/dedupe/memory.js";
 import { redisStore } from "../src/dedupe/redis.js";
+import { postgresStore } from "../src/dedupe/postgres.js";
 import type { ClaimResult, DedupeStore } from "../src/dedupe/store.js";
 import { advanceRedisClock, deleteKeysUnder, freshPrefix, ioredisClient, REDIS } from "./support/redis-helpers.js";
+import { advanceTableClock, freshName, pool as postgresPool, POSTGRES } from "./support/postgres-helpers.js";
 import { describeNeeding, type Service } from "./support/services.js";
 
 const IN_FLIGHT_TTL_MS = 60_000;
@@ -70,7 +72,39 @@ const redisKind: StoreKind = {
   },
 };
 
-for (const kind of [memoryKind, redisKind]) {
+let postgres: ReturnType<typeof postgresPool> | undefined;
+const postgresTables: string[] = [];
+const postgresKind: StoreKind = {
+  name: "postgresStore() against a real PostgreSQL",
+  needs: POSTGRES,
+  async setUp() {
+    postgres = postgresPool();
+  },
+  async tearDown() {
+    for (const table of postgresTables) await postgres!.query(`DROP TABLE IF EXISTS "${table}"`);
+    await postgres?.end();
+  },
+  create() {
+    const table = freshName("contract");
+    postgresTables.push(table);
+    // Each instance has its own pool, as separate processes would.
+    const open = () => {
+      const own = postgresPool(undefined, { max: 4 });
+      postgresPools.push(own);
+      return postgresStore({
+        query: (text, values) => own.query(text, values),
+        table,
+        ttlMs: TTL_MS,
+        inFlightTtlMs: IN_FLIGHT_TTL_MS,
+      });
+    };
+    return { store: open(), peer: open, advance: (ms) => advanceTableClock(postgres!, table, ms) };
+  },
+};
+const postgresPools: Array<ReturnType<typeof postgresPool>> = [];
+after(() => Promise.all(postgresPools.map((own) => own.end())));
+
+for (const kind of [memoryKind, redisKind, postgresKind]) {
   const needs: Service = kind.needs ?? { name: "nothing", missing: false };
   describeNeeding(needs, `DedupeStore contract: ${kind.name}`, () => {
     before(() => kind.setUp?.());
