@@ -224,7 +224,7 @@ describe("gemini-webhooks CLI", () => {
     ]);
     assert.equal(main.code, 0);
     assert.match(main.stdout, /^Usage: gemini-webhooks <command>/);
-    assert.match(main.stdout, /send <url>/);
+    assert.match(main.stdout, /^  send\s/m);
     assert.equal(send.code, 0);
     assert.match(send.stdout, /^Usage: gemini-webhooks send <url> --type/);
     for (const option of ["--scheme", "--secret", "--keys", "--data", "--repeat", "--duplicate", "--timestamp"])
