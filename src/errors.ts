@@ -1,3 +1,5 @@
+import { isUsableWebhookId } from "./webhook-id.js";
+
 /**
  * What the connection does after an answer: `keep` it; `close` it once the answer is sent (the body was not,
  * or not wholly, read, so the stream is in an unknown state); `destroy` it (the client is too slow or gone).
@@ -157,10 +159,6 @@ export interface WebhookErrorDetails {
   hint?: string;
 }
 
-// The documented webhook-id rule (1–256 printable ASCII, no spaces). Kept here too, so that no error can
-// carry a raw, unvalidated id into a log line whatever code path built it.
-const USABLE_ID = /^[\x21-\x7e]{1,256}$/;
-
 /** The error every rejection and failure is reported with, through `onError`. */
 export class WebhookError extends Error {
   readonly code: WebhookErrorCode;
@@ -177,7 +175,8 @@ export class WebhookError extends Error {
     this.name = "WebhookError";
     this.code = code;
     this.status = answer.status;
-    if (details.webhookId !== undefined && USABLE_ID.test(details.webhookId)) this.webhookId = details.webhookId;
+    // Checked here too, so that no error carries a raw, unchecked id into a log line whatever path built it.
+    if (details.webhookId !== undefined && isUsableWebhookId(details.webhookId)) this.webhookId = details.webhookId;
     this.eventType = details.eventType;
     this.detail = details.detail;
     this.hint = details.hint;

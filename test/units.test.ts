@@ -4,7 +4,8 @@ import { describe, it } from "node:test";
 import { geminiWebhooks, memoryStore } from "../src/index.js";
 import { redisStore } from "../src/redis.js";
 import { parseEvent } from "../src/parse.js";
-import { isUsableWebhookId, readWebhookHeaders } from "../src/verify/headers.js";
+import { readWebhookHeaders } from "../src/verify/headers.js";
+import { isUsableWebhookId } from "../src/webhook-id.js";
 import { parseSignatureHeader } from "../src/verify/signature-list.js";
 import { checkTimestamp } from "../src/verify/timestamp.js";
 import { hasCanonicalSignature } from "../src/verify/jwt.js";
@@ -224,7 +225,8 @@ describe("memory store", () => {
     for (let i = 0; i < 15; i++) handled(`id${i}`);
     for (let i = 5; i < 15; i++) assert.equal(store.claim(`id${i}`), "done", `id${i} is among the newest ${max}`);
     // (Each claim below is new, so it becomes in flight: checked last.)
-    for (let i = 0; i < 5; i++) assert.equal(store.claim(`id${i}`), "claimed", `id${i} is older than the newest ${max}`);
+    for (let i = 0; i < 5; i++)
+      assert.equal(store.claim(`id${i}`), "claimed", `id${i} is older than the newest ${max}`);
   });
   it("never evicts a claim in flight, however many ids are handled meanwhile (a copy gets in-flight, not a second run)", () => {
     const store = memoryStore({ max: 10 });

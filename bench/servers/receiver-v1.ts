@@ -1,4 +1,4 @@
-// receiver v1: geminiWebhooks with a static secret (HMAC via standardwebhooks) and the default memory dedupe store.
+// receiver v1: geminiWebhooks with a static secret (HMAC via node:crypto) and the default memory dedupe store.
 // Also serves the "duplicates" variant: there the client repeats one webhook-id.
 import express from "express";
 import { geminiWebhooks } from "../library.js";

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { positiveInteger, rejectUnknownOptions, type OptionNames } from "../option-checks.js";
 import { HOUR_MS } from "../time.js";
+import { withTimeout } from "../timeout.js";
 import type { ClaimResult, DedupeStore } from "./store.js";
 
 /**
@@ -168,19 +169,11 @@ export function postgresStore(options: PostgresStoreOptions): PostgresDedupeStor
     } catch (error) {
       pending = Promise.reject(error);
     }
-    const bounded = new Promise<Array<Record<string, unknown>>>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new PostgresQueryTimeoutError(operation, queryTimeoutMs)), queryTimeoutMs);
-      pending.then(
-        (result) => {
-          clearTimeout(timer);
-          resolve(result?.rows ?? []);
-        },
-        (error: unknown) => {
-          clearTimeout(timer);
-          reject(error);
-        },
-      );
-    });
+    const bounded = withTimeout(
+      pending.then((result) => result?.rows ?? []),
+      queryTimeoutMs,
+      () => new PostgresQueryTimeoutError(operation, queryTimeoutMs),
+    );
     return { pending, bounded };
   }
 

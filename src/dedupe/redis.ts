@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { positiveInteger, rejectUnknownOptions, type OptionNames } from "../option-checks.js";
 import { HOUR_MS } from "../time.js";
+import { withTimeout } from "../timeout.js";
 import type { ClaimResult, DedupeStore } from "./store.js";
 
 /**
@@ -107,19 +108,11 @@ export function redisStore(options: RedisStoreOptions): RedisDedupeStore {
     } catch (error) {
       pending = Promise.reject(error);
     }
-    const bounded = new Promise<unknown>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new RedisCommandTimeoutError(args[0], commandTimeoutMs)), commandTimeoutMs);
-      pending.then(
-        (reply) => {
-          clearTimeout(timer);
-          resolve(reply);
-        },
-        (error: unknown) => {
-          clearTimeout(timer);
-          reject(error);
-        },
-      );
-    });
+    const bounded = withTimeout(
+      pending,
+      commandTimeoutMs,
+      () => new RedisCommandTimeoutError(args[0], commandTimeoutMs),
+    );
     return { pending, bounded };
   }
 

@@ -1,5 +1,4 @@
-import type { VerifiedContext } from "../context.js";
-import type { AnyGeminiEvent } from "../events.js";
+import type { QueuedDelivery } from "../queued-delivery.js";
 
 /**
  * The seam between the receiver and a durable queue (the BullMQ adapter implements it).
@@ -7,18 +6,8 @@ import type { AnyGeminiEvent } from "../events.js";
  * `work` with the receiver's own processor, so handlers are registered once for both.
  */
 
-/** One verified delivery, as stored in the queue (JSON-serializable). */
-export interface QueuedDelivery {
-  event: AnyGeminiEvent;
-  /** What a handler's `ctx` holds in a worker, besides `rawBody` and `attempt`: everything the signature proved. */
-  context: VerifiedContext;
-  /** The exact bytes that were verified, base64 (a worker's `ctx.rawBody`). */
-  rawBody: string;
-  /** W3C trace context of the receive span (`traceparent`, `tracestate`), when tracing is on. */
-  traceContext?: Record<string, string>;
-  /** When the web process accepted it, ms since the epoch. */
-  receivedAt: number;
-}
+// The delivery's shape lives outside queue/, so telemetry can name it without importing back into queue/.
+export type { QueuedDelivery } from "../queued-delivery.js";
 
 /** Which attempt a worker is running, 1-based, and how many it will make in all. */
 export interface AttemptInfo {

@@ -1,3 +1,5 @@
+import { withTimeout as withDeadline } from "../timeout.js";
+
 /** The queue's store did not acknowledge an operation in time. Found as `cause` of the 503 `queue_unavailable` error. */
 export class QueueTimeoutError extends Error {
   override readonly name = "QueueTimeoutError";
@@ -17,17 +19,5 @@ export class QueueTimeoutError extends Error {
  * a late job has the delivery's id, so Gemini's retry finds it as a duplicate instead of adding another.
  */
 export function withTimeout<T>(pending: Promise<T>, timeoutMs: number, operation: string): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new QueueTimeoutError(operation, timeoutMs)), timeoutMs);
-    pending.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        reject(error);
-      },
-    );
-  });
+  return withDeadline(pending, timeoutMs, () => new QueueTimeoutError(operation, timeoutMs));
 }

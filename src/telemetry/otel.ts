@@ -8,8 +8,9 @@ import type {
   Tracer,
   TracerProvider,
 } from "@opentelemetry/api";
-import type { QueuedDelivery } from "../queue/queue.js";
+import type { QueuedDelivery } from "../queued-delivery.js";
 import { loadOtelApi, type OtelApiModule } from "./load-api.js";
+import { guarded } from "./guarded.js";
 import type { DeliveryFacts, DeliveryTrace, ProcessTrace, Telemetry } from "./telemetry.js";
 import { formatTraceContext, parseTraceContext } from "./trace-context.js";
 
@@ -81,19 +82,17 @@ export function createOtelTelemetry(api: OtelApiModule): Telemetry {
   };
 
   function startDelivery(): DeliveryTrace | undefined {
-    try {
+    return guarded(() => {
       if (tracing()) return startReceiveSpan();
       return instruments().recording ? METRICS_ONLY : undefined;
-    } catch {
-      return UNTRACED_DELIVERY; // a broken tracer must not break the delivery
-    }
+    }, UNTRACED_DELIVERY);
   }
 
   /** Metrics without spans: an SDK that registered only a MeterProvider. */
   const METRICS_ONLY: DeliveryTrace = {
     run: (fn) => fn(),
     carrier: () => undefined,
-    end: (facts) => guarded(() => recordDelivery(instruments(), facts)),
+    end: (facts) => guarded(() => recordDelivery(instruments(), facts), undefined),
   };
 
   function startReceiveSpan(): DeliveryTrace {
@@ -119,8 +118,8 @@ export function createOtelTelemetry(api: OtelApiModule): Telemetry {
       end(facts) {
         if (ended) return;
         ended = true;
-        guarded(() => endReceiveSpan(span, facts));
-        guarded(() => recordDelivery(instruments(), facts));
+        guarded(() => endReceiveSpan(span, facts), undefined);
+        guarded(() => recordDelivery(instruments(), facts), undefined);
       },
     };
   }
@@ -139,11 +138,7 @@ export function createOtelTelemetry(api: OtelApiModule): Telemetry {
   }
 
   function startProcess(delivery: QueuedDelivery, attempt: number): ProcessTrace {
-    try {
-      return startProcessSpan(delivery, attempt);
-    } catch {
-      return UNTRACED_PROCESS;
-    }
+    return guarded(() => startProcessSpan(delivery, attempt), UNTRACED_PROCESS);
   }
 
   function startProcessSpan(delivery: QueuedDelivery, attempt: number): ProcessTrace {
@@ -183,7 +178,7 @@ export function createOtelTelemetry(api: OtelApiModule): Telemetry {
             }
           }
           span.end();
-        });
+        }, undefined);
       },
     };
   }
@@ -258,13 +253,4 @@ function providerCache<P, V>(current: () => P, build: (provider: P) => V): () =>
     }
     return value;
   };
-}
-
-// A failing exporter or span processor is the app's concern: it must not change the delivery's answer.
-function guarded(call: () => void): void {
-  try {
-    call();
-  } catch {
-    /* telemetry errors never reach the delivery */
-  }
 }

@@ -1,6 +1,6 @@
 import type { WebhookErrorCode } from "../errors.js";
 import type { SignatureScheme } from "../verify/index.js";
-import type { QueuedDelivery } from "../queue/queue.js";
+import type { QueuedDelivery } from "../queued-delivery.js";
 
 /**
  * The seam between the pipeline and a tracing/metrics backend (the OpenTelemetry adapter implements it).

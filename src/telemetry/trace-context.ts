@@ -1,4 +1,5 @@
 import type { SpanContext, TraceState } from "@opentelemetry/api";
+import { guarded } from "./guarded.js";
 
 /**
  * W3C Trace Context (`traceparent`, `tracestate`) for a queued job's data, written and read here rather than
@@ -45,11 +46,9 @@ export function parseTraceContext(
   const spanContext: SpanContext = { traceId, spanId, traceFlags: Number.parseInt(flags, 16), isRemote: true };
   const state = carrier?.tracestate;
   if (typeof state === "string" && state !== "" && createTraceState) {
-    try {
-      spanContext.traceState = createTraceState(state);
-    } catch {
-      /* a malformed tracestate is dropped, the link stays */
-    }
+    // A malformed tracestate is dropped, the link stays.
+    const traceState = guarded(() => createTraceState(state), undefined);
+    if (traceState) spanContext.traceState = traceState;
   }
   return spanContext;
 }

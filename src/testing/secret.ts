@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { SECRET_PREFIX } from "../verify/secret.js";
 
 /**
  * A new random signing secret in the Standard Webhooks format: `whsec_` + base64 of 24 random bytes
@@ -6,5 +7,5 @@ import { randomBytes } from "node:crypto";
  * in production the secret is the one Gemini returned when the webhook was created.
  */
 export function generateSecret(): string {
-  return `whsec_${randomBytes(24).toString("base64")}`;
+  return `${SECRET_PREFIX}${randomBytes(24).toString("base64")}`;
 }

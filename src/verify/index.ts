@@ -39,19 +39,23 @@ export type SignatureVerifier = (
   body: Uint8Array,
 ) => Verification | Promise<Verification>;
 
+/**
+ * What the verifier needs, taken from the receiver's checked options (`resolveOptions` fills in every default in
+ * one place; nothing here restates one).
+ */
 export interface SignatureVerifierConfig {
+  /** Clock skew allowed for JWT time claims, in seconds. */
+  toleranceSeconds: number;
+  /** The clock (ms since the epoch) for JWT claims and the key set's cache. */
+  now: () => number;
   /** The `v1` secrets, or a reader of them at the first delivery (it throws `secret_not_configured`). */
   secrets: SecretSource;
   /** node:crypto or WebCrypto: the entry the app imported decides. */
   crypto: CryptoProvider;
   /** Dynamic webhooks; absent → `v1a` and JWT are never accepted. */
-  jwks?: JwksConfig;
-  /** Clock skew allowed for JWT time claims, in seconds. Default 300. */
-  toleranceSeconds?: number;
-  /** The clock (ms since the epoch) for JWT claims and the key set's cache. Default `Date.now`. */
-  now?: () => number;
+  jwks: JwksConfig | undefined;
   /** Receives key set refresh failures while the last good set is still served. */
-  reportKeyFailure?: KeyFailureReporter;
+  reportKeyFailure: KeyFailureReporter;
 }
 
 /** Each JWT costs a public-key verification: a header stuffed with tokens must not cost more. */
@@ -62,16 +66,13 @@ export const MAX_JWT_ENTRIES = 2;
  * A scheme that is not configured never accepts anything.
  */
 export function createSignatureVerifier(config: SignatureVerifierConfig): SignatureVerifier {
-  const { crypto } = config;
-  const now = config.now ?? Date.now;
+  const { crypto, now } = config;
   // One key source per receiver, shared by v1a and JWT: one cache, one fetch in flight.
-  const source = config.jwks
-    ? createKeySource(config.jwks, now, config.reportKeyFailure ?? (() => {}), crypto)
-    : undefined;
+  const source = config.jwks ? createKeySource(config.jwks, now, config.reportKeyFailure, crypto) : undefined;
   const v1a = source ? createV1aVerifier(source, crypto) : undefined;
   const jwt =
     source && config.jwks
-      ? createJwtVerifier({ source, jwks: config.jwks, toleranceSeconds: config.toleranceSeconds ?? 300, now, crypto })
+      ? createJwtVerifier({ source, jwks: config.jwks, toleranceSeconds: config.toleranceSeconds, now, crypto })
       : undefined;
 
   // The v1 verifier and, for a failed v1 signature, its diagnosis for onError (never loosens anything;

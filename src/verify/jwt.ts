@@ -3,7 +3,8 @@ import { WebhookError, isWebhookError } from "../errors.js";
 import type { CryptoProvider } from "../crypto/provider.js";
 import type { AnyGeminiEvent } from "../events.js";
 import type { JwksConfig } from "./jwks-options.js";
-import { isUsableWebhookId, type TokenOnlyHeaders } from "./headers.js";
+import { isUsableWebhookId } from "../webhook-id.js";
+import type { TokenOnlyHeaders } from "./headers.js";
 import type { KeySet, KeySource } from "./jwks.js";
 import { checkBodyBinding } from "./jwt-binding.js";
 

@@ -53,7 +53,7 @@ function mistakesOf(secret: string, index: number, count: number, crypto: Crypto
   ];
   // Decoding "whsec_..." as a whole: lenient decoders either read "_" as base64url (Node's Buffer) or
   // skip it (Python's b64decode without validate=True); strict ones (Java, Go) throw instead.
-  for (const spelling of [prefixed, `whsec${encoded}`]) {
+  for (const spelling of [prefixed, SECRET_PREFIX.slice(0, -1) + encoded]) {
     candidates.push([
       lenientBase64(spelling),
       `The signature matches the secret${which} base64-decoded with its "whsec_" prefix still in it: ` +
@@ -68,7 +68,7 @@ function mistakesOf(secret: string, index: number, count: number, crypto: Crypto
     candidates.push([
       base64Decode(inner),
       `The signature matches the secret${which} base64-decoded twice: the value given to this receiver was base64-encoded ` +
-        `once more (it decodes to ${once.startsWith("whsec_") ? `"whsec_..."` : "base64 text"}). Configure the receiver with the decoded value.`,
+        `once more (it decodes to ${once !== inner ? `"whsec_..."` : "base64 text"}). Configure the receiver with the decoded value.`,
     ]);
   }
   const real = decodeSecret(secret)!;
