@@ -110,7 +110,7 @@ export const ANSWERS = {
   },
   handler_failed: {
     status: 500,
-    message: "The webhook handler failed; the delivery will be retried.",
+    message: "The webhook handler failed.",
     connection: "keep",
     stage: "failed",
   },
@@ -127,6 +127,13 @@ export const ANSWERS = {
     retryAfterSeconds: 30,
     connection: "keep",
     stage: "rejected",
+  },
+  // Queue workers only, never an HTTP answer: a job whose owner tag this receiver did not make (src/queue/job-owner.ts).
+  job_refused: {
+    status: 500,
+    message: "A queued job was refused: this receiver did not queue it, or its data was changed in the queue's store.",
+    connection: "keep",
+    stage: "failed",
   },
   queue_unavailable: {
     status: 503,

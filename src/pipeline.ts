@@ -11,6 +11,7 @@ import type { ReceiverConfig } from "./options.js";
 import { parseEvent } from "./parse.js";
 import { normalizeUserMetadata } from "./user-metadata.js";
 import { handOff } from "./queue/handoff.js";
+import { createJobOwner } from "./queue/job-owner.js";
 import { readWebhookHeaders } from "./verify/headers.js";
 import { createSignatureVerifier, type Verification } from "./verify/index.js";
 import { parseSignatureHeader } from "./verify/signature-list.js";
@@ -57,6 +58,7 @@ export function createPipeline(
     reportKeyFailure: (error) => listeners.reportError(error),
   });
   const { queue, telemetry } = config;
+  const jobOwner = queue ? createJobOwner(config, crypto) : undefined;
   const claims = config.dedupe ? createDedupeClaims(config.dedupe, (error) => listeners.reportError(error)) : undefined;
   const acceptsTokenOnly = config.jwks !== undefined;
 
@@ -120,7 +122,7 @@ export function createPipeline(
       const event = normalizeUserMetadata(verification.event ?? parseEvent(body, id));
       delivery.type = event.type;
       handling = queue
-        ? handOff(queue, event, verification, body, delivery.trace, config.now())
+        ? handOff(queue, jobOwner!, event, verification, body, delivery.trace, config.now())
         : dispatchInline(registry.handlersFor(event.type), event, contextOf(verification, body, input));
     } catch (error) {
       return released(id, error);

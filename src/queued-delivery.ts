@@ -12,4 +12,10 @@ export interface QueuedDelivery {
   traceContext?: Record<string, string>;
   /** When the web process accepted it, ms since the epoch. */
   receivedAt: number;
+  /**
+   * The receiver's owner tag over `context` and the raw body (src/queue/job-owner.ts): a worker runs only jobs
+   * whose tag its own receiver made, with the event derived again from `rawBody` (`event` is never used there).
+   * Absent only from a job another version or another program added: a worker refuses it.
+   */
+  owner?: string;
 }

@@ -16,6 +16,7 @@ import { Listeners, type ErrorListener } from "./listeners.js";
 import { resolveOptions, type GeminiWebhooksOptions } from "./options.js";
 import { createPipeline } from "./pipeline.js";
 import { WebhookError } from "./errors.js";
+import { createJobOwner } from "./queue/job-owner.js";
 import { createProcessor } from "./queue/process.js";
 import type { AnyDeliveryQueue, WorkerOf, WorkerOptionsOf } from "./queue/queue.js";
 import { createFetchHandler, type FetchHandler } from "./web.js";
@@ -110,7 +111,13 @@ export function createReceiver<M = UserMetadata, Q extends AnyDeliveryQueue = An
           'geminiWebhooks({ secret, queue: bullmqQueue({ connection }) }), with bullmqQueue from "gemini-webhooks-express/bullmq".',
       );
     }
-    const processDelivery = createProcessor(registry, listeners, config.telemetry);
+    const processDelivery = createProcessor(
+      registry,
+      listeners,
+      config.telemetry,
+      createJobOwner(config, crypto),
+      crypto,
+    );
     // The worker's own trouble (Redis unreachable, a lock it could not renew) belongs to no delivery.
     const onError = (cause: unknown) =>
       listeners.reportError(new WebhookError("queue_unavailable", { cause, detail: "in a queue worker" }));

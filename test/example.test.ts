@@ -134,7 +134,8 @@ describe("observability recipes (README)", () => {
     });
     webhooks.onError(() => {}); // keep the expected 500 out of the test output
     const counts = countRejections(webhooks);
-    const server = await listen(express().use(webhooks));
+    // On a path: at the root, a POST without webhook headers is passed on (docs/express.md).
+    const server = await listen(express().use("/hook", webhooks));
     try {
       const old = Math.floor(Date.now() / 1000) - 3600;
       const deliveries = [
@@ -145,7 +146,7 @@ describe("observability recipes (README)", () => {
         signDelivery(sampleEvent("batch.failed"), { secret: SECRET }),
         { headers: { "content-type": "application/json" }, body: "{}" },
       ];
-      for (const delivery of deliveries) await post(server.url, delivery);
+      for (const delivery of deliveries) await post(`${server.url}/hook`, delivery);
     } finally {
       await server.close();
     }

@@ -3,6 +3,7 @@ import { Job, Queue, UnrecoverableError, Worker, type WorkerOptions } from "bull
 import { resolveBullmqOptions, type BullmqQueueOptions } from "./bullmq-options.js";
 import { producerClient, workerClient, type OwnedClient } from "./connections.js";
 import { jobIdFor, webhookIdOf } from "./job-id.js";
+import { isJobRefused } from "./job-owner.js";
 import type { DeliveryQueue, ProcessDelivery, QueuedDelivery, QueueWorker, WorkerHooks } from "./queue.js";
 import { withTimeout } from "./timeout.js";
 
@@ -121,7 +122,12 @@ export function bullmqQueue(options: BullmqQueueOptions): BullmqDeliveryQueue {
             throw new UnrecoverableError("gemini-webhooks: this job's data is not a queued delivery.");
           }
           const { enqueueToken: _token, ...delivery } = job.data;
-          await process(delivery, { attempt: job.attemptsMade + 1, maxAttempts: job.opts.attempts ?? 1 });
+          try {
+            await process(delivery, { attempt: job.attemptsMade + 1, maxAttempts: job.opts.attempts ?? 1 });
+          } catch (error) {
+            // Another attempt would read the same data: fail it now (it stays in the failed set, for its owner).
+            throw isJobRefused(error) ? new UnrecoverableError(error.message) : error;
+          }
         },
         { ...workerOptions, connection: connection.client, prefix: config.prefix, autorun: true },
       );

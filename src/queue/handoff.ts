@@ -4,6 +4,7 @@ import { WebhookError } from "../errors.js";
 import type { AnyGeminiEvent } from "../events.js";
 import type { DeliveryTrace } from "../telemetry/telemetry.js";
 import type { Verification } from "../verify/index.js";
+import type { JobOwner } from "./job-owner.js";
 import type { DeliveryQueue, QueuedDelivery } from "./queue.js";
 
 /**
@@ -12,18 +13,21 @@ import type { DeliveryQueue, QueuedDelivery } from "./queue.js";
  */
 export async function handOff(
   queue: DeliveryQueue,
+  owner: JobOwner,
   event: AnyGeminiEvent,
   verification: Verification,
   body: Uint8Array,
   trace: DeliveryTrace | undefined,
   receivedAt: number,
 ): Promise<"queued" | "duplicate"> {
+  const context = verifiedContext(verification);
   const delivery: QueuedDelivery = {
     event,
-    context: verifiedContext(verification),
+    context,
     rawBody: base64Encode(body),
     traceContext: trace?.carrier(),
     receivedAt,
+    owner: await owner.tag(context, body),
   };
   try {
     return (await queue.enqueue(delivery)) === "duplicate" ? "duplicate" : "queued";

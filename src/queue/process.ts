@@ -1,9 +1,11 @@
 import type { DeliveryContext } from "../context.js";
 import { runHandlers, type HandlerRegistry } from "../dispatch.js";
-import { WebhookError } from "../errors.js";
+import { isWebhookError, WebhookError } from "../errors.js";
 import type { DeliveryLifecycleEvent, DeliveryStage } from "../lifecycle.js";
 import { callSafely, type Listeners } from "../listeners.js";
+import type { CryptoProvider } from "../crypto/provider.js";
 import type { ProcessTrace, Telemetry } from "../telemetry/telemetry.js";
+import { isJobRefused, ownedDelivery, type JobOwner, type OwnedDelivery } from "./job-owner.js";
 import type { ProcessDelivery, QueuedDelivery } from "./queue.js";
 
 /**
@@ -14,14 +16,32 @@ import type { ProcessDelivery, QueuedDelivery } from "./queue.js";
  * Reports, in the worker's process: `started`, then `handled`, `retrying` (another attempt will follow)
  * or `failed` (attempts exhausted); each failed attempt also reaches `onError` as `handler_failed`.
  * Rejects with the handler's own error, so the queue records its message and retries.
+ *
+ * A job is checked first (src/queue/job-owner.ts): one whose owner tag this receiver did not make (another app
+ * on the same queue, or data changed in the store) runs no handler; it reaches `onError` as `job_refused` and
+ * rejects with a `JobRefusedError`, which the engine fails at once, without another attempt.
  */
 export function createProcessor(
   registry: HandlerRegistry,
   listeners: Listeners,
   telemetry: Telemetry | undefined,
+  owner: JobOwner,
+  crypto: CryptoProvider,
 ): ProcessDelivery {
-  return async function processDelivery(delivery, { attempt, maxAttempts }) {
-    const { event, context } = delivery;
+  return async function processDelivery(data, { attempt, maxAttempts }) {
+    let owned: OwnedDelivery;
+    try {
+      owned = await ownedDelivery(data, owner, crypto);
+    } catch (refusal) {
+      // Anything else (the secret reader failing, say) is this process's trouble: the job is retried.
+      if (isJobRefused(refusal)) {
+        listeners.reportError(
+          new WebhookError("job_refused", { webhookId: refusal.webhookId, detail: refusal.message, cause: refusal }),
+        );
+      } else if (isWebhookError(refusal)) listeners.reportError(refusal);
+      throw refusal;
+    }
+    const { event, context } = owned;
     const started = performance.now();
     const report = (stage: DeliveryStage, code?: WebhookError["code"]) => {
       if (listeners.lifecycle.length === 0) return;
@@ -36,13 +56,13 @@ export function createProcessor(
       };
       for (const listener of listeners.lifecycle) callSafely(listener, lifecycleEvent);
     };
-    const trace = startTrace(telemetry, delivery, attempt);
+    const trace = startTrace(telemetry, { ...data, event }, attempt);
     report("started");
 
     // Unknown types are queued too (the web process may register no handlers at all): with none here,
     // the job completes, as inline mode answers `unhandled`.
     const handlers = registry.handlersFor(event.type);
-    const ctx: DeliveryContext = { ...context, rawBody: Buffer.from(delivery.rawBody, "base64"), attempt, maxAttempts };
+    const ctx: DeliveryContext = { ...context, rawBody: Buffer.from(owned.rawBody), attempt, maxAttempts };
     try {
       const running = () => runHandlers(handlers, event, ctx);
       const pending = trace ? trace.run(running) : running();
