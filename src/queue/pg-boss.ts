@@ -91,8 +91,8 @@ export function pgBossQueue(options: PgBossQueueOptions): PgBossDeliveryQueue {
       try {
         await boss.start();
         // The dead-letter queue first: the delivery queue names it (a foreign key).
-        await boss.createQueue(failedName, { name: failedName, retentionSeconds: config.keepFailedSeconds });
-        await boss.createQueue(config.name, { name: config.name, ...sendOptions, deadLetter: failedName });
+        await ensureQueue(boss, { name: failedName, retentionSeconds: config.keepFailedSeconds });
+        await ensureQueue(boss, { name: config.name, ...sendOptions, deadLetter: failedName });
       } catch (error) {
         // A PgBoss whose start failed stays half-started: throw it away (closing its pool).
         if (!config.boss) await boss.stop({ graceful: false, wait: false }).catch(() => undefined);
@@ -219,18 +219,22 @@ export function pgBossQueue(options: PgBossQueueOptions): PgBossDeliveryQueue {
     async failed({ offset = 0, limit = 100 } = {}) {
       const boss = await started();
       const copies = await boss.fetch<StoredDelivery>(failedName, { batchSize: offset + limit, includeMetadata: true });
-      const listed: PgBossFailedDelivery[] = [];
+      // webhook-id → the newest copy (a delivery retried and failed again has one copy per failure).
+      const listed = new Map<string, { copyId: string; delivery: PgBossFailedDelivery }>();
       const stale: string[] = [];
       try {
         for (const copy of copies) {
           if (!isStoredDelivery(copy.data)) continue;
-          const original = await boss.getJobById<StoredDelivery>(
-            config.name,
-            pgBossJobIdFor(config.name, copy.data.context.webhookId),
-          );
+          const webhookId = copy.data.context.webhookId;
+          const original = await boss.getJobById<StoredDelivery>(config.name, pgBossJobIdFor(config.name, webhookId));
           // Retried since (or archived): the copy no longer stands for a failed delivery.
-          if (original === null || original.state !== "failed") stale.push(copy.id);
-          else listed.push(describeFailed(original, copy));
+          if (original === null || original.state !== "failed") {
+            stale.push(copy.id);
+            continue;
+          }
+          const older = listed.get(webhookId);
+          if (older) stale.push(older.copyId);
+          listed.set(webhookId, { copyId: copy.id, delivery: describeFailed(original, copy) });
         }
       } finally {
         const kept = copies.map((copy) => copy.id).filter((id) => !stale.includes(id));
@@ -240,7 +244,7 @@ export function pgBossQueue(options: PgBossQueueOptions): PgBossDeliveryQueue {
         }
         if (stale.length > 0) await boss.deleteJob(failedName, stale);
       }
-      return listed.slice(offset);
+      return [...listed.values()].map((entry) => entry.delivery).slice(offset);
     },
 
     async retry(webhookId) {
@@ -261,6 +265,25 @@ export function pgBossQueue(options: PgBossQueueOptions): PgBossDeliveryQueue {
     },
   };
 }
+
+/**
+ * Creates a pg-boss queue unless it exists. Two instances starting at once can make Postgres abort one
+ * creation as a deadlock (each creates a partition and its foreign keys); the aborted one is tried again.
+ */
+async function ensureQueue(boss: PgBoss, queue: PgBoss.Queue): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    if (await boss.getQueue(queue.name)) return;
+    try {
+      await boss.createQueue(queue.name, queue);
+      return;
+    } catch (error) {
+      if ((error as { code?: unknown }).code !== DEADLOCK_DETECTED || attempt >= 5) throw error;
+    }
+  }
+}
+
+/** PostgreSQL's SQLSTATE for a transaction aborted to break a deadlock. */
+const DEADLOCK_DETECTED = "40P01";
 
 function ownBoss(config: ResolvedPgBossOptions): PgBoss {
   // pg-boss hands these options to pg's Pool, which reads connectionTimeoutMillis (pg-boss's types omit it).
