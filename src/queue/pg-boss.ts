@@ -76,6 +76,7 @@ export function pgBossQueue(options: PgBossQueueOptions): PgBossDeliveryQueue {
   };
   const failedName = `${config.name}__failed`;
   const errorListeners = new Set<(error: unknown) => void>();
+  const listening = new WeakSet<PgBoss>();
   let starting: Promise<PgBoss> | undefined;
   let closed = false;
 
@@ -85,9 +86,13 @@ export function pgBossQueue(options: PgBossQueueOptions): PgBossDeliveryQueue {
     starting ??= (async () => {
       const boss = config.boss ?? ownBoss(config);
       // Without a listener, pg-boss's 'error' event (the database unreachable) would crash the process.
-      boss.on("error", (error) => {
-        for (const listener of errorListeners) listener(error);
-      });
+      // Your own PgBoss survives a failed start, and gets the listener once.
+      if (!listening.has(boss)) {
+        listening.add(boss);
+        boss.on("error", (error) => {
+          for (const listener of errorListeners) listener(error);
+        });
+      }
       try {
         await boss.start();
         // The dead-letter queue first: the delivery queue names it (a foreign key).
@@ -121,7 +126,9 @@ export function pgBossQueue(options: PgBossQueueOptions): PgBossDeliveryQueue {
     // null: pg-boss added nothing. Only a job with this id makes that a duplicate (a missing queue also gives null).
     const existing = await boss.getJobById<StoredDelivery>(config.name, id, { includeArchive: true });
     if (existing === null) {
-      starting = undefined; // recreate the queue on the next enqueue
+      // Someone deleted the queue: create it again for Gemini's retry of this delivery, and refuse this one (503).
+      await ensureQueue(boss, { name: failedName, retentionSeconds: config.keepFailedSeconds });
+      await ensureQueue(boss, { name: config.name, ...sendOptions, deadLetter: failedName });
       throw new Error(
         `pgBossQueue: pg-boss stored no job and has none with this id (is queue "${config.name}" gone?).`,
       );
