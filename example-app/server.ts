@@ -3,7 +3,8 @@
  * `npm run example -- --demo`) starts it, sends it every kind of delivery, prints what happened and exits.
  * `npm run example -- --deliveries` also serves the live delivery page at /deliveries (never served without it);
  * with `--demo --deliveries` the app keeps running after the demo, so the page shows the demo's deliveries.
- * `--queue` hands deliveries to a BullMQ queue on REDIS_URL and runs a worker in this process (example-app/queue.ts).
+ * `--queue` hands deliveries to a BullMQ queue on REDIS_URL, `--queue postgres` to a pg-boss queue on DATABASE_URL,
+ * and runs a worker in this process (example-app/queue.ts).
  *
  * Environment (all optional):
  *   GEMINI_WEBHOOK_SECRET     your static signing secret (default: a new one, printed)
@@ -11,6 +12,7 @@
  *                             (default: a temporary file, removed on exit)
  *   PORT                      port on 127.0.0.1 (default 3000; the demo always picks a free one)
  *   REDIS_URL                 with --queue: the Redis for the queue, e.g. redis://127.0.0.1:6379
+ *   DATABASE_URL              with --queue postgres: the PostgreSQL for the queue, e.g. postgres://postgres@127.0.0.1:5432/postgres
  */
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import type { Server } from "node:http";
@@ -20,12 +22,12 @@ import { join } from "node:path";
 import { createTestKeys, generateSecret, importTestKeys, type TestKeys } from "gemini-webhooks-express/testing";
 import { CALLBACK_PATH, createExampleApp, DELIVERIES_PATH, type ExampleApp } from "./app.js";
 import { runDemo } from "./demo.js";
-import { exampleQueue, SLOW_HANDLER_MS } from "./queue.js";
-import type { BullmqDeliveryQueue, QueueWorker } from "gemini-webhooks-express/bullmq";
+import { exampleQueue, queueEngine, SLOW_HANDLER_MS, type ExampleQueue } from "./queue.js";
+import type { QueueWorker } from "gemini-webhooks-express/bullmq";
 
 const demoMode = process.argv.slice(2).includes("--demo");
 const deliveriesPage = process.argv.slice(2).includes("--deliveries");
-const queueMode = process.argv.slice(2).includes("--queue");
+const engine = queueEngine(process.argv.slice(2));
 const secretFromEnv = process.env.GEMINI_WEBHOOK_SECRET || undefined;
 const secret = secretFromEnv ?? generateSecret();
 const keysFile =
@@ -34,19 +36,19 @@ const keysFile =
 const keys = loadOrCreateKeys(keysFile);
 
 let example: ExampleApp;
-let queue: BullmqDeliveryQueue | undefined;
+let queued: ExampleQueue | undefined;
 let worker: QueueWorker | undefined;
 try {
-  queue = queueMode ? exampleQueue(process.env.REDIS_URL, demoMode) : undefined;
+  queued = engine ? exampleQueue(engine, process.env, demoMode) : undefined;
   example = createExampleApp({
     secret,
     keys,
     log: demoMode ? () => {} : console.log,
     deliveries: deliveriesPage,
-    ...(queue ? { queue, slowHandlerMs: SLOW_HANDLER_MS } : {}),
+    ...(queued ? { queue: queued.queue, slowHandlerMs: SLOW_HANDLER_MS } : {}),
   });
   // The worker: in this process here; in production it may as well be another one (same module, same handlers).
-  worker = queue ? example.webhooks.work({ concurrency: 8 }) : undefined;
+  worker = queued ? example.webhooks.work(queued.workerOptions) : undefined;
 } catch (error) {
   // A malformed GEMINI_WEBHOOK_SECRET is the likely cause; the message names the problem, never the secret.
   console.error(`Cannot start: ${(error as Error).message}${secretFromEnv ? " (check GEMINI_WEBHOOK_SECRET)" : ""}`);
@@ -61,7 +63,7 @@ const server = example.app.listen(port, "127.0.0.1", () => {
   const url = `${origin}${CALLBACK_PATH}`;
   const deliveriesUrl = deliveriesPage ? `${origin}${DELIVERIES_PATH}` : undefined;
   if (demoMode) {
-    const queued = queue ? { slowHandlerMs: SLOW_HANDLER_MS } : undefined;
+    const slow = queued ? { slowHandlerMs: SLOW_HANDLER_MS } : undefined;
     runDemo({
       url,
       secret,
@@ -70,7 +72,7 @@ const server = example.app.listen(port, "127.0.0.1", () => {
       calls: example.calls,
       rejections: example.rejections,
       out: console.log,
-      queued,
+      queued: slow,
     }).then(
       (ok) => {
         if (!deliveriesUrl) return stop(server, ok ? 0 : 1);
@@ -123,9 +125,9 @@ function printBanner(url: string, deliveriesUrl: string | undefined): void {
       ? `Watch deliveries live: ${deliveriesUrl}`
       : "Add -- --deliveries to watch deliveries live in a browser.",
   );
-  if (queue)
+  if (queued)
     console.log(
-      `Queue: BullMQ "${queue.name}" on REDIS_URL, a worker in this process; batch.succeeded takes ${SLOW_HANDLER_MS} ms and is still answered at once.`,
+      `Queue: ${queued.description}, a worker in this process; batch.succeeded takes ${SLOW_HANDLER_MS} ms and is still answered at once.`,
     );
   console.log("Stop with Ctrl+C.");
 }
@@ -142,11 +144,5 @@ function stop(running: Server, status: number): void {
 
 async function closeQueue(): Promise<void> {
   await worker?.close(); // graceful: running handlers finish
-  // The demo's queue is its own (see queue.ts): emptied, so nothing is left in Redis.
-  if (queue && demoMode)
-    await queue
-      .queue()
-      .obliterate({ force: true })
-      .catch(() => {});
-  await queue?.close();
+  await queued?.close(); // the demo's queue is its own (see queue.ts): emptied, so nothing is left behind
 }

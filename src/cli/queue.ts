@@ -6,7 +6,8 @@ import { UsageError } from "./usage.js";
 
 /**
  * `gemini-webhooks queue failed|retry`: lists the deliveries whose attempts are exhausted, and moves
- * them back to the queue, on the Redis at `--redis` (default `$REDIS_URL`). Exit status 0 when every
+ * them back to the queue, on the Redis at `--redis` (default `$REDIS_URL`: BullMQ) or the PostgreSQL at
+ * `--postgres` (default `$DATABASE_URL`: pg-boss). Exit status 0 when every
  * asked-for retry happened, 1 otherwise.
  */
 export async function queueCommand(args: string[], io: Io): Promise<number> {
@@ -15,6 +16,8 @@ export async function queueCommand(args: string[], io: Io): Promise<number> {
     allowPositionals: true,
     options: {
       redis: { type: "string" },
+      postgres: { type: "string" },
+      engine: { type: "string" },
       name: { type: "string" },
       prefix: { type: "string" },
       limit: { type: "string" },
@@ -30,24 +33,23 @@ export async function queueCommand(args: string[], io: Io): Promise<number> {
   }
   if (action !== "failed" && action !== "retry")
     throw new UsageError(`unknown queue action "${action}" (failed or retry).`, "queue");
-  const redis = values.redis ?? io.env.REDIS_URL;
-  if (!redis) throw new UsageError("--redis <url> (or $REDIS_URL) is required.", "queue");
+  const target = queueTarget(values, io);
   const limit = values.limit === undefined ? 100 : Number(values.limit);
   if (!Number.isSafeInteger(limit) || limit < 1) throw new UsageError("--limit must be a positive integer.", "queue");
   if (action === "retry" && ids.length === 0 && !values.all)
     throw new UsageError("retry needs webhook-ids, or --all.", "queue");
 
-  const queue = await openQueue({
-    connection: redis,
-    name: values.name,
-    prefix: values.prefix,
-    enqueueTimeoutMs: 5_000,
-  });
+  if (target.engine === "pg-boss" && values.prefix !== undefined)
+    throw new UsageError("--prefix is BullMQ's key prefix; a pg-boss queue has none.", "queue");
+  const queue =
+    target.engine === "bullmq"
+      ? await openQueue({ connection: target.url, name: values.name, prefix: values.prefix, enqueueTimeoutMs: 5_000 })
+      : await openPgBossQueue({ connectionString: target.url, name: values.name, enqueueTimeoutMs: 5_000 });
   try {
     if (action === "failed") {
       const failed = await queue.failed({ limit });
       if (values.json) io.out(JSON.stringify(failed, null, 2));
-      else printFailed(failed, io);
+      else printFailed(failed, io, target.engine === "bullmq" ? "most recent first" : "oldest first");
       return 0;
     }
     const targets = values.all ? (await allFailed(queue)).map((delivery) => delivery.webhookId) : ids;
@@ -64,6 +66,52 @@ export async function queueCommand(args: string[], io: Io): Promise<number> {
   } finally {
     await queue.close();
   }
+}
+
+/** What `failed` and `retry` need of a queue, whichever the engine. */
+type AdminQueue = Pick<BullmqDeliveryQueue, "failed" | "retry" | "close">;
+
+/**
+ * Which engine, and where. BullMQ unless told otherwise (as before pg-boss existed): `--redis` or $REDIS_URL.
+ * pg-boss with `--postgres <url>`, or `--engine pg-boss` and $DATABASE_URL (a URL with a password stays out of `ps`).
+ */
+function queueTarget(
+  values: { redis?: string; postgres?: string; engine?: string },
+  io: Io,
+): { engine: "bullmq" | "pg-boss"; url: string } {
+  const engine = values.engine ?? (values.postgres !== undefined ? "pg-boss" : "bullmq");
+  if (engine !== "bullmq" && engine !== "pg-boss")
+    throw new UsageError('--engine must be "bullmq" or "pg-boss".', "queue");
+  if (engine === "bullmq") {
+    if (values.postgres !== undefined)
+      throw new UsageError("--postgres is for a pg-boss queue: drop --engine bullmq, or give --redis.", "queue");
+    const url = values.redis ?? io.env.REDIS_URL;
+    if (!url) throw new UsageError("--redis <url> (or $REDIS_URL) is required.", "queue");
+    return { engine, url };
+  }
+  if (values.redis !== undefined)
+    throw new UsageError("--redis is for a BullMQ queue: a pg-boss queue takes --postgres <url>.", "queue");
+  const url = values.postgres ?? io.env.DATABASE_URL;
+  if (!url) throw new UsageError("--postgres <url> (or $DATABASE_URL) is required with --engine pg-boss.", "queue");
+  return { engine, url };
+}
+
+async function openPgBossQueue(
+  options: Parameters<typeof import("../queue/pg-boss.js").pgBossQueue>[0],
+): Promise<AdminQueue> {
+  let module: typeof import("../queue/pg-boss.js");
+  try {
+    module = await import("../queue/pg-boss.js");
+  } catch (error) {
+    if (
+      (error as { code?: string }).code === "ERR_MODULE_NOT_FOUND" ||
+      (error as { code?: string }).code === "MODULE_NOT_FOUND"
+    ) {
+      throw new UsageError("the queue commands on PostgreSQL need pg-boss: npm install pg-boss", "queue");
+    }
+    throw error;
+  }
+  return module.pgBossQueue(options);
 }
 
 async function openQueue(
@@ -84,7 +132,7 @@ async function openQueue(
   return module.bullmqQueue(options);
 }
 
-async function allFailed(queue: BullmqDeliveryQueue): Promise<FailedDelivery[]> {
+async function allFailed(queue: AdminQueue): Promise<FailedDelivery[]> {
   const all: FailedDelivery[] = [];
   for (let offset = 0; ; offset += 500) {
     const page = await queue.failed({ offset, limit: 500 });
@@ -93,12 +141,12 @@ async function allFailed(queue: BullmqDeliveryQueue): Promise<FailedDelivery[]> 
   }
 }
 
-function printFailed(failed: FailedDelivery[], io: Io): void {
+function printFailed(failed: FailedDelivery[], io: Io, order: string): void {
   if (failed.length === 0) {
     io.out("No failed deliveries.");
     return;
   }
-  io.out(`${failed.length} failed ${failed.length === 1 ? "delivery" : "deliveries"} (most recent first):`);
+  io.out(`${failed.length} failed ${failed.length === 1 ? "delivery" : "deliveries"} (${order}):`);
   for (const delivery of failed) {
     const when = delivery.failedAt === undefined ? "?" : new Date(delivery.failedAt).toISOString();
     // The reason is a handler's error message: one line, bounded, so a long stack cannot flood the terminal.
