@@ -6,8 +6,14 @@
 import { runCatchUp, type CatchUpOptions, type CatchUpReport } from "./catch-up/catch-up.js";
 import type { GeminiWebhooks } from "./receiver.js";
 
-export { checkEndpoints } from "./catch-up/endpoint-health.js";
-export type { CheckEndpointsOptions, EndpointHealth, EndpointStatus } from "./catch-up/endpoint-health.js";
+export { checkEndpoints, EndpointHealthError } from "./catch-up/endpoint-health.js";
+export type {
+  CheckEndpointsOptions,
+  EndpointCheckEvent,
+  EndpointHealth,
+  EndpointHealthCode,
+  EndpointStatus,
+} from "./catch-up/endpoint-health.js";
 export type { CatchUpItem, CatchUpOptions, CatchUpReport } from "./catch-up/catch-up.js";
 export type { GeminiClientLike } from "./catch-up/gemini-client.js";
 

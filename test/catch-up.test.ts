@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import { after, before, beforeEach, it } from "node:test";
 import { GoogleGenAI } from "@google/genai";
 import type { Redis } from "ioredis";
-import { catchUp, checkEndpoints } from "../src/catch-up.js";
+import { catchUp, checkEndpoints, type EndpointCheckEvent, type EndpointHealthError } from "../src/catch-up.js";
 import type { DeliveryContext } from "../src/context.js";
 import { memoryStore } from "../src/dedupe/memory.js";
 import { postgresStore } from "../src/dedupe/postgres.js";
@@ -269,5 +269,35 @@ describeNeeding({ name: "nothing", missing: false }, "checkEndpoints", () => {
     assert.equal(api.webhooks.get("down")!.state, "enabled");
     assert.deepEqual(api.pings, ["down"]);
     assert.equal((await checkEndpoints(client)).healthy, true);
+  });
+
+  it("reports through onError and onLifecycle with codes of its own, and a throwing listener changes nothing", async () => {
+    api.add({ id: "down2", uri: "https://c.example/hooks", state: "disabled" });
+    const errors: EndpointHealthError[] = [];
+    const events: EndpointCheckEvent[] = [];
+    const health = await checkEndpoints(client, {
+      onError: (error) => {
+        errors.push(error);
+        throw new Error("a broken logger");
+      },
+      onLifecycle: (event) => events.push(event),
+    });
+    assert.equal(health.healthy, false);
+    assert.deepEqual(
+      errors.map((error) => [error.code, error.endpoint?.id]),
+      [["endpoint_disabled", "down2"]],
+    );
+    assert.match(errors[0]!.message, /webhook down2 is disabled/);
+    assert.deepEqual(events, [
+      { stage: "endpoints_checked", healthy: false, endpoints: api.webhooks.size, disabled: ["down2"], reenabled: [] },
+    ]);
+
+    const unreachable = new GoogleGenAI({ vertexai: false, apiKey: "wrong-key", httpOptions: { baseUrl: api.url } });
+    const failures: EndpointHealthError[] = [];
+    await assert.rejects(checkEndpoints(unreachable, { onError: (error) => failures.push(error) }));
+    assert.deepEqual(
+      failures.map((error) => error.code),
+      ["endpoint_check_failed"],
+    );
   });
 });

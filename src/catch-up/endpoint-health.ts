@@ -24,6 +24,41 @@ export interface EndpointHealth {
 export interface CheckEndpointsOptions {
   /** Switch a disabled endpoint back on (state `enabled`) and ping it. Default false: only report. */
   reenable?: boolean;
+  /**
+   * Called once per problem, for a scheduler or a health probe that logs or alerts: `endpoint_disabled` (Gemini
+   * sends this endpoint nothing), `endpoint_reenable_failed`, `endpoint_check_failed` (the list could not be
+   * read; the call then also throws). A throwing listener is ignored.
+   */
+  onError?: (error: EndpointHealthError) => unknown;
+  /** Called once per check with what it found: `endpoints_checked`. A throwing listener is ignored. */
+  onLifecycle?: (event: EndpointCheckEvent) => unknown;
+}
+
+/** The codes of the endpoint check: its own, apart from a delivery's. */
+export type EndpointHealthCode = "endpoint_disabled" | "endpoint_reenable_failed" | "endpoint_check_failed";
+
+/** A problem the endpoint check found: the endpoint's id and state, never its secrets. */
+export class EndpointHealthError extends Error {
+  override name = "EndpointHealthError";
+  constructor(
+    readonly code: EndpointHealthCode,
+    message: string,
+    readonly endpoint?: EndpointStatus,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** What one check found, shaped for a log line or a metric. */
+export interface EndpointCheckEvent {
+  stage: "endpoints_checked";
+  healthy: boolean;
+  /** How many webhooks the project has, and the ids of those Gemini sends nothing to. */
+  endpoints: number;
+  disabled: string[];
+  /** With `reenable`: the ids switched back on and pinged. */
+  reenabled: string[];
 }
 
 const MAX_PAGES = 100;
@@ -39,12 +74,18 @@ export async function checkEndpoints(
   options: CheckEndpointsOptions = {},
 ): Promise<EndpointHealth> {
   const endpoints: EndpointStatus[] = [];
-  let pageToken: string | undefined;
-  for (let page = 0; page < MAX_PAGES; page++) {
-    const listed = await client.webhooks.list(pageToken ? { page_token: pageToken } : {});
-    for (const webhook of listed.webhooks ?? []) endpoints.push(statusOf(webhook));
-    pageToken = listed.next_page_token;
-    if (!pageToken) break;
+  try {
+    let pageToken: string | undefined;
+    for (let page = 0; page < MAX_PAGES; page++) {
+      const listed = await client.webhooks.list(pageToken ? { page_token: pageToken } : {});
+      for (const webhook of listed.webhooks ?? []) endpoints.push(statusOf(webhook));
+      pageToken = listed.next_page_token;
+      if (!pageToken) break;
+    }
+  } catch (cause) {
+    const error = new EndpointHealthError("endpoint_check_failed", "listing the webhooks failed", undefined, { cause });
+    notify(options.onError, error);
+    throw cause;
   }
   for (const endpoint of endpoints) {
     if (!endpoint.disabled || !options.reenable) continue;
@@ -58,7 +99,39 @@ export async function checkEndpoints(
     }
   }
   const disabled = endpoints.filter((endpoint) => endpoint.disabled && endpoint.reenabled !== true);
-  return { endpoints, disabled, healthy: disabled.length === 0 };
+  for (const endpoint of disabled) {
+    const failedReenable = endpoint.reenabled === false;
+    notify(
+      options.onError,
+      new EndpointHealthError(
+        failedReenable ? "endpoint_reenable_failed" : "endpoint_disabled",
+        `webhook ${endpoint.id} is ${endpoint.state}${failedReenable ? " and could not be re-enabled" : ""}: ` +
+          "Gemini delivers nothing to it; catch-up recovers what it missed once it is enabled again.",
+        endpoint,
+        failedReenable ? { cause: endpoint.reenableFailure } : undefined,
+      ),
+    );
+  }
+  const healthy = disabled.length === 0;
+  notify(options.onLifecycle, {
+    stage: "endpoints_checked",
+    healthy,
+    endpoints: endpoints.length,
+    disabled: disabled.map((endpoint) => endpoint.id),
+    reenabled: endpoints.filter((endpoint) => endpoint.reenabled === true).map((endpoint) => endpoint.id),
+  });
+  return { endpoints, disabled, healthy };
+}
+
+// A listener is the app's logging or alerting: its failure must not turn a finished check into a failed one.
+function notify<T>(listener: ((value: T) => unknown) | undefined, value: T): void {
+  if (!listener) return;
+  try {
+    const result = listener(value);
+    if (result && typeof (result as Promise<unknown>).then === "function") (result as Promise<unknown>).catch(() => {});
+  } catch {
+    // ignored: see above
+  }
 }
 
 function statusOf(webhook: WebhookLike): EndpointStatus {
