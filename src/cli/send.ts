@@ -47,7 +47,7 @@ Options:
       --user-metadata <json>
                           JSON object sent as the payload's top-level "user_metadata" (what a
                           dynamic webhook's webhook_config.user_metadata carries)
-  -n, --repeat <n>        Send n deliveries, each with a new webhook-id (default 1)
+  -n, --repeat <n>        Send n deliveries, each with a new webhook-id and data.id (default 1)
       --duplicate         Send each delivery a second time with the same webhook-id
       --id <id>           webhook-id to use (only with a single delivery)
       --timestamp <secs>  webhook-timestamp in Unix seconds (default: now); an old one tests staleness
