@@ -30,6 +30,14 @@ const COMMANDS: Record<string, CommandEntry> = {
     summary: "Create, list, get, update, delete, ping webhooks and rotate their secrets (Gemini API)",
     run: async (args, io) => (await import("./cli/admin/webhooks.js")).webhooksCommand(args, io),
   },
+  doctor: {
+    summary: "Check that Gemini delivers to every webhook; --reenable switches a disabled one back on",
+    run: async (args, io) => (await import("./cli/doctor.js")).doctorCommand(args, io),
+  },
+  "catch-up": {
+    summary: "Deliver the completions Gemini did not (batches that ended in a window, tracked interactions)",
+    run: async (args, io) => (await import("./cli/catch-up.js")).catchUpCommand(args, io),
+  },
   queue: {
     summary: "List and retry queued deliveries whose attempts are exhausted",
     run: async (args, io) => (await import("./cli/queue.js")).queueCommand(args, io),

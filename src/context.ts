@@ -1,5 +1,6 @@
 import type { IncomingMessage } from "node:http";
 import type { JWTPayload } from "jose";
+import type { DeliverySource } from "./dedupe/completion-key.js";
 import type { SignatureScheme } from "./verify/index.js";
 
 /** What the signature proved about a delivery: serializable, so a queued job carries it to a worker as is. */
@@ -29,6 +30,11 @@ export interface VerifiedContext {
 
 /** What a handler knows about the delivery besides the event itself. */
 export interface DeliveryContext extends VerifiedContext {
+  /**
+   * `"catch-up"` for a completion recovered by `catchUp()` / `gemini-webhooks catch-up` (its data is what the API
+   * returned: see docs/when-deliveries-stop.md), `"delivery"` for Gemini's own. Read from the signed webhook-id.
+   */
+  source: DeliverySource;
   /**
    * The exact bytes that were verified (in a queue worker too: the job carries them). A Node `Buffer` under
    * Express, Fastify and `webhooks.fetch` on Node (a Buffer is a Uint8Array); a plain `Uint8Array` from the Web

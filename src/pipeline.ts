@@ -3,6 +3,7 @@ import { acceptedAnswer, closing, errorAnswer, type AcceptedStatus, type Answer 
 import type { DeliveryContext } from "./context.js";
 import type { CryptoProvider } from "./crypto/provider.js";
 import { createDedupeClaims } from "./dedupe/claims.js";
+import { oncePerCompletion, sourceOf } from "./dedupe/completion-key.js";
 import { isThenable, andThen } from "./maybe-promise.js";
 import { dispatchInline, type HandlerRegistry } from "./dispatch.js";
 import { WebhookError, isWebhookError } from "./errors.js";
@@ -121,9 +122,12 @@ export function createPipeline(
       // user_metadata in one place (top level), wherever the delivery carried it.
       const event = normalizeUserMetadata(verification.event ?? parseEvent(body, id));
       delivery.type = event.type;
-      handling = queue
-        ? handOff(queue, jobOwner!, event, verification, body, delivery.trace, config.now())
-        : dispatchInline(registry.handlersFor(event.type), event, contextOf(verification, body, input));
+      // A completion already handled under another webhook-id (a catch-up, or Gemini's late retry) runs nothing.
+      handling = oncePerCompletion(claims, event, id, () =>
+        queue
+          ? handOff(queue, jobOwner!, event, verification, body, delivery.trace, config.now())
+          : dispatchInline(registry.handlersFor(event.type), event, contextOf(verification, body, input)),
+      );
     } catch (error) {
       return released(id, error);
     }
@@ -190,6 +194,7 @@ export function createPipeline(
 function contextOf(verification: Verification, body: Uint8Array, input: DeliveryInput): DeliveryContext {
   return {
     webhookId: verification.webhookId,
+    source: sourceOf(verification.webhookId),
     timestamp: verification.timestamp,
     scheme: verification.scheme,
     secretIndex: verification.secretIndex,

@@ -104,7 +104,7 @@ describe("gemini-webhooks CLI", () => {
     );
     assert.equal(answers[0]![0], answers[1]![0]);
     assert.notEqual(answers[0]![0], answers[2]![0]);
-    await eventually(() => exampleOutput.includes(`(${answers[2]![0]}): batch_456789: failed: DEADLINE_EXCEEDED`));
+    await eventually(() => exampleOutput.includes(`(${answers[2]![0]}): batch_456789-2: failed: DEADLINE_EXCEEDED`));
   });
 
   it("send: a wrong secret and a stale timestamp are refused with their codes, exit status 1", async () => {

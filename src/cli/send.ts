@@ -47,7 +47,7 @@ Options:
       --user-metadata <json>
                           JSON object sent as the payload's top-level "user_metadata" (what a
                           dynamic webhook's webhook_config.user_metadata carries)
-  -n, --repeat <n>        Send n deliveries, each with a new webhook-id (default 1)
+  -n, --repeat <n>        Send n deliveries, each with a new webhook-id and data.id (default 1)
       --duplicate         Send each delivery a second time with the same webhook-id
       --id <id>           webhook-id to use (only with a single delivery)
       --timestamp <secs>  webhook-timestamp in Unix seconds (default: now); an old one tests staleness
@@ -76,7 +76,8 @@ export async function sendCommand(args: string[], io: Io): Promise<number> {
   let failures = 0;
   let sent = 0;
   for (let n = 1; n <= plan.repeat; n++) {
-    const delivery = await plan.sign(plan.event, { id: plan.id, timestamp: plan.timestamp });
+    const event = plan.repeat > 1 ? numberedCompletion(plan.event, n) : plan.event;
+    const delivery = await plan.sign(event, { id: plan.id, timestamp: plan.timestamp });
     const copies = plan.duplicate ? 2 : 1;
     for (let copy = 1; copy <= copies; copy++) {
       const label = `#${n}${copy > 1 ? " (same id again)" : ""}`;
@@ -94,6 +95,16 @@ export async function sendCommand(args: string[], io: Io): Promise<number> {
   }
   io.out(`${sent} sent: ${sent - failures} answered 2xx${failures > 0 ? `, ${failures} refused or failed` : ""}.`);
   return failures > 0 ? 1 : 0;
+}
+
+/**
+ * The receiver handles a completion (event type + `data.id`) once, whatever its webhook-id, so repeated
+ * deliveries would all but the first be answered duplicate: each gets its own resource id (`batch_1-2`).
+ */
+function numberedCompletion(event: unknown, n: number): unknown {
+  const data = (event as { data?: { id?: unknown } }).data;
+  if (n === 1 || typeof data?.id !== "string") return event;
+  return { ...(event as object), data: { ...data, id: `${data.id}-${n}` } };
 }
 
 function planSend(args: string[], io: Io): SendPlan | "help" {

@@ -1,4 +1,5 @@
 import type { DeliveryContext } from "../context.js";
+import { sourceOf } from "../dedupe/completion-key.js";
 import { runHandlers, type HandlerRegistry } from "../dispatch.js";
 import { isWebhookError, WebhookError } from "../errors.js";
 import type { DeliveryLifecycleEvent, DeliveryStage } from "../lifecycle.js";
@@ -62,7 +63,13 @@ export function createProcessor(
     // Unknown types are queued too (the web process may register no handlers at all): with none here,
     // the job completes, as inline mode answers `unhandled`.
     const handlers = registry.handlersFor(event.type);
-    const ctx: DeliveryContext = { ...context, rawBody: Buffer.from(owned.rawBody), attempt, maxAttempts };
+    const ctx: DeliveryContext = {
+      ...context,
+      source: sourceOf(context.webhookId),
+      rawBody: Buffer.from(owned.rawBody),
+      attempt,
+      maxAttempts,
+    };
     try {
       const running = () => runHandlers(handlers, event, ctx);
       const pending = trace ? trace.run(running) : running();

@@ -188,8 +188,12 @@ export function receiverContract(adapter: Adapter): void {
     const send = (delivery: Delivery | DoorRequest) => connection.send(delivery);
     const callsFor = (delivery: Delivery) =>
       calls.filter((call) => call.ctx.webhookId === delivery.headers["webhook-id"]);
-    const signed = (event: unknown = batchSucceeded(), options: { secret?: string; timestamp?: number } = {}) =>
-      signedDelivery(event, { timestamp: NOW_S, ...options });
+    // Each a completion of its own: the receiver handles a completion (type + data.id) once, whatever its webhook-id.
+    let completions = 0;
+    const signed = (
+      event: unknown = batchSucceeded(`batches/123-${++completions}`),
+      options: { secret?: string; timestamp?: number } = {},
+    ) => signedDelivery(event, { timestamp: NOW_S, ...options });
 
     /** A refusal: the status, our JSON shape, no handler run, and the same code reported to onError. */
     async function expectRefusal(request: Delivery | DoorRequest, status: number, code: string): Promise<DoorAnswer> {
@@ -330,12 +334,15 @@ export function receiverContract(adapter: Adapter): void {
     });
 
     it("dynamic webhooks: v1a (Ed25519) and JWT deliveries are handled", async () => {
-      const v1a = v1aDelivery(batchSucceeded(), ed25519, { id: freshId(), timestamp: NOW_S });
+      const v1a = v1aDelivery(batchSucceeded("batches/dynamic-v1a"), ed25519, { id: freshId(), timestamp: NOW_S });
       assert.deepEqual((await send(v1a)).json, { status: "received" });
       assert.equal(callsFor(v1a)[0]?.ctx.scheme, "v1a");
 
       const claims = { aud: AUDIENCE, iat: NOW_S, exp: NOW_S + 300 };
-      const jwt = jwtDelivery(signJwt(claims, { key: rsa }), batchSucceeded(), { id: freshId(), timestamp: NOW_S });
+      const jwt = jwtDelivery(signJwt(claims, { key: rsa }), batchSucceeded("batches/dynamic-jwt"), {
+        id: freshId(),
+        timestamp: NOW_S,
+      });
       assert.deepEqual((await send(jwt)).json, { status: "received" });
       assert.equal(callsFor(jwt)[0]?.ctx.scheme, "jwt");
     });

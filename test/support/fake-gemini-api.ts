@@ -60,6 +60,8 @@ export interface FakeGeminiApi {
   secrets: Map<string, string[]>;
   pings: string[];
   add(webhook: Partial<StoredWebhook> & { id: string }): StoredWebhook;
+  /** Batches and interactions (see fakeJobsApi below). */
+  jobs: FakeJobs;
   close(): Promise<void>;
 }
 
@@ -79,6 +81,7 @@ export async function startFakeGeminiApi(options: FakeGeminiApiOptions): Promise
   const secrets = new Map<string, string[]>();
   const pings: string[] = [];
   let created = 0;
+  const jobs: FakeJobs = { batches: [], interactions: new Map(), batchPageSize: 2, failBatchPagesFrom: undefined };
 
   function add(webhook: Partial<StoredWebhook> & { id: string }): StoredWebhook {
     const stored: StoredWebhook = { ...structuredClone(API_SHAPES.exampleWebhook), ...webhook };
@@ -120,6 +123,7 @@ export async function startFakeGeminiApi(options: FakeGeminiApiOptions): Promise
 
     if (recorded.apiKey !== apiKey)
       return error("invalidKey", echoKeyInErrors ? `(received key: ${recorded.apiKey})` : "");
+    if (answerJobRequest(jobs, recorded, send, () => error("notFound"))) return;
     const prefix = `/${version}/webhooks`;
     if (!recorded.path.startsWith(prefix)) return error("notFound", echoKeyInErrors ? `(key ${recorded.apiKey})` : "");
     const rest = recorded.path.slice(prefix.length);
@@ -209,5 +213,60 @@ export async function startFakeGeminiApi(options: FakeGeminiApiOptions): Promise
       if (!res.headersSent) res.writeHead(500).end();
     });
   });
-  return { url: server.url, requests, webhooks, secrets, pings, add, close: () => server.close() };
+  return { url: server.url, requests, webhooks, secrets, pings, add, jobs, close: () => server.close() };
+}
+
+// ---- Batches and interactions (catch-up): kept apart from the webhook API above. ----
+
+/** A batch as the REST API returns it (the SDK maps `metadata.*` to its BatchJob and BATCH_STATE_* to JOB_STATE_*). */
+export interface StoredBatch {
+  name: string;
+  metadata: {
+    state: string;
+    createTime?: string;
+    updateTime?: string;
+    endTime?: string;
+    displayName?: string;
+    output?: { responsesFile?: string };
+  };
+}
+
+export interface FakeJobs {
+  batches: StoredBatch[];
+  /** Interactions by id (without `interactions/`), as `GET /{version}/interactions/{id}` returns them. */
+  interactions: Map<string, { id: string; status: string; updated?: string }>;
+  /** Batches per page (small, so paging is exercised). */
+  batchPageSize: number;
+  /** Misbehave: answer 503 for every page from this index on (0 = the first page). */
+  failBatchPagesFrom: number | undefined;
+}
+
+/** Answers `GET /{version}/batches` and `GET /{version}/interactions/{id}`; false for anything else. */
+function answerJobRequest(
+  jobs: FakeJobs,
+  recorded: RecordedRequest,
+  send: (status: number, body: unknown) => void,
+  notFound: () => void,
+): boolean {
+  if (recorded.method !== "GET") return false;
+  if (/^\/[^/]+\/batches$/.test(recorded.path)) {
+    const start = recorded.query.pageToken ? Number(recorded.query.pageToken) : 0;
+    const size = Math.min(jobs.batchPageSize, Number(recorded.query.pageSize ?? jobs.batchPageSize));
+    if (jobs.failBatchPagesFrom !== undefined && start / size >= jobs.failBatchPagesFrom) {
+      send(503, { error: { code: 503, message: "The service is currently unavailable.", status: "UNAVAILABLE" } });
+      return true;
+    }
+    const page = jobs.batches.slice(start, start + size);
+    const next = start + size < jobs.batches.length ? { nextPageToken: String(start + size) } : {};
+    send(200, { operations: page, ...next });
+    return true;
+  }
+  const interaction = /^\/[^/]+\/interactions\/([^/:]+)$/.exec(recorded.path);
+  if (interaction) {
+    const found = jobs.interactions.get(interaction[1]!);
+    if (found) send(200, found);
+    else notFound();
+    return true;
+  }
+  return false;
 }

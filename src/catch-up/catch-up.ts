@@ -1,0 +1,159 @@
+import { createHash } from "node:crypto";
+import { CATCH_UP_ID_PREFIX, completionKeyOf } from "../dedupe/completion-key.js";
+import type { AnyGeminiEvent } from "../events.js";
+import type { SignedDelivery } from "../testing/delivery.js";
+import { signDelivery } from "../testing/sign-delivery.js";
+import type { GeminiClientLike } from "./gemini-client.js";
+import { batchEvent, endedAt, interactionOutcome, type RecoveredEvent } from "./recovered-event.js";
+import { parseSince } from "./window.js";
+
+export interface CatchUpOptions {
+  /** A `@google/genai` client: `new GoogleGenAI({ apiKey })`. */
+  client: GeminiClientLike;
+  /** The receiver's static signing secret (`whsec_...`): caught-up deliveries are signed like Gemini's `v1`. */
+  secret: string;
+  /** Batches that reached a final state at or after this: `"48h"`, `"3d"`, an ISO time, or a Date. */
+  since: string | Date;
+  /** ...and at or before this. Default: now. */
+  until?: Date;
+  /**
+   * Interaction ids the app is waiting for (`interactions/abc` or `abc`): the API cannot list interactions, so
+   * the app names them (from its own records, where it stored the id `interactions.create` returned).
+   */
+  track?: Iterable<string>;
+  /** Batches per page asked of the API. Default 100. */
+  pageSize?: number;
+}
+
+/** How one completion fared. */
+export interface CatchUpItem {
+  /** `batches/123`, `interactions/abc`. */
+  resource: string;
+  /** The event delivered (or that would have been). */
+  type?: string;
+  outcome:
+    | "delivered" // the receiver handled (or queued) it now
+    | "already-handled" // the receiver answered duplicate: a delivery or an earlier catch-up handled it
+    | "failed" // the receiver refused it or was unreachable: a rerun delivers it
+    | "ended-without-event" // a tracked job ended in a status Gemini sends no webhook for
+    | "pending" // a tracked job has not ended yet
+    | "lookup-failed"; // the API could not tell what became of a tracked job
+  detail?: string;
+}
+
+export interface CatchUpReport {
+  items: CatchUpItem[];
+  /** False when the API failed before every batch in the window was seen: rerun to finish. */
+  complete: boolean;
+  /** Why it is not complete (no secret, no key: the API's status and message, or why it was unreachable). */
+  problem?: string;
+  /** The error behind `problem`, for logs. */
+  cause?: unknown;
+}
+
+/** Sends one signed delivery to the receiver and says what it answered. */
+export type Deliver = (delivery: SignedDelivery) => Promise<{ status: number; body: string }>;
+
+/**
+ * Lists every batch that ended in the window and every tracked interaction, and delivers each completion's
+ * event through `deliver`, signed under a webhook-id derived from the completion (so a rerun, or Gemini's own
+ * late delivery, is answered `duplicate` by the receiver's dedupe store instead of running handlers again).
+ */
+export async function runCatchUp(options: CatchUpOptions, deliver: Deliver, now = new Date()): Promise<CatchUpReport> {
+  const since = parseSince(options.since, now.getTime());
+  const until = options.until ?? now;
+  const items: CatchUpItem[] = [];
+  const send = async (resource: string, event: RecoveredEvent) => {
+    items.push(await deliverOne(resource, event, options.secret, deliver, now));
+  };
+
+  let pager;
+  try {
+    pager = await options.client.batches.list({ config: { pageSize: options.pageSize ?? 100 } });
+    for (;;) {
+      for (const batch of pager.page) {
+        const ended = endedAt(batch);
+        const event = batchEvent(batch, now);
+        if (!event || !ended) continue;
+        const at = Date.parse(ended);
+        if (at < since.getTime() || at > until.getTime()) continue;
+        await send(batch.name!, event);
+      }
+      if (!pager.hasNextPage()) break;
+      await pager.nextPage();
+    }
+  } catch (cause) {
+    return { items, complete: false, problem: "listing batches failed", cause };
+  }
+
+  for (const tracked of options.track ?? []) {
+    const resource = tracked.startsWith("interactions/") ? tracked : `interactions/${tracked}`;
+    let interaction;
+    try {
+      interaction = await options.client.interactions.get(resource.slice("interactions/".length));
+    } catch (cause) {
+      items.push({ resource, outcome: "lookup-failed", detail: oneLine(String((cause as Error)?.message ?? cause)) });
+      continue;
+    }
+    const outcome = interactionOutcome(resource, interaction, now);
+    if (outcome.kind === "event")
+      await send(resource, { ...outcome.event, data: { ...outcome.event.data, id: resource } });
+    else items.push({ resource, outcome: outcome.kind, detail: `status ${outcome.status}` });
+  }
+  const complete = !items.some((item) => item.outcome === "failed" || item.outcome === "lookup-failed");
+  return complete ? { items, complete } : { items, complete, problem: "some completions were not delivered" };
+}
+
+/** The webhook-id of a caught-up completion: the same on every run, and marked so `ctx.source` says catch-up. */
+export function catchUpWebhookId(completionKey: string): string {
+  return `${CATCH_UP_ID_PREFIX}${createHash("sha256").update(completionKey).digest("hex").slice(0, 32)}`;
+}
+
+async function deliverOne(
+  resource: string,
+  event: RecoveredEvent,
+  secret: string,
+  deliver: Deliver,
+  now: Date,
+): Promise<CatchUpItem> {
+  const key = completionKeyOf(event as AnyGeminiEvent)!;
+  const delivery = signDelivery(event, { secret, id: catchUpWebhookId(key), timestamp: now });
+  try {
+    const answer = await deliver(delivery);
+    if (answer.status >= 200 && answer.status <= 299) {
+      const duplicate = answer.status === 200 && /"status"\s*:\s*"duplicate"/.test(answer.body);
+      return { resource, type: event.type, outcome: duplicate ? "already-handled" : "delivered" };
+    }
+    return {
+      resource,
+      type: event.type,
+      outcome: "failed",
+      detail: `the receiver answered ${answer.status}${errorCode(answer.body)}`,
+    };
+  } catch (cause) {
+    return {
+      resource,
+      type: event.type,
+      outcome: "failed",
+      detail: `the receiver could not be reached: ${oneLine(String((cause as Error)?.message ?? cause))}`,
+    };
+  }
+}
+
+// The receiver's own `{ error }` code only (a word): never the rest of a body that may echo input.
+function errorCode(body: string): string {
+  try {
+    const code = (JSON.parse(body) as { error?: unknown }).error;
+    return typeof code === "string" && /^[a-z_]{1,64}$/.test(code) ? ` ${code}` : "";
+  } catch {
+    return "";
+  }
+}
+
+function oneLine(text: string): string {
+  const flat = text
+    .replace(/[\u0000-\u001f\u007f]+/g, " ")
+    .replace(/\s+/g, " ")
+    .trim();
+  return flat.length > 200 ? `${flat.slice(0, 200)}…` : flat;
+}
