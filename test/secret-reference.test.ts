@@ -53,6 +53,11 @@ const rows: Row[] = [
   ["upper-case prefix", `WHSEC_${padded24}`, /the prefix is lower-case "whsec_"/],
   ["prefix twice", `whsec_whsec_${padded24}`, /prefix twice/],
   ["cut off: 12 bytes", `whsec_${padded24.slice(0, 16)}`, /is too short: it decodes to 12 bytes/],
+  [
+    "cut off to 5 characters",
+    "whsec_BwcHB",
+    /is too short: 5 base64 characters after the prefix, a signing secret has at least 22/,
+  ],
   ["one character too many", `whsec_${padded24}A`, /33 base64 characters after the prefix, which no key encodes to/],
   ["padding the length does not need", `whsec_${padded24}=`, /padding \("="\) its length does not call for/],
   ["too much padding", `whsec_${padded32}=`, /padding \("="\) its length does not call for/],
@@ -118,6 +123,7 @@ describe("signing secrets: this package and the reference standardwebhooks libra
       toleratedByReference.map(([name]) => name).sort(),
       [
         "cut off: 12 bytes",
+        "cut off to 5 characters",
         "one character too many",
         "padding the length does not need",
         "too much padding",

@@ -48,6 +48,10 @@ export function secretProblem(secret: unknown): string | undefined {
   }
   const unpadded = encoded.replace(/=+$/, "");
   if (/^[A-Za-z0-9+/]*=*$/.test(encoded) && unpadded.length % 4 === 1) {
+    const minCharacters = Math.ceil((MIN_SECRET_BYTES * 4) / 3);
+    if (unpadded.length < minCharacters) {
+      return `is too short: ${unpadded.length} base64 characters after the prefix, a signing secret has at least ${minCharacters} (was it cut off?)`;
+    }
     // The reference library silently drops the odd character and derives a key Gemini never issued.
     return `has ${unpadded.length} base64 characters after the prefix, which no key encodes to (one too many or too few: was it cut off or mistyped?)`;
   }
