@@ -32,7 +32,9 @@ interface SendPlan {
 
 export const SEND_HELP = `Usage: gemini-webhooks send <url> --type <event type> [options]
 
-Signs deliveries the way Gemini does, POSTs them to <url>, and prints each status and error code.
+Signs deliveries in Gemini's published formats, POSTs them to <url>, and prints each status and error code.
+v1 is the documented Standard Webhooks HMAC; v1a follows a field report; jwt carries claims of this
+package's choosing (Google publishes none): a receiver that accepts it may still refuse Gemini's tokens.
 
 Options:
   -t, --type <type>       Event type, e.g. batch.succeeded (required). A documented type gets a

@@ -38,9 +38,25 @@ export function secretProblem(secret: unknown): string | undefined {
   if (/^\s|\s$/.test(secret)) return "starts or ends with whitespace (a pasted value?): remove it";
   if (/^["'`]|["'`]$/.test(secret)) return "is wrapped in quotes (copied from a .env or JSON file?): remove them";
   if (/\s/.test(secret)) return "contains whitespace: a signing secret is one unbroken base64 string";
+  if (!secret.startsWith(SECRET_PREFIX) && secret.toLowerCase().startsWith(SECRET_PREFIX)) {
+    return `starts with "${secret.slice(0, SECRET_PREFIX.length)}": the prefix is lower-case "${SECRET_PREFIX}"`;
+  }
   const encoded = secretBase64(secret);
+  if (encoded.startsWith(SECRET_PREFIX)) return `has the "${SECRET_PREFIX}" prefix twice: keep one`;
   if (/[-_]/.test(encoded) && /^[A-Za-z0-9_-]+=*$/.test(encoded)) {
     return 'uses the URL-safe base64 alphabet ("-" or "_"): Standard Webhooks secrets are standard base64 ("+" and "/")';
+  }
+  const unpadded = encoded.replace(/=+$/, "");
+  if (/^[A-Za-z0-9+/]*=*$/.test(encoded) && unpadded.length % 4 === 1) {
+    const minCharacters = Math.ceil((MIN_SECRET_BYTES * 4) / 3);
+    if (unpadded.length < minCharacters) {
+      return `is too short: ${unpadded.length} base64 characters after the prefix, a signing secret has at least ${minCharacters} (was it cut off?)`;
+    }
+    // The reference library silently drops the odd character and derives a key Gemini never issued.
+    return `has ${unpadded.length} base64 characters after the prefix, which no key encodes to (one too many or too few: was it cut off or mistyped?)`;
+  }
+  if (/^[A-Za-z0-9+/]*=+$/.test(encoded) && decodeSecret(secret) === undefined) {
+    return `ends with padding ("=") its length does not call for: ${(4 - (unpadded.length % 4)) % 4} "=" fit${unpadded.length % 4 === 0 ? " (none)" : ""}, copy it again`;
   }
   const key = decodeSecret(secret);
   if (key === undefined)

@@ -1,6 +1,7 @@
 // A local stand-in for the Gemini WebhookService REST API, speaking the shapes @google/genai sends and
 // reads (test/fixtures/gemini-webhook-api.json), with webhooks kept in memory and every request recorded,
-// so CLI tests can point the real SDK at it (GOOGLE_GEMINI_BASE_URL) and check what was sent.
+// so CLI tests can point the real SDK at it (GOOGLE_GEMINI_BASE_URL) and check what was sent. It also answers
+// the two calls that start a job with a dynamic webhook (a batch, a background interaction).
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
@@ -42,6 +43,19 @@ export interface RecordedRequest {
   body: unknown;
 }
 
+/** A dynamic webhook as the API understood it: where to deliver, and the metadata each delivery carries back. */
+export interface JobWebhook {
+  uris: string[];
+  user_metadata?: Record<string, unknown>;
+}
+
+export interface StartedJob {
+  kind: "batch" | "interaction";
+  /** The batch's name (`batches/...`) or the interaction's id. */
+  id: string;
+  webhookConfig: JobWebhook | undefined;
+}
+
 export interface FakeGeminiApiOptions {
   /** The only key accepted. */
   apiKey: string;
@@ -59,6 +73,8 @@ export interface FakeGeminiApi {
   /** Full secrets by webhook id, newest last (the API only ever shows them truncated, after creation). */
   secrets: Map<string, string[]>;
   pings: string[];
+  /** Batches and interactions started, with the dynamic webhook each asked for. */
+  startedJobs: StartedJob[];
   add(webhook: Partial<StoredWebhook> & { id: string }): StoredWebhook;
   /** Batches and interactions (see fakeJobsApi below). */
   jobs: FakeJobs;
@@ -80,6 +96,7 @@ export async function startFakeGeminiApi(options: FakeGeminiApiOptions): Promise
   const webhooks = new Map<string, StoredWebhook>();
   const secrets = new Map<string, string[]>();
   const pings: string[] = [];
+  const startedJobs: StartedJob[] = [];
   let created = 0;
   const jobs: FakeJobs = { batches: [], interactions: new Map(), batchPageSize: 2, failBatchPagesFrom: undefined };
 
@@ -94,6 +111,38 @@ export async function startFakeGeminiApi(options: FakeGeminiApiOptions): Promise
     webhooks.delete(id);
     secrets.delete(id);
     return {};
+  }
+
+  function body_(recorded: RecordedRequest): Record<string, unknown> {
+    return (recorded.body ?? {}) as Record<string, unknown>;
+  }
+
+  /**
+   * The two job-starting calls a dynamic webhook rides on: a batch (`POST /v1/models/<model>:batchGenerateContent`,
+   * the SDK's `batch.webhookConfig`) and an interaction (`POST /v1/interactions`, `webhook_config`, which the guide
+   * says requires `background: true`). Each job started is kept with the webhook it asked for; undefined when the
+   * path is neither, "invalid" for a body the API would refuse.
+   */
+  function startJob(recorded: RecordedRequest, body: Record<string, unknown>): object | "invalid" | undefined {
+    if (recorded.method !== "POST") return undefined;
+    const batchPath = new RegExp(`^/${version}/models/([^/:]+):batchGenerateContent$`).exec(recorded.path);
+    if (batchPath) {
+      const batch = body.batch as Record<string, unknown> | undefined;
+      const config = batch?.webhookConfig ?? batch?.webhook_config;
+      if (!validWebhookConfig(config)) return "invalid";
+      const name = `batches/fake-${startedJobs.length + 1}`;
+      startedJobs.push({ kind: "batch", id: name, webhookConfig: normalized(config) });
+      return { name, metadata: { name, state: "BATCH_STATE_PENDING" } };
+    }
+    if (recorded.path === `/${version}/interactions`) {
+      const config = body.webhook_config;
+      if (!validWebhookConfig(config)) return "invalid";
+      if (config !== undefined && body.background !== true) return "invalid";
+      const id = `interaction-fake-${startedJobs.length + 1}`;
+      startedJobs.push({ kind: "interaction", id, webhookConfig: normalized(config) });
+      return { id, object: "interaction", status: "in_progress" };
+    }
+    return undefined;
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -123,6 +172,9 @@ export async function startFakeGeminiApi(options: FakeGeminiApiOptions): Promise
 
     if (recorded.apiKey !== apiKey)
       return error("invalidKey", echoKeyInErrors ? `(received key: ${recorded.apiKey})` : "");
+    const job = startJob(recorded, body_(recorded));
+    if (job === "invalid") return error("invalidArgument");
+    if (job) return send(200, job);
     if (answerJobRequest(jobs, recorded, send, () => error("notFound"))) return;
     const prefix = `/${version}/webhooks`;
     if (!recorded.path.startsWith(prefix)) return error("notFound", echoKeyInErrors ? `(key ${recorded.apiKey})` : "");
@@ -208,12 +260,30 @@ export async function startFakeGeminiApi(options: FakeGeminiApiOptions): Promise
     return error("notFound");
   }
 
+  function validWebhookConfig(config: unknown): boolean {
+    if (config === undefined) return true;
+    if (typeof config !== "object" || config === null) return false;
+    const { uris } = config as { uris?: unknown };
+    return uris === undefined || (Array.isArray(uris) && uris.every((uri) => typeof uri === "string"));
+  }
+
+  /** The API's JSON accepts a field in camelCase or snake_case; the user's own metadata keys are kept as sent. */
+  function normalized(config: unknown): JobWebhook | undefined {
+    if (config === undefined) return undefined;
+    const fields = config as { uris?: string[]; userMetadata?: unknown; user_metadata?: unknown };
+    const metadata = fields.user_metadata ?? fields.userMetadata;
+    return {
+      uris: fields.uris ?? [],
+      ...(metadata !== undefined && { user_metadata: metadata as Record<string, unknown> }),
+    };
+  }
+
   const server: RunningServer = await listen((req, res) => {
     handle(req, res).catch(() => {
       if (!res.headersSent) res.writeHead(500).end();
     });
   });
-  return { url: server.url, requests, webhooks, secrets, pings, add, jobs, close: () => server.close() };
+  return { url: server.url, requests, webhooks, secrets, pings, add, jobs, startedJobs, close: () => server.close() };
 }
 
 // ---- Batches and interactions (catch-up): kept apart from the webhook API above. ----
