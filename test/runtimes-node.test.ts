@@ -3,12 +3,13 @@
 // run by the Node binaries the `node@22` and `node@24` npm packages ship (installed by `npm ci --prefix runtimes`).
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { describe, it } from "node:test";
-import { ROOT, RUNTIMES, matrixMissing, run } from "./support/runtime-matrix.js";
+import { it } from "node:test";
+import { ROOT, RUNTIMES, RUNTIMES_SERVICE, run } from "./support/runtime-matrix.js";
+import { describeNeeding } from "./support/services.js";
 
 const CONTRACT_SUBSET = ["test/contract.test.ts", "test/vectors.test.ts", "test/web.test.ts", "test/fastify.test.ts"];
 
-describe("the contract on other Node versions", { skip: matrixMissing }, () => {
+describeNeeding(RUNTIMES_SERVICE, "the contract on other Node versions", () => {
   for (const [name, major] of [
     ["node22", "22"],
     ["node24", "24"],

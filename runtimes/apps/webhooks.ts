@@ -12,7 +12,8 @@ export interface MatrixEnv {
 export function matrixWebhooks(env: MatrixEnv): GeminiWebhooks {
   const webhooks = geminiWebhooks({
     secret: env.GEMINI_WEBHOOK_SECRET,
-    jwks: { url: env.GEMINI_JWKS_URL, audience: "runtime-matrix" },
+    // Dynamic webhooks only where a key set is configured: without one (and without a secret) no delivery is accepted.
+    ...(env.GEMINI_JWKS_URL ? { jwks: { url: env.GEMINI_JWKS_URL, audience: "runtime-matrix" } } : {}),
     now: () => Number(env.MATRIX_NOW_MS),
   });
   webhooks.on("batch.succeeded", () => {});

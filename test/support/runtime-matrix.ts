@@ -4,17 +4,24 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
-import { batchSucceeded, jwtDelivery, signedDelivery, type Delivery } from "./helpers.js";
+import { batchSucceeded, jwtDelivery, signedDelivery, v1aDelivery, type Delivery } from "./helpers.js";
+import type { Service } from "./services.js";
 import { signJwt, type TestKey } from "./signer.js";
 
 export const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 export const RUNTIMES = `${ROOT}runtimes/`;
 export const RUNTIME_BIN = `${RUNTIMES}node_modules/.bin/`;
 
-/** Why the matrix cannot run here, or undefined when `npm ci --prefix runtimes` was run. */
-export const matrixMissing = existsSync(`${RUNTIMES}node_modules/gemini-webhooks-express`)
-  ? undefined
-  : "the runtime matrix is not installed: run `npm ci --prefix runtimes` (bun, deno, workerd, next, node 22/24, TypeScript 7)";
+/**
+ * The runtimes of the matrix (bun, deno, workerd, next, node 22/24, TypeScript 7 and 5) are their own install,
+ * kept out of the root devDependencies for their size: a newcomer without them sees the suites counted as skipped.
+ */
+export const RUNTIMES_SERVICE: Service = {
+  name: "the runtimes in runtimes/",
+  missing: existsSync(`${RUNTIMES}node_modules/gemini-webhooks-express`)
+    ? false
+    : "not installed: run `npm ci --prefix runtimes` (bun, deno, workerd, next, node 22/24, TypeScript 7 and 5)",
+};
 
 export const fixture = (name: string) => JSON.parse(readFileSync(`${ROOT}test/fixtures/${name}`, "utf8"));
 
@@ -98,10 +105,12 @@ export interface MatrixAnswer {
 }
 
 /**
- * The requests, in order, that every runtime gets: the reference vectors, a JWT against the local JWKS, a
- * duplicate, a stale timestamp, a forged signature and an oversized body. `nowS` is the receiver's pinned clock.
+ * The requests, in order, that every runtime gets: the reference vectors, typed events signed fresh with v1 and
+ * v1a, a JWT against the local JWKS, a duplicate, a stale timestamp, a forged signature and an oversized body.
+ * `nowS` is the receiver's pinned clock; `keys.v1a`'s and `keys.jwt`'s public halves are in the receiver's JWKS.
  */
-export function matrixRequests(nowS: number, jwtKey: TestKey, audience: string): MatrixRequest[] {
+export function matrixRequests(nowS: number, keys: { jwt: TestKey; v1a: TestKey }, audience: string): MatrixRequest[] {
+  const jwtKey = keys.jwt;
   const v1 = fixture("standard-webhooks-vectors.json").official[0];
   const v1a = fixture("standard-webhooks-v1a-vector.json");
   const vectorHeaders = (id: string, timestamp: number, signature: string) => ({
@@ -127,6 +136,10 @@ export function matrixRequests(nowS: number, jwtKey: TestKey, audience: string):
       delivery: { body: v1a.payload, headers: vectorHeaders(v1a.id, v1a.timestamp, v1a.signature) },
     },
     { name: "v1 delivery", delivery: fresh },
+    {
+      name: "v1a delivery",
+      delivery: v1aDelivery(batchSucceeded(), keys.v1a, { id: "msg_matrix_v1a", timestamp: nowS }),
+    },
     { name: "duplicate", delivery: fresh },
     {
       name: "JWT",
@@ -148,6 +161,17 @@ export function matrixRequests(nowS: number, jwtKey: TestKey, audience: string):
       }),
     },
     { name: "oversized body", delivery: oversized },
+  ];
+}
+
+/** What a receiver started with no secret gets: a typed event, signed as if the secret were there. */
+export function noSecretRequests(nowS: number): MatrixRequest[] {
+  const { secret } = fixture("standard-webhooks-vectors.json").official[0];
+  return [
+    {
+      name: "delivery with no secret configured",
+      delivery: signedDelivery(batchSucceeded(), { secret, id: "msg_matrix_no_secret", timestamp: nowS }),
+    },
   ];
 }
 
