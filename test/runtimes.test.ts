@@ -47,7 +47,7 @@ describeNeeding(RUNTIMES_SERVICE, "the runtime matrix: every runtime answers as 
   const stops: Array<() => Promise<void>> = [];
 
   before(async () => {
-    const keys = { jwt: makeKey("RS256"), v1a: makeKey("Ed25519") };
+    const keys = { jwt: makeKey("RS256"), v1a: makeKey("EdDSA") };
     const v1aVectorJwk = fixture("standard-webhooks-v1a-vector.json").publicJwk;
     jwks = await startJwksServer({ keys: [...keySet(keys.jwt, keys.v1a).keys, v1aVectorJwk] });
     stops.push(() => jwks.close());
