@@ -1,0 +1,6 @@
+import { env } from "cloudflare:workers";
+import { matrixWebhooks } from "../../webhooks.ts";
+
+const webhooks = matrixWebhooks(env);
+
+export default { fetch: webhooks.fetch };
