@@ -50,6 +50,14 @@ export interface GeminiWebhooksOptions<Q extends AnyDeliveryQueue = AnyDeliveryQ
   queue?: Q;
   /** OpenTelemetry spans and metrics, when `@opentelemetry/api` is installed. Default `true`; `false` turns them off. */
   telemetry?: boolean;
+  /**
+   * Run the handlers once per job completion, not only once per `webhook-id`: a terminal event's type and resource
+   * id (`batch.succeeded` about `batches/123`) are claimed in the dedupe store beside its webhook-id, so a catch-up
+   * delivery and Gemini's late delivery of the same completion under another webhook-id run nothing twice. Turn it
+   * on when you use catch-up (docs/when-deliveries-stop.md). Default `false`: two deliveries with different
+   * webhook-ids both run, whatever they are about.
+   */
+  oncePerCompletion?: boolean;
   /** The clock, in ms since the epoch, for timestamps, JWT claims and the key set's cache. Default `Date.now`. For tests. */
   now?: () => number;
 }
@@ -65,6 +73,7 @@ export interface ReceiverConfig {
   readonly dedupe: DedupeStore | undefined;
   readonly queue: DeliveryQueue | undefined;
   readonly telemetry: Telemetry | undefined;
+  readonly oncePerCompletion: boolean;
   readonly now: () => number;
 }
 
@@ -77,6 +86,7 @@ const OPTION_NAMES: OptionNames<GeminiWebhooksOptions> = {
   dedupe: true,
   queue: true,
   telemetry: true,
+  oncePerCompletion: true,
   now: true,
 };
 
@@ -97,6 +107,7 @@ export function resolveOptions(options: GeminiWebhooksOptions | undefined): Rece
     dedupe: resolveDedupe(options.dedupe),
     queue: resolveQueue(options.queue),
     telemetry: resolveTelemetryOption(options.telemetry),
+    oncePerCompletion: resolveFlag(options.oncePerCompletion, "oncePerCompletion"),
     now: resolveClock(options.now),
   });
 }
@@ -158,4 +169,10 @@ function resolveClock(now: GeminiWebhooksOptions["now"]): () => number {
   if (typeof now !== "function")
     throw new TypeError('geminiWebhooks: option "now" must be a function returning ms since the epoch.');
   return now;
+}
+
+function resolveFlag(value: unknown, name: string): boolean {
+  if (value === undefined) return false;
+  if (typeof value !== "boolean") throw new TypeError(`geminiWebhooks: option "${name}" must be true or false.`);
+  return value;
 }

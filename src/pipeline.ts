@@ -122,8 +122,9 @@ export function createPipeline(
       // user_metadata in one place (top level), wherever the delivery carried it.
       const event = normalizeUserMetadata(verification.event ?? parseEvent(body, id));
       delivery.type = event.type;
-      // A completion already handled under another webhook-id (a catch-up, or Gemini's late retry) runs nothing.
-      handling = oncePerCompletion(claims, event, id, () =>
+      // With oncePerCompletion, a completion already handled under another webhook-id (a catch-up, or Gemini's
+      // late retry) runs nothing.
+      handling = oncePerCompletion(config.oncePerCompletion ? claims : undefined, event, id, () =>
         queue
           ? handOff(queue, jobOwner!, event, verification, body, delivery.trace, config.now())
           : dispatchInline(registry.handlersFor(event.type), event, contextOf(verification, body, input)),

@@ -95,7 +95,7 @@ for (const kind of kinds) {
     let webhooks: ReturnType<typeof receiver>;
 
     function receiver(store: DedupeStore) {
-      const hooks = geminiWebhooks({ secret: SECRET, dedupe: store });
+      const hooks = geminiWebhooks({ secret: SECRET, dedupe: store, oncePerCompletion: true });
       const record = (event: AnyGeminiEvent, ctx: DeliveryContext) => {
         if (failHandlers) throw new Error("the receiver is down");
         handled.push({ event, ctx });

@@ -34,7 +34,7 @@ describe("gemini-webhooks doctor and catch-up (through @google/genai, against a 
   let receiver: RunningServer;
   let handled: Array<{ type: string; id: string; source: DeliveryContext["source"] }>;
   let receiverDown: boolean;
-  const webhooks = geminiWebhooks({ secret: SECRET });
+  const webhooks = geminiWebhooks({ secret: SECRET, oncePerCompletion: true });
 
   before(async () => {
     assert.ok(existsSync(CLI_PATH), "dist/esm/cli.js is missing: run `npm run build` (npm test does)");
