@@ -143,7 +143,7 @@ describeNeeding(REDIS, "the receiver with a BullMQ queue", () => {
     assert.ok(starts[1]!.at - starts[0]!.at >= 140, `backoff: ${starts[1]!.at - starts[0]!.at} ms`);
     assert.deepEqual(
       starts[0]!.ctxKeys,
-      ["attempt", "maxAttempts", "rawBody", "scheme", "secretIndex", "timestamp", "webhookId"],
+      ["attempt", "maxAttempts", "rawBody", "scheme", "secretIndex", "source", "timestamp", "webhookId"],
       "no request",
     );
     assert.equal(starts[0]!.rawBody, delivery.body, "ctx.rawBody: the exact verified bytes, in the worker too");
