@@ -1,5 +1,5 @@
 import { parseArgs } from "node:util";
-import type { BullmqDeliveryQueue, FailedDelivery } from "../queue/bullmq.js";
+import type { FailedDeliveries, FailedDelivery } from "../queue/failed-deliveries.js";
 import type { Io } from "./io.js";
 import { QUEUE_HELP } from "./queue-help.js";
 import { UsageError } from "./usage.js";
@@ -69,7 +69,7 @@ export async function queueCommand(args: string[], io: Io): Promise<number> {
 }
 
 /** What `failed` and `retry` need of a queue, whichever the engine. */
-type AdminQueue = Pick<BullmqDeliveryQueue, "failed" | "retry" | "close">;
+type AdminQueue = FailedDeliveries;
 
 /**
  * Which engine, and where. BullMQ unless told otherwise (as before pg-boss existed): `--redis` or $REDIS_URL.
@@ -114,9 +114,7 @@ async function openPgBossQueue(
   return module.pgBossQueue(options);
 }
 
-async function openQueue(
-  options: Parameters<typeof import("../queue/bullmq.js").bullmqQueue>[0],
-): Promise<BullmqDeliveryQueue> {
+async function openQueue(options: Parameters<typeof import("../queue/bullmq.js").bullmqQueue>[0]): Promise<AdminQueue> {
   let module: typeof import("../queue/bullmq.js");
   try {
     module = await import("../queue/bullmq.js");

@@ -4,6 +4,7 @@ import { resolveBullmqOptions, type BullmqQueueOptions } from "./bullmq-options.
 import { producerClient, workerClient, type OwnedClient } from "./connections.js";
 import { jobIdFor, webhookIdOf } from "./job-id.js";
 import { isJobRefused } from "./job-owner.js";
+import type { FailedDeliveries, FailedDelivery } from "./failed-deliveries.js";
 import type { DeliveryQueue, ProcessDelivery, QueuedDelivery, QueueWorker, WorkerHooks } from "./queue.js";
 import { withTimeout } from "./timeout.js";
 
@@ -12,24 +13,7 @@ interface StoredDelivery extends QueuedDelivery {
   enqueueToken: string;
 }
 
-/** A delivery whose attempts are exhausted, as `failed()` lists it. */
-export interface FailedDelivery {
-  webhookId: string;
-  /** The BullMQ job id (`wh-` + the encoded `webhook-id`), for Bull Board and BullMQ's own API. */
-  jobId: string;
-  type: string;
-  /** How many attempts were made. */
-  attemptsMade: number;
-  /** The last attempt's error message, as BullMQ recorded it. */
-  failedReason: string;
-  /** When the last attempt failed, ms since the epoch. */
-  failedAt?: number;
-  /** When the web process accepted the delivery, ms since the epoch. */
-  receivedAt: number;
-}
-
-/** What `retry()` found: `retried` (it is waiting for a worker again), no such delivery, or one that has not failed. */
-export type RetryResult = "retried" | "not_found" | "not_failed";
+export type { FailedDelivery, RetryResult } from "./failed-deliveries.js";
 
 /** Worker options: BullMQ's `WorkerOptions`, except what the adapter sets itself. */
 export type BullmqWorkerOptions = Omit<WorkerOptions, "connection" | "prefix" | "autorun">;
@@ -40,17 +24,15 @@ export interface BullmqQueueWorker extends QueueWorker {
   readonly worker: Worker;
 }
 
-export interface BullmqDeliveryQueue extends DeliveryQueue<BullmqWorkerOptions, BullmqQueueWorker> {
+/**
+ * `failed()` lists the most recently failed first; `retry()` gives a delivery all its attempts again; `close()`
+ * closes the web process's connection (workers are closed by their own `close()`).
+ */
+export interface BullmqDeliveryQueue extends DeliveryQueue<BullmqWorkerOptions, BullmqQueueWorker>, FailedDeliveries {
   readonly name: string;
   work(process: ProcessDelivery, options?: BullmqWorkerOptions, hooks?: WorkerHooks): BullmqQueueWorker;
   /** The BullMQ `Queue` this adapter adds to (created on first use), for Bull Board or your own tooling. */
   queue(): Queue;
-  /** Deliveries whose attempts are exhausted, most recently failed first. */
-  failed(options?: { offset?: number; limit?: number }): Promise<FailedDelivery[]>;
-  /** Moves a failed delivery back to the queue, with all its attempts again. */
-  retry(webhookId: string): Promise<RetryResult>;
-  /** Closes the web process's connection (workers are closed by their own `close()`). */
-  close(): Promise<void>;
 }
 
 /**

@@ -2,7 +2,9 @@ import { randomUUID } from "node:crypto";
 import PgBoss from "pg-boss";
 import { pgBossJobIdFor } from "./pg-boss-job-id.js";
 import { resolvePgBossOptions, type PgBossQueueOptions, type ResolvedPgBossOptions } from "./pg-boss-options.js";
+import type { FailedDeliveries, FailedDelivery } from "./failed-deliveries.js";
 import type { DeliveryQueue, ProcessDelivery, QueuedDelivery, QueueWorker, WorkerHooks } from "./queue.js";
+import { withTimeout } from "../timeout.js";
 import { QueueTimeoutError } from "./timeout.js";
 
 /** A job's data: the delivery, plus the token of the `enqueue` call that stored it. */
@@ -10,24 +12,7 @@ interface StoredDelivery extends QueuedDelivery {
   enqueueToken: string;
 }
 
-/** A delivery whose attempts are exhausted, as `failed()` lists it. */
-export interface PgBossFailedDelivery {
-  webhookId: string;
-  /** The pg-boss job id (a UUID derived from the queue name and `webhook-id`). */
-  jobId: string;
-  type: string;
-  /** How many attempts were made. */
-  attemptsMade: number;
-  /** The last attempt's error message, as pg-boss recorded it. */
-  failedReason: string;
-  /** When the last attempt failed, ms since the epoch. */
-  failedAt?: number;
-  /** When the web process accepted the delivery, ms since the epoch. */
-  receivedAt: number;
-}
-
-/** What `retry()` found: `retried` (it is waiting for a worker again), no such delivery, or one that has not failed. */
-export type PgBossRetryResult = "retried" | "not_found" | "not_failed";
+export type { FailedDelivery, RetryResult } from "./failed-deliveries.js";
 
 /** Worker options. */
 export interface PgBossWorkerOptions {
@@ -37,24 +22,20 @@ export interface PgBossWorkerOptions {
   pollingIntervalSeconds?: number;
 }
 
-export interface PgBossDeliveryQueue extends DeliveryQueue<PgBossWorkerOptions, QueueWorker> {
+/**
+ * `failed()` lists the oldest failure first. pg-boss 10 has no API that lists jobs by state: each exhausted job is
+ * copied to the dead-letter queue `failedName`, and `failed()` reads that queue through pg-boss's own `fetch`,
+ * then puts each copy back (`cancel` + `resume`); while a listing runs, the copies it holds are hidden from a second
+ * listing. `retry()` is pg-boss's `retry`: one more attempt. `close()` stops the adapter's own `PgBoss` (a `boss`
+ * you passed is left running: it is yours).
+ */
+export interface PgBossDeliveryQueue extends DeliveryQueue<PgBossWorkerOptions, QueueWorker>, FailedDeliveries {
   readonly name: string;
   /** The pg-boss queue that keeps a copy of each delivery whose attempts ran out (what `failed()` lists). */
   readonly failedName: string;
   work(process: ProcessDelivery, options?: PgBossWorkerOptions, hooks?: WorkerHooks): QueueWorker;
   /** The started `PgBoss` this adapter uses, for your own tooling (starts it on first use). */
   boss(): Promise<PgBoss>;
-  /**
-   * Deliveries whose attempts are exhausted, oldest failure first. pg-boss 10 has no API that lists jobs by
-   * state: each exhausted job is copied to the dead-letter queue `failedName`, and this reads that queue
-   * through pg-boss's own `fetch`, then puts each copy back (`cancel` + `resume`). While a listing runs, the
-   * copies it holds are hidden from a second listing.
-   */
-  failed(options?: { offset?: number; limit?: number }): Promise<PgBossFailedDelivery[]>;
-  /** Moves a failed delivery back to the queue (pg-boss's `retry`: one more attempt). */
-  retry(webhookId: string): Promise<PgBossRetryResult>;
-  /** Stops the adapter's own `PgBoss` (a `boss` you passed is left running: it is yours). */
-  close(): Promise<void>;
 }
 
 /**
@@ -227,7 +208,7 @@ export function pgBossQueue(options: PgBossQueueOptions): PgBossDeliveryQueue {
       const boss = await started();
       const copies = await boss.fetch<StoredDelivery>(failedName, { batchSize: offset + limit, includeMetadata: true });
       // webhook-id → the newest copy (a delivery retried and failed again has one copy per failure).
-      const listed = new Map<string, { copyId: string; delivery: PgBossFailedDelivery }>();
+      const listed = new Map<string, { copyId: string; delivery: FailedDelivery }>();
       const stale: string[] = [];
       try {
         for (const copy of copies) {
@@ -308,31 +289,19 @@ function ownBoss(config: ResolvedPgBossOptions): PgBoss {
   return new PgBoss(options);
 }
 
-/** Settles like `pending`, or rejects with a `QueueTimeoutError` (Postgres did not commit in time: 503). */
+/**
+ * Settles like `pending`, or rejects with a `QueueTimeoutError` (Postgres did not commit in time: 503). A late
+ * commit is safe: the job has the delivery's id, so Gemini's retry finds it as a duplicate.
+ */
 function bounded<T>(pending: Promise<T>, timeoutMs: number): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      const error = new QueueTimeoutError("the job", timeoutMs);
-      error.message = `pgBossQueue: Postgres did not commit the job within ${timeoutMs} ms.`;
-      reject(error);
-    }, timeoutMs);
-    pending.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (error: unknown) => {
-        clearTimeout(timer);
-        reject(error);
-      },
-    );
-  });
+  const message = `pgBossQueue: Postgres did not commit the job within ${timeoutMs} ms.`;
+  return withTimeout(pending, timeoutMs, () => new QueueTimeoutError("the job", timeoutMs, message));
 }
 
 function describeFailed(
   job: PgBoss.JobWithMetadata<StoredDelivery>,
   copy: PgBoss.JobWithMetadata<StoredDelivery>,
-): PgBossFailedDelivery {
+): FailedDelivery {
   const output = job.output as { message?: unknown } | null;
   return {
     webhookId: job.data.context.webhookId,

@@ -6,8 +6,12 @@ export class QueueTimeoutError extends Error {
   readonly operation: string;
   readonly timeoutMs: number;
 
-  constructor(operation: string, timeoutMs: number) {
-    super(`bullmqQueue: Redis did not acknowledge ${operation} within ${timeoutMs} ms.`);
+  constructor(
+    operation: string,
+    timeoutMs: number,
+    message = `bullmqQueue: Redis did not acknowledge ${operation} within ${timeoutMs} ms.`,
+  ) {
+    super(message);
     this.operation = operation;
     this.timeoutMs = timeoutMs;
   }

@@ -1,4 +1,5 @@
-// One app with the BullMQ queue, as a user would deploy it: a receiver (web process), a worker, or both.
+// One app with a durable queue, as a user would deploy it: a receiver (web process), a worker, or both. BullMQ
+// here (startQueueInstance); pg-boss in test/support/pgboss-instance.ts, through the same startInstanceOn.
 // Used in-process and from child processes (test/fixtures/queue-instance-process.ts). What a handler does
 // is chosen by the delivery's `data.id`:
 //   "sleep:<ms>"        waits that long, then succeeds
@@ -14,16 +15,16 @@ import type { DeliveryContext } from "../../src/context.js";
 import type { WebhookError } from "../../src/errors.js";
 import type { DeliveryLifecycleEvent } from "../../src/lifecycle.js";
 import { bullmqQueue, type BullmqDeliveryQueue, type BullmqQueueOptions } from "../../src/bullmq.js";
-import type { QueueWorker } from "../../src/queue/queue.js";
+import type { AnyDeliveryQueue, QueueWorker, WorkerOptionsOf } from "../../src/queue/queue.js";
 import { listen, SECRET } from "./helpers.js";
 
-export interface QueueInstanceOptions {
+/** How an instance runs, whatever its engine. */
+export interface InstanceOptions {
   name: string;
-  queue: BullmqQueueOptions;
   /** Mount the receiver on HTTP (the web process). */
   receive?: boolean;
-  /** Start a worker with these BullMQ worker options (a worker process). */
-  work?: Record<string, unknown>;
+  /** Start a worker with these worker options (the engine's; a worker process). */
+  work?: object;
   /** Don't start the worker yet: `startWork()` does (a process started ahead of time, to save the fork). */
   deferWork?: boolean;
   /** `data.id: "hang-here"` never settles in this instance. */
@@ -31,6 +32,10 @@ export interface QueueInstanceOptions {
   dedupe?: false;
   /** Called when a handler starts and when it ends (IPC forwarding in a child process). */
   onRun?: (run: HandlerRun) => void;
+}
+
+export interface QueueInstanceOptions extends InstanceOptions {
+  queue: BullmqQueueOptions;
 }
 
 export interface HandlerRun {
@@ -48,9 +53,9 @@ export interface HandlerRun {
   at: number;
 }
 
-export interface QueueInstance {
+export interface QueueInstance<Q = BullmqDeliveryQueue> {
   url?: string;
-  queue: BullmqDeliveryQueue;
+  queue: Q;
   worker?: QueueWorker;
   /** webhook-ids whose "fail-while-listed" deliveries fail (in-process tests change it). */
   failing: Set<string>;
@@ -62,8 +67,15 @@ export interface QueueInstance {
   close(): Promise<void>;
 }
 
-export async function startQueueInstance(options: QueueInstanceOptions): Promise<QueueInstance> {
-  const queue = bullmqQueue(options.queue);
+export function startQueueInstance(options: QueueInstanceOptions): Promise<QueueInstance> {
+  return startInstanceOn(bullmqQueue(options.queue), options);
+}
+
+/** An instance on `queue` (any engine's adapter); `close()` closes the queue too. */
+export async function startInstanceOn<Q extends AnyDeliveryQueue & { close(): Promise<void> }>(
+  queue: Q,
+  options: InstanceOptions,
+): Promise<QueueInstance<Q>> {
   const runs: HandlerRun[] = [];
   const errors: WebhookError[] = [];
   const stages: DeliveryLifecycleEvent[] = [];
@@ -111,12 +123,12 @@ export async function startQueueInstance(options: QueueInstanceOptions): Promise
     app.use("/webhooks", webhooks);
     server = await listen(app);
   }
-  const instance: QueueInstance = {
+  const instance: QueueInstance<Q> = {
     url: server ? `${server.url}/webhooks` : undefined,
     queue,
     failing,
     startWork() {
-      instance.worker ??= webhooks.work(options.work);
+      instance.worker ??= webhooks.work(options.work as WorkerOptionsOf<Q> | undefined);
     },
     runs,
     errors,

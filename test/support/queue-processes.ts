@@ -1,5 +1,5 @@
-// Starts queue instances (test/fixtures/queue-instance-process.ts) as child processes and collects the
-// handler runs they report over IPC.
+// Starts queue instances as child processes and collects the handler runs they report over IPC: BullMQ's
+// (test/fixtures/queue-instance-process.ts) by default, another engine's child script when given one.
 import { fork, type ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { fileURLToPath } from "node:url";
@@ -19,14 +19,20 @@ export interface ChildInstance {
   kill(): Promise<void>;
 }
 
-export class ChildInstances {
+export class ChildInstances<Options extends { name: string } = Omit<QueueInstanceOptions, "onRun">> {
   readonly runs: HandlerRun[] = [];
   private readonly children: ChildInstance[] = [];
 
-  async start(options: Omit<QueueInstanceOptions, "onRun">): Promise<ChildInstance> {
-    const child = fork(CHILD_SCRIPT, [], {
+  /** `childScript` reads its options as JSON from the environment variable `optionsVariable`. */
+  constructor(
+    private readonly childScript = CHILD_SCRIPT,
+    private readonly optionsVariable = "QUEUE_INSTANCE",
+  ) {}
+
+  async start(options: Options): Promise<ChildInstance> {
+    const child = fork(this.childScript, [], {
       execArgv: ["--import", "tsx"],
-      env: { ...process.env, QUEUE_INSTANCE: JSON.stringify(options) },
+      env: { ...process.env, [this.optionsVariable]: JSON.stringify(options) },
       stdio: ["ignore", "inherit", "inherit", "ipc"],
     });
     child.on("message", (message: { type: string; run?: HandlerRun }) => {
