@@ -10,6 +10,8 @@ export type {
 } from "./queue/bullmq.js";
 export type { BullmqQueueOptions } from "./queue/bullmq-options.js";
 export { QueueTimeoutError } from "./queue/timeout.js";
+export { QueueUnreachableError } from "./queue/redis-reachability.js";
+export type { QueueConnectionReport } from "./queue/redis-reachability.js";
 export { jobIdFor } from "./queue/job-id.js";
 export type {
   DeliveryQueue,

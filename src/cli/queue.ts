@@ -127,7 +127,8 @@ async function openQueue(options: Parameters<typeof import("../queue/bullmq.js")
     }
     throw error;
   }
-  return module.bullmqQueue(options);
+  // The command reports a connection failure itself, and its stdout may be --json: no connection log lines.
+  return module.bullmqQueue({ ...options, onConnectionChange: () => {} });
 }
 
 async function allFailed(queue: AdminQueue): Promise<FailedDelivery[]> {

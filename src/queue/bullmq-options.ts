@@ -1,6 +1,7 @@
 import type { BackoffOptions } from "bullmq";
 import type { RedisOptions } from "ioredis";
 import { isRedisInstance, type RedisConnection } from "./connections.js";
+import { logConnectionChange, type ConnectionChangeListener } from "./redis-reachability.js";
 import { rejectUnknownOptions, type OptionNames } from "../option-checks.js";
 import { HOUR_MS } from "../time.js";
 
@@ -33,6 +34,12 @@ export interface BullmqQueueOptions {
    * `503 queue_unavailable` (Gemini retries). Default 3000.
    */
   enqueueTimeoutMs?: number;
+  /**
+   * Told whether the web process's Redis is reachable: when the first delivery opens the connection, and at
+   * every change after (lost, back). Default: one console line each time (`console.info` / `console.warn`);
+   * pass your logger's function instead, or `() => {}` for silence. A throw or rejection is ignored.
+   */
+  onConnectionChange?: ConnectionChangeListener;
 }
 
 /** The options with every default filled in, checked. */
@@ -45,6 +52,7 @@ export interface ResolvedBullmqOptions {
   keepCompletedMs: number;
   keepFailedMs: number;
   enqueueTimeoutMs: number;
+  onConnectionChange: ConnectionChangeListener;
 }
 
 export const MIN_KEEP_COMPLETED_MS = 25 * HOUR_MS;
@@ -58,6 +66,7 @@ const OPTION_NAMES: OptionNames<BullmqQueueOptions> = {
   keepCompletedMs: true,
   keepFailedMs: true,
   enqueueTimeoutMs: true,
+  onConnectionChange: true,
 };
 
 export function resolveBullmqOptions(options: BullmqQueueOptions): ResolvedBullmqOptions {
@@ -110,6 +119,12 @@ export function resolveBullmqOptions(options: BullmqQueueOptions): ResolvedBullm
   }
   const keepFailedMs = wholeMs(options.keepFailedMs ?? 14 * 24 * HOUR_MS, "keepFailedMs", 1);
   const enqueueTimeoutMs = wholeMs(options.enqueueTimeoutMs ?? 3_000, "enqueueTimeoutMs", 1);
+  const onConnectionChange = options.onConnectionChange ?? logConnectionChange;
+  if (typeof onConnectionChange !== "function") {
+    throw new TypeError(
+      'bullmqQueue: option "onConnectionChange" must be a function, e.g. (report) => log(report.message).',
+    );
+  }
   return {
     connection,
     name,
@@ -119,6 +134,7 @@ export function resolveBullmqOptions(options: BullmqQueueOptions): ResolvedBullm
     keepCompletedMs,
     keepFailedMs,
     enqueueTimeoutMs,
+    onConnectionChange,
   };
 }
 

@@ -6,7 +6,9 @@ import { jobIdFor, webhookIdOf } from "./job-id.js";
 import { isJobRefused } from "./job-owner.js";
 import type { FailedDeliveries, FailedDelivery } from "./failed-deliveries.js";
 import type { DeliveryQueue, ProcessDelivery, QueuedDelivery, QueueWorker, WorkerHooks } from "./queue.js";
-import { withTimeout } from "./timeout.js";
+import { RedisReachability } from "./redis-reachability.js";
+import { QueueTimeoutError } from "./timeout.js";
+import { withTimeout } from "../timeout.js";
 
 /** A job's data: the delivery, plus the token of the `enqueue` call that stored it. */
 interface StoredDelivery extends QueuedDelivery {
@@ -50,11 +52,16 @@ export function bullmqQueue(options: BullmqQueueOptions): BullmqDeliveryQueue {
     removeOnComplete: { age: Math.ceil(config.keepCompletedMs / 1000) },
     removeOnFail: { age: Math.ceil(config.keepFailedMs / 1000) },
   };
-  let producer: { queue: Queue; connection: OwnedClient } | undefined;
+  let producer: Producer | undefined;
 
   function queue(): Queue {
-    if (producer) return producer.queue;
+    return producing().queue;
+  }
+
+  function producing(): Producer {
+    if (producer) return producer;
     const connection = producerClient(config.connection);
+    const reachability = new RedisReachability(connection.client, config.onConnectionChange);
     const created = new Queue(config.name, {
       connection: connection.client,
       prefix: config.prefix,
@@ -62,7 +69,7 @@ export function bullmqQueue(options: BullmqQueueOptions): BullmqDeliveryQueue {
     });
     // Connection errors reach callers as rejected operations (enqueue → 503); the event itself must not crash.
     created.on("error", () => {});
-    const current = { queue: created, connection };
+    const current = { queue: created, connection, reachability };
     // A Queue whose start-up failed (its connection ended, its version check failed) stays failed:
     // drop it, so the next enqueue starts a fresh one instead of failing until a restart.
     created.waitUntilReady().catch(() => {
@@ -70,11 +77,18 @@ export function bullmqQueue(options: BullmqQueueOptions): BullmqDeliveryQueue {
       void shutDown(current);
     });
     producer = current;
-    return created;
+    return current;
   }
 
-  async function store(delivery: QueuedDelivery): Promise<"queued" | "duplicate"> {
-    const target = queue();
+  async function store(
+    delivery: QueuedDelivery,
+    { queue: target, reachability }: Producer,
+    abandoned: () => boolean,
+  ): Promise<"queued" | "duplicate"> {
+    // Only ever add on a ready connection: an add left waiting for Redis would store the job after the
+    // delivery was already answered 503.
+    await reachability.untilReady();
+    if (abandoned()) throw new QueueTimeoutError("the job", config.enqueueTimeoutMs);
     const jobId = jobIdFor(delivery.context.webhookId);
     const enqueueToken = randomUUID();
     // Queue.add with an id that exists adds nothing and still resolves (BullMQ reports it only as a
@@ -91,7 +105,21 @@ export function bullmqQueue(options: BullmqQueueOptions): BullmqDeliveryQueue {
     name: config.name,
 
     enqueue(delivery) {
-      return withTimeout(store(delivery), config.enqueueTimeoutMs, "the job");
+      const current = producing();
+      const { enqueueTimeoutMs } = config;
+      let timedOut = false;
+      return withTimeout(
+        store(delivery, current, () => timedOut),
+        enqueueTimeoutMs,
+        () => {
+          timedOut = true;
+          return new QueueTimeoutError(
+            "the job",
+            enqueueTimeoutMs,
+            `bullmqQueue: Redis at ${current.reachability.address} did not acknowledge the job within ${enqueueTimeoutMs} ms.`,
+          );
+        },
+      );
     },
 
     work(process, workerOptions = {}, hooks = {}) {
@@ -164,8 +192,15 @@ export function bullmqQueue(options: BullmqQueueOptions): BullmqDeliveryQueue {
   };
 }
 
+/** The web process's side: the BullMQ Queue, its connection, and whether that connection is usable. */
+interface Producer {
+  queue: Queue;
+  connection: OwnedClient;
+  reachability: RedisReachability;
+}
+
 /** Closes a Queue and, if the adapter made it, its client: at once, even when Redis is unreachable. */
-async function shutDown({ queue, connection }: { queue: Queue; connection: OwnedClient }): Promise<void> {
+async function shutDown({ queue, connection }: Producer): Promise<void> {
   if (connection.owned) connection.client.disconnect();
   await queue.close().catch(() => {});
 }

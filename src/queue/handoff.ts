@@ -6,6 +6,8 @@ import type { DeliveryTrace } from "../telemetry/telemetry.js";
 import type { Verification } from "../verify/index.js";
 import type { JobOwner } from "./job-owner.js";
 import type { DeliveryQueue, QueuedDelivery } from "./queue.js";
+import { QueueUnreachableError } from "./redis-reachability.js";
+import { QueueTimeoutError } from "./timeout.js";
 
 /**
  * Hands a verified delivery to the queue. Resolves only once the queue acknowledged it; anything else is
@@ -32,6 +34,12 @@ export async function handOff(
   try {
     return (await queue.enqueue(delivery)) === "duplicate" ? "duplicate" : "queued";
   } catch (cause) {
-    throw new WebhookError("queue_unavailable", { webhookId: verification.webhookId, eventType: event.type, cause });
+    throw new WebhookError("queue_unavailable", {
+      webhookId: verification.webhookId,
+      eventType: event.type,
+      // The adapter's own messages name where the queue is (never credentials), for the operator's onError.
+      detail: cause instanceof QueueTimeoutError || cause instanceof QueueUnreachableError ? cause.message : undefined,
+      cause,
+    });
   }
 }

@@ -63,8 +63,9 @@ export class PrivateRedis {
     readonly url: string,
   ) {}
 
-  static async start(): Promise<PrivateRedis> {
-    const port = await freePort();
+  /** Starts one, on `port` when given (a test that brings "the same Redis" back after killing it). */
+  static async start(port?: number): Promise<PrivateRedis> {
+    port ??= await freePort();
     const child = spawn(
       "redis-server",
       ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
@@ -81,7 +82,7 @@ export class PrivateRedis {
           () => true,
           () => false,
         )) && (await probe.ping()) === "PONG",
-      5_000,
+      30_000,
       "redis-server to start",
     );
     probe.disconnect();
@@ -97,6 +98,7 @@ export class PrivateRedis {
     this.process.kill("SIGCONT");
   }
 
+  /** Kills the server (its connections drop, new ones are refused) and waits until it is gone. */
   async close(): Promise<void> {
     this.process.kill("SIGCONT");
     this.process.kill("SIGKILL");

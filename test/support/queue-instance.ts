@@ -68,7 +68,8 @@ export interface QueueInstance<Q = BullmqDeliveryQueue> {
 }
 
 export function startQueueInstance(options: QueueInstanceOptions): Promise<QueueInstance> {
-  return startInstanceOn(bullmqQueue(options.queue), options);
+  // Silent unless the test listens itself: every instance would otherwise print its "Redis is reachable" line.
+  return startInstanceOn(bullmqQueue({ onConnectionChange: () => {}, ...options.queue }), options);
 }
 
 /** An instance on `queue` (any engine's adapter); `close()` closes the queue too. */
