@@ -35,7 +35,7 @@ describeNeeding(REDIS, "gemini-webhooks queue", () => {
     await queue.enqueue(queuedDelivery(id, "batch.failed"));
     await eventually(
       async () => (await queue.failed()).some((failed) => failed.webhookId === id),
-      5_000,
+      30_000,
       "the failed set",
     );
 
@@ -56,7 +56,7 @@ describeNeeding(REDIS, "gemini-webhooks queue", () => {
     failing = false;
     const retried = await cli(["queue", "retry", id, "--name", name, "--redis", REDIS_URL!]);
     assert.deepEqual([retried.code, retried.stdout.trim()], [0, `${id}  retried`]);
-    await eventually(() => handled.includes(id), 5_000, "the retried delivery to be handled");
+    await eventually(() => handled.includes(id), 30_000, "the retried delivery to be handled");
 
     const again = await cli(["queue", "retry", id, freshId(), "--name", name, "--redis", REDIS_URL!]);
     assert.equal(again.code, 1);

@@ -51,7 +51,7 @@ describeNeeding(REDIS, "two receivers and two workers in separate processes", ()
     }
   });
 
-  test("a 10 s handler: the delivery is answered 202 in well under a second (its end is checked last)", async () => {
+  test("a 10 s handler: the delivery is answered 202 long before it ends (its end is checked last)", async () => {
     // The first delivery a receiver enqueues also opens its Redis connection: warm both up first.
     for (const url of urls) assert.equal((await post(url, signedDelivery(batchSucceeded("plain")))).status, 202);
     const id = freshId();
@@ -59,7 +59,7 @@ describeNeeding(REDIS, "two receivers and two workers in separate processes", ()
     const answer = await post(urls[0]!, signedDelivery(batchSucceeded("sleep:10000"), { id }));
     const answeredIn = Date.now() - started;
     assert.deepEqual([answer.status, answer.json], [202, { status: "queued" }]);
-    assert.ok(answeredIn < 750, `answered in ${answeredIn} ms`);
+    assert.ok(answeredIn < 5_000, `answered in ${answeredIn} ms, not after the 10 s handler`);
     // Gemini's retry while the handler still runs, on the other receiver: acknowledged, nothing added.
     const retry = await post(urls[1]!, signedDelivery(batchSucceeded("sleep:10000"), { id }));
     assert.deepEqual([retry.status, retry.json], [200, { status: "duplicate" }]);
@@ -78,7 +78,7 @@ describeNeeding(REDIS, "two receivers and two workers in separate processes", ()
       JSON.stringify(outcomes),
     );
 
-    await eventually(() => children.runsOf(id).length === 1, 5_000, "the handler run");
+    await eventually(() => children.runsOf(id).length === 1, 30_000, "the handler run");
     const probe = bullmqQueue({ connection: REDIS_URL!, name });
     try {
       const job = await probe.queue().getJob(jobIdFor(id));
@@ -95,7 +95,7 @@ describeNeeding(REDIS, "two receivers and two workers in separate processes", ()
       ids.map((id, i) => post(urls[i % 2]!, signedDelivery(batchSucceeded("sleep:100"), { id }))),
     );
     assert.deepEqual(new Set(answers.map((a) => `${a.status} ${a.json.status}`)), new Set(["202 queued"]));
-    await eventually(() => ids.every((id) => children.runsOf(id).length === 1), 10_000, "every delivery handled");
+    await eventually(() => ids.every((id) => children.runsOf(id).length === 1), 30_000, "every delivery handled");
     assert.ok(
       ids.every((id) => children.runsOf(id, "start").length === 1),
       "no delivery ran twice",
@@ -108,7 +108,7 @@ describeNeeding(REDIS, "two receivers and two workers in separate processes", ()
     const id = freshId();
     const answer = await post(survivor.url!, signedDelivery(batchSucceeded("hang-here"), { id }));
     assert.equal(answer.status, 202);
-    await eventually(() => children.runsOf(id, "start").length === 1, 5_000, "the doomed worker to start the handler");
+    await eventually(() => children.runsOf(id, "start").length === 1, 30_000, "the doomed worker to start the handler");
     await doomed.kill();
 
     const killedAt = Date.now();
@@ -140,14 +140,14 @@ describeNeeding(REDIS, "two receivers and two workers in separate processes", ()
       "at-least-once: the killed attempt, then the complete one",
     );
     const job = await survivor.queue.queue().getJob(jobIdFor(id));
-    await eventually(async () => (await job!.getState()) === "completed", 2_000, "the job to complete");
+    await eventually(async () => (await job!.getState()) === "completed", 30_000, "the job to complete");
   });
 
   test("the 10 s handler ran once, to the end", async () => {
     assert.ok(slow, "the first test queued it");
     const [end] = await eventually(
       () => (children.runsOf(slow!.id).length > 0 ? children.runsOf(slow!.id) : undefined),
-      15_000,
+      30_000,
       "its end",
     );
     assert.ok(end!.at - slow!.started >= 10_000);

@@ -127,7 +127,7 @@ describeNeeding(REDIS, "the receiver with a BullMQ queue", () => {
     assert.equal((await post(app.url!, delivery)).status, 202);
     await eventually(
       () => app.runs.some((run) => run.webhookId === id && run.phase === "end"),
-      5_000,
+      30_000,
       "the third attempt",
     );
 
@@ -176,7 +176,7 @@ describeNeeding(REDIS, "the receiver with a BullMQ queue", () => {
         const list = await app.queue.failed();
         return list.length > 0 ? list : undefined;
       },
-      5_000,
+      30_000,
       "the failed set",
     );
     assert.deepEqual([failed!.webhookId, failed!.attemptsMade, failed!.failedReason], [id, 2, "listed as failing"]);
@@ -191,7 +191,7 @@ describeNeeding(REDIS, "the receiver with a BullMQ queue", () => {
     assert.equal(await app.queue.retry(id), "retried");
     await eventually(
       () => app.runs.some((run) => run.webhookId === id && run.phase === "end"),
-      5_000,
+      30_000,
       "the retried run",
     );
     assert.equal(app.runs.filter((run) => run.webhookId === id && run.phase === "end")[0]!.attempt, 1);
@@ -221,9 +221,9 @@ describeNeeding(REDIS, "the receiver with a BullMQ queue", () => {
     const event = { type: "brand.new.event", version: "v1", timestamp: "2026-01-22T12:00:00Z", data: { id: "x/1" } };
     const answer = await post(`${server.url}/webhooks`, signedDelivery(event, { id }));
     assert.deepEqual([answer.status, answer.json], [202, { status: "queued" }]);
-    await eventually(() => stagesOf(stages, id).includes("handled"), 5_000, "the worker to complete it");
+    await eventually(() => stagesOf(stages, id).includes("handled"), 30_000, "the worker to complete it");
     const job = await workerQueue.queue().getJob(jobIdFor(id));
-    await eventually(async () => (await job!.getState()) === "completed", 2_000, "completed");
+    await eventually(async () => (await job!.getState()) === "completed", 30_000, "completed");
   });
 
   test("failing listeners and non-Error throws never crash the worker; the next delivery is handled", async () => {
@@ -256,13 +256,13 @@ describeNeeding(REDIS, "the receiver with a BullMQ queue", () => {
       202,
     );
     assert.equal((await post(`${server.url}/webhooks`, signedDelivery(batchSucceeded(), { id: good }))).status, 202);
-    await eventually(() => handled.includes(good), 5_000, "the next delivery");
+    await eventually(() => handled.includes(good), 30_000, "the next delivery");
     const [failed] = await eventually(
       async () => {
         const list = await queue.failed();
         return list.length > 0 ? list : undefined;
       },
-      5_000,
+      30_000,
       "the failed one",
     );
     assert.deepEqual([failed!.webhookId, failed!.failedReason], [bad, "not an Error"]);
@@ -296,7 +296,8 @@ describeNeeding(REDIS, "the receiver with a BullMQ queue", () => {
     const answer = await post(app.url!, signedDelivery(batchSucceeded(), { id }));
     const answeredIn = Date.now() - started;
     assertQueueUnavailable(answer);
-    assert.ok(answeredIn >= 450 && answeredIn < 1_500, `answered in ${answeredIn} ms`);
+    // Bounded by enqueueTimeoutMs, plus room for a loaded machine.
+    assert.ok(answeredIn >= 450 && answeredIn < 5_000, `answered in ${answeredIn} ms`);
     const reported = app.errors.find((error: WebhookError) => error.webhookId === id);
     assert.equal(reported?.code, "queue_unavailable");
     assert.ok(reported?.cause instanceof QueueTimeoutError);
@@ -314,7 +315,7 @@ describeNeeding(REDIS, "the receiver with a BullMQ queue", () => {
       202,
       "fresh deliveries too",
     );
-    await eventually(() => app.runs.some((run) => run.webhookId === id && run.phase === "end"), 5_000, "the handler");
+    await eventually(() => app.runs.some((run) => run.webhookId === id && run.phase === "end"), 30_000, "the handler");
     await delay(200);
     assert.equal(app.runs.filter((run) => run.webhookId === id && run.phase === "start").length, 1);
   });
@@ -322,7 +323,8 @@ describeNeeding(REDIS, "the receiver with a BullMQ queue", () => {
   test("Redis unreachable: 503 at once, the dedupe store still answers duplicates in front; back up → 202 without a restart", async () => {
     const proxy = await RedisProxy.start();
     cleanups.push(() => proxy.close());
-    const app = await instance({ queue: { connection: proxy.url, enqueueTimeoutMs: 500 } });
+    // A timeout far longer than the answer may take: "at once" is told apart from "after enqueueTimeoutMs".
+    const app = await instance({ queue: { connection: proxy.url, enqueueTimeoutMs: 30_000 } });
     const handled = freshId();
     assert.equal((await post(app.url!, signedDelivery(batchSucceeded(), { id: handled }))).status, 202);
 
@@ -330,7 +332,7 @@ describeNeeding(REDIS, "the receiver with a BullMQ queue", () => {
     const id = freshId();
     const started = Date.now();
     assertQueueUnavailable(await post(app.url!, signedDelivery(batchSucceeded(), { id })));
-    assert.ok(Date.now() - started < 600, "fails fast: no command waits for a reconnect");
+    assert.ok(Date.now() - started < 10_000, "fails fast: no command waits for a reconnect");
     const copy = await post(app.url!, signedDelivery(batchSucceeded(), { id: handled }));
     assert.deepEqual(
       [copy.status, copy.json],
@@ -344,7 +346,7 @@ describeNeeding(REDIS, "the receiver with a BullMQ queue", () => {
         const answer = await post(app.url!, signedDelivery(batchSucceeded(), { id }));
         return answer.status === 503 ? undefined : answer;
       },
-      5_000,
+      30_000,
       "recovery",
     );
     assert.deepEqual([retried.status, retried.json], [202, { status: "queued" }]);
@@ -359,7 +361,7 @@ describeNeeding(REDIS, "the receiver with a BullMQ queue", () => {
     assert.equal((await post(app.url!, signedDelivery(batchSucceeded(), { id: first }))).status, 202);
     await eventually(
       () => app.runs.some((run) => run.webhookId === first && run.phase === "end"),
-      5_000,
+      30_000,
       "the first delivery",
     );
 
@@ -367,7 +369,7 @@ describeNeeding(REDIS, "the receiver with a BullMQ queue", () => {
     try {
       const reported = await eventually(
         () => app.errors.find((error) => error.code === "queue_unavailable"),
-        5_000,
+        30_000,
         "the worker's report",
       );
       assert.match(reported.message, /in a queue worker/);
@@ -389,13 +391,13 @@ describeNeeding(REDIS, "the receiver with a BullMQ queue", () => {
         const attempt = await post(app.url!, signedDelivery(batchSucceeded(), { id: second }));
         return attempt.status === 503 ? undefined : attempt;
       },
-      5_000,
+      30_000,
       "the web side to recover",
     );
     assert.equal(answer.status, 202);
     await eventually(
       () => app.runs.some((run) => run.webhookId === second && run.phase === "end"),
-      8_000,
+      30_000,
       "the worker to go on",
     );
   });

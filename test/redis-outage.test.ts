@@ -10,7 +10,9 @@ import { deleteKeysUnder, freshPrefix, ioredisClient, REDIS, RedisProxy } from "
 import { describeNeeding } from "./support/services.js";
 import { startInstance, type RunningInstance } from "./support/redis-instance.js";
 
-const COMMAND_TIMEOUT_MS = 300;
+// Long enough that a healthy round trip on a loaded machine never times out (a claim that did would turn the
+// handler-failure cases into 503s), short enough to keep the hung cases quick.
+const COMMAND_TIMEOUT_MS = 2_000;
 
 describeNeeding(REDIS, "the receiver when Redis is in trouble", () => {
   const prefix = freshPrefix("outage");
@@ -62,6 +64,13 @@ describeNeeding(REDIS, "the receiver when Redis is in trouble", () => {
     return answer;
   }
 
+  /** Waits until a fresh delivery is handled end to end: the client has reconnected after an earlier case. */
+  async function healthy(): Promise<void> {
+    const answer = await retryUntilAnswered(batchSucceeded(), freshId());
+    assert.equal(answer.status, 200, "Redis answers again before the case starts");
+    instance.errors.length = 0;
+  }
+
   test("a Redis that accepts connections and never answers → 503 store_unavailable, bounded, reported; then recovery", async () => {
     proxy.setMode("stall");
     const id = freshId();
@@ -102,6 +111,7 @@ describeNeeding(REDIS, "the receiver when Redis is in trouble", () => {
   });
 
   test("Redis failing after the handlers ran: the answer is still 200 (no re-run), the failed complete is reported", async () => {
+    await healthy();
     breakRedisDuringHandler = true;
     const id = freshId();
     const answer = await post(instance.url, signedDelivery(batchSucceeded(), { id }));
@@ -112,6 +122,7 @@ describeNeeding(REDIS, "the receiver when Redis is in trouble", () => {
   });
 
   test("a handler failure while Redis hangs: 500 handler_failed, the failed release is reported", async () => {
+    await healthy();
     breakRedisDuringHandler = true;
     const id = freshId();
     const answer = await post(instance.url, signedDelivery(batchSucceeded("fail-on:only"), { id }));

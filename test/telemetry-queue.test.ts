@@ -59,7 +59,7 @@ describeNeeding(REDIS, "telemetry with the BullMQ queue", () => {
         const spans = sdk.spans().filter((span) => span.name === "gemini.webhooks.process");
         return spans.length === 2 && spans;
       },
-      10_000,
+      30_000,
       "two process spans",
     );
     const receive = sdk.spans().find((span) => span.name === "gemini.webhooks.receive")!;

@@ -32,7 +32,7 @@ export function queuedDelivery(
 /** Polls `check` until it returns a value other than undefined/false, or fails after `timeoutMs`. */
 export async function eventually<T>(
   check: () => T | Promise<T>,
-  timeoutMs = 5_000,
+  timeoutMs = 30_000,
   what = "condition",
 ): Promise<Exclude<T, false | undefined>> {
   const deadline = Date.now() + timeoutMs;
