@@ -248,7 +248,8 @@ function freePort(): Promise<number> {
 
 /** The example logs asynchronously (another process): wait for a line instead of assuming it is there. */
 async function eventually(condition: () => boolean): Promise<void> {
-  for (let attempt = 0; attempt < 250; attempt++) {
+  const deadline = Date.now() + 30_000; // generous: a loaded machine can be slow to start the example
+  while (Date.now() < deadline) {
     if (condition()) return;
     await new Promise((resolve) => setImmediate(resolve));
     await new Promise((resolve) => setTimeout(resolve, 20));
