@@ -1,5 +1,6 @@
 // `npm run bench [-- --quick] [-- --rounds N --duration S --connections C --only a,b --profile variant]`
-// With REDIS_URL set, also the queued receiver (BullMQ) beside its floor, and the answer time with a 5 s handler.
+// With REDIS_URL set, also the queued receiver (BullMQ) beside its floor, and the answer time with a 5 s handler;
+// with DATABASE_URL set, the same for pg-boss.
 //
 // Each server variant runs in its own child process on 127.0.0.1; autocannon drives it from this process.
 // All servers start (and warm up) first; then the load visits them in turn, round after round, in an order
@@ -266,7 +267,10 @@ async function main(): Promise<void> {
   const jwks = await runScript("jwks-fetches.ts");
   const heap = await runScript("memory-heap.ts", ["--expose-gc"]);
   const hmac = await runScript("hmac-micro.ts");
-  const slow = process.env.REDIS_URL ? await runScript("slow-handler.ts") : { error: "REDIS_URL is not set" };
+  const slow =
+    process.env.REDIS_URL || process.env.DATABASE_URL
+      ? await runScript("slow-handler.ts")
+      : { error: "neither REDIS_URL nor DATABASE_URL is set" };
 
   // Ratios are paired within each round, then the median is taken over rounds.
   const floor = samples.get("floor") ?? [];
@@ -361,6 +365,17 @@ async function main(): Promise<void> {
     const vsBullmq = paired("receiver-v1-queued", bullmqFloor, (s, b) => b.cpuUs / s.cpuUs);
     lines.push(`- receiver-v1-queued ÷ floor+bullmq-add (reported): ${fmt(vsBullmq, 2)}× server CPU`);
   }
+  // Reported, not a target: the pg-boss row against the floor plus one bare pg-boss send, and that against a bare INSERT.
+  const pgboss = byName.get("receiver-v1-pgboss");
+  if (pgboss) {
+    lines.push(
+      `- receiver-v1-pgboss ÷ floor+pgboss-send (reported): ${fmt(pgboss.cpuVsReference, 2)}× server CPU (req/s ${fmt(pgboss.rpsVsReference, 2)}×)`,
+    );
+    const sendRow = byName.get("floor+pgboss-send");
+    lines.push(
+      `- floor+pgboss-send ÷ floor+pg-insert (reported): ${fmt(sendRow?.cpuVsReference, 2)}× server CPU (req/s ${fmt(sendRow?.rpsVsReference, 2)}×)`,
+    );
+  }
   lines.push(
     `- receiver-v1-duplicates (reported): ${fmt(dup?.cpuVsFloor, 2)}× floor CPU, ${fmt(dup?.cpuVsDocs, 2)}× docs-handler CPU`,
   );
@@ -396,8 +411,12 @@ function formatJwks(result: Record<string, unknown>): string {
 
 function formatSlow(result: Record<string, unknown>): string {
   if (typeof result.error === "string") return `n/a (${result.error})`;
-  const { inlineMs, queuedMs, deliveries } = result as Record<string, number>;
-  return `inline ${inlineMs!.toFixed(0)} ms, queued ${queuedMs!.toFixed(1)} ms (median of ${deliveries} deliveries sent at once)`;
+  const { inlineMs, queuedMs, pgbossMs, deliveries } = result as Record<string, number | undefined>;
+  const queued = [
+    queuedMs === undefined ? undefined : `queued (BullMQ) ${queuedMs.toFixed(1)} ms`,
+    pgbossMs === undefined ? undefined : `queued (pg-boss) ${pgbossMs.toFixed(1)} ms`,
+  ].filter(Boolean);
+  return `inline ${inlineMs!.toFixed(0)} ms, ${queued.join(", ")} (median of ${deliveries} deliveries sent at once)`;
 }
 
 function formatHmac(result: Record<string, unknown>): string {

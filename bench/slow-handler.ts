@@ -1,7 +1,7 @@
 // How long Gemini waits for an answer when the handler takes 5 s: inline (the answer waits for the handler)
-// vs queued (verify, store in BullMQ, answer; a worker runs the handler). Prints JSON on its last line.
-// Needs REDIS_URL. `--quick`: 3 deliveries each instead of 10. Deliveries are sent at once, so the run
-// takes about one handler's time.
+// vs queued (verify, store in BullMQ or pg-boss, answer; a worker runs the handler). Prints JSON on its last
+// line. Needs REDIS_URL (BullMQ: `queuedMs`) or DATABASE_URL (pg-boss: `pgbossMs`), or both. `--quick`: 3
+// deliveries each instead of 10. Deliveries are sent at once, so the run takes about one handler's time.
 import { randomBytes } from "node:crypto";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -9,7 +9,7 @@ import { setTimeout as delay } from "node:timers/promises";
 import express from "express";
 import { signV1 } from "./deliveries.js";
 import { geminiWebhooks } from "./library.js";
-import { benchQueueName, bullmqQueue } from "./library-bullmq.js";
+import type { DeliveryQueue, QueueWorker } from "../src/queue/queue.js";
 
 const HANDLER_MS = 5_000;
 const count = process.argv.includes("--quick") ? 3 : 10;
@@ -38,30 +38,72 @@ async function medianAnswerMs(url: string): Promise<number> {
   return times[Math.floor(times.length / 2)]!;
 }
 
+/** A queued receiver on one engine, with a worker in this process; `empty` removes what the run stored. */
+interface Engine {
+  queue: DeliveryQueue<{ concurrency?: number }, QueueWorker>;
+  empty(): Promise<void>;
+}
+
+// Each engine's adapter is loaded only when its service is there (the other may not even be installed).
+async function bullmqEngine(connection: string): Promise<Engine> {
+  const { benchQueueName, bullmqQueue } = await import("./library-bullmq.js");
+  const queue = bullmqQueue({ connection, name: benchQueueName("slow-handler") });
+  return {
+    queue,
+    async empty() {
+      await queue.queue().obliterate({ force: true });
+      await queue.close();
+    },
+  };
+}
+
+async function pgBossEngine(connectionString: string): Promise<Engine> {
+  const { benchPgName, dropBenchSchema, pgBossQueue } = await import("./library-pgboss.js");
+  const schema = benchPgName("slow-handler");
+  const queue = pgBossQueue({ connectionString, schema, name: "deliveries" });
+  return {
+    queue,
+    async empty() {
+      await queue.close();
+      await dropBenchSchema(connectionString, schema);
+    },
+  };
+}
+
+/** The median time to answer `count` fresh deliveries sent at once to a receiver on `engine`. */
+async function queuedAnswerMs(engine: Engine): Promise<number> {
+  const webhooks = geminiWebhooks({ secret, queue: engine.queue });
+  webhooks.on("batch.succeeded", slowHandler);
+  const worker = webhooks.work({ concurrency: count });
+  const server = await listen(express().use("/webhook", webhooks));
+  try {
+    // One warm-up delivery: the first enqueue also opens the connection (and, with pg-boss, starts it).
+    const warmUp = await fetch(server.url, { method: "POST", ...signV1(secret) });
+    await warmUp.text();
+    return await medianAnswerMs(server.url);
+  } finally {
+    server.server.close();
+    await worker.close();
+    await engine.empty();
+  }
+}
+
 async function main(): Promise<void> {
-  if (!process.env.REDIS_URL) throw new Error("REDIS_URL is not set");
+  const { REDIS_URL, DATABASE_URL } = process.env;
+  if (!REDIS_URL && !DATABASE_URL) throw new Error("neither REDIS_URL nor DATABASE_URL is set");
   const inline = geminiWebhooks({ secret });
   inline.on("batch.succeeded", slowHandler);
-  const queue = bullmqQueue({ connection: process.env.REDIS_URL, name: benchQueueName("slow-handler") });
-  const queued = geminiWebhooks({ secret, queue });
-  queued.on("batch.succeeded", slowHandler);
-  const worker = queued.work({ concurrency: count });
   const inlineServer = await listen(express().use("/webhook", inline));
-  const queuedServer = await listen(express().use("/webhook", queued));
   try {
-    // One warm-up delivery to the queued receiver: its first enqueue also opens the Redis connection.
-    await fetch(queuedServer.url, { method: "POST", ...signV1(secret) });
-    const [inlineMs, queuedMs] = await Promise.all([
+    // All at once: each measurement takes about one handler's time.
+    const [inlineMs, queuedMs, pgbossMs] = await Promise.all([
       medianAnswerMs(inlineServer.url),
-      medianAnswerMs(queuedServer.url),
+      REDIS_URL ? bullmqEngine(REDIS_URL).then(queuedAnswerMs) : undefined,
+      DATABASE_URL ? pgBossEngine(DATABASE_URL).then(queuedAnswerMs) : undefined,
     ]);
-    console.log(JSON.stringify({ handlerMs: HANDLER_MS, deliveries: count, inlineMs, queuedMs }));
+    console.log(JSON.stringify({ handlerMs: HANDLER_MS, deliveries: count, inlineMs, queuedMs, pgbossMs }));
   } finally {
     inlineServer.server.close();
-    queuedServer.server.close();
-    await worker.close();
-    await queue.queue().obliterate({ force: true });
-    await queue.close();
   }
 }
 

@@ -21,8 +21,15 @@ export interface Variant {
   reference?: string;
 }
 
-/** Every variant, with pools signing for `keys`; the queued rows only `withRedis`. */
-export function benchVariants(keys: BenchKeys, withRedis: boolean): Variant[] {
+/**
+ * Every variant, with pools signing for `keys`; the BullMQ rows only `withRedis`, the pg-boss rows only
+ * `withPostgres` (by default: when DATABASE_URL is set, so both runners get them without asking).
+ */
+export function benchVariants(
+  keys: BenchKeys,
+  withRedis: boolean,
+  withPostgres = process.env.DATABASE_URL !== undefined,
+): Variant[] {
   const v1 = () => new DeliveryPool(() => signV1(keys.config.secret));
   const v1a = () => new DeliveryPool(() => signV1a(keys.ed25519));
   const jwt = () => new DeliveryPool(() => signJwt(keys.rsa, keys.config.audience));
@@ -82,6 +89,27 @@ export function benchVariants(keys: BenchKeys, withRedis: boolean): Variant[] {
             resignEachRound: true,
             reference: "floor+redis-set",
           },
+        ]
+      : []),
+    // With DATABASE_URL: the pg-boss hand-off, judged against the floor plus one bare pg-boss send (what any
+    // pg-boss hand-off costs), which is judged against the floor plus one bare INSERT.
+    ...(withPostgres
+      ? [
+          {
+            name: "receiver-v1-pgboss",
+            server: "servers/receiver-v1-pgboss.ts",
+            pool: v1(),
+            resignEachRound: true,
+            reference: "floor+pgboss-send",
+          },
+          {
+            name: "floor+pgboss-send",
+            server: "servers/floor-pgboss-send.ts",
+            pool: v1(),
+            resignEachRound: true,
+            reference: "floor+pg-insert",
+          },
+          { name: "floor+pg-insert", server: "servers/floor-pg-insert.ts", pool: v1(), resignEachRound: true },
         ]
       : []),
   ];

@@ -158,6 +158,9 @@ export function pgBossQueue(options: PgBossQueueOptions): PgBossDeliveryQueue {
           throw new Error("gemini-webhooks: this job's data is not a queued delivery.");
         }
         const { enqueueToken: _token, ...delivery } = job.data;
+        // A job the receiver did not tag rejects with a JobRefusedError, thrown on like a handler's error: pg-boss 10
+        // cannot fail a running job for good (its `fail` schedules the next attempt; `cancel` would hide the job
+        // from failed()), so a refused job is refused at each attempt and then stays failed and listed.
         const run = process(delivery, { attempt: job.retryCount + 1, maxAttempts: job.retryLimit + 1 });
         running.add(run);
         try {

@@ -20,7 +20,8 @@ import type { ProcessDelivery, QueuedDelivery } from "./queue.js";
  *
  * A job is checked first (src/queue/job-owner.ts): one whose owner tag this receiver did not make (another app
  * on the same queue, or data changed in the store) runs no handler; it reaches `onError` as `job_refused` and
- * rejects with a `JobRefusedError`, which the engine fails at once, without another attempt.
+ * rejects with a `JobRefusedError`, which BullMQ fails at once, without another attempt (pg-boss, which cannot,
+ * refuses it again at each attempt: src/queue/pg-boss.ts).
  */
 export function createProcessor(
   registry: HandlerRegistry,
