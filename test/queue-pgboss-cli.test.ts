@@ -38,7 +38,7 @@ describeNeeding(POSTGRES, "gemini-webhooks queue on pg-boss", () => {
     await queue.enqueue(queuedDelivery(id, "batch.failed"));
     await eventually(
       async () => (await queue.failed()).some((failed) => failed.webhookId === id),
-      15_000,
+      30_000,
       "the failed listing",
     );
 
@@ -57,7 +57,7 @@ describeNeeding(POSTGRES, "gemini-webhooks queue on pg-boss", () => {
     failing = false;
     const retried = await cli(["queue", "retry", id, "--name", name, "--postgres", DATABASE_URL!]);
     assert.deepEqual([retried.code, retried.stdout.trim()], [0, `${id}  retried`]);
-    await eventually(() => handled.includes(id), 10_000, "the retried delivery to be handled");
+    await eventually(() => handled.includes(id), 30_000, "the retried delivery to be handled");
 
     const again = await cli(["queue", "retry", id, freshId(), "--name", name, "--postgres", DATABASE_URL!]);
     assert.equal(again.code, 1);

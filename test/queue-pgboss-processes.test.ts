@@ -53,7 +53,7 @@ describeNeeding(POSTGRES, "pg-boss: two receivers and two workers in separate pr
     await Promise.all([local.close(), survivor.close(), children.stopAll()]);
   });
 
-  test("a 10 s handler: the delivery is answered 202 in well under a second (its end is checked last)", async () => {
+  test("a 10 s handler: the delivery is answered 202 long before it ends (its end is checked last)", async () => {
     // The first delivery a receiver enqueues also starts its PgBoss: warm both up first.
     for (const url of urls) assert.equal((await post(url, signedDelivery(batchSucceeded("plain")))).status, 202);
     const id = freshId();
@@ -61,7 +61,7 @@ describeNeeding(POSTGRES, "pg-boss: two receivers and two workers in separate pr
     const answer = await post(urls[0]!, signedDelivery(batchSucceeded("sleep:10000"), { id }));
     const answeredIn = Date.now() - started;
     assert.deepEqual([answer.status, answer.json], [202, { status: "queued" }]);
-    assert.ok(answeredIn < 750, `answered in ${answeredIn} ms`);
+    assert.ok(answeredIn < 5_000, `answered in ${answeredIn} ms, not after the 10 s handler`);
     // Gemini's retry while the handler still runs, on the other receiver: acknowledged, nothing added.
     const retry = await post(urls[1]!, signedDelivery(batchSucceeded("sleep:10000"), { id }));
     assert.deepEqual([retry.status, retry.json], [200, { status: "duplicate" }]);
@@ -79,7 +79,7 @@ describeNeeding(POSTGRES, "pg-boss: two receivers and two workers in separate pr
       499,
       JSON.stringify(outcomes),
     );
-    await eventually(() => children.runsOf(id).length === 1, 10_000, "the handler run");
+    await eventually(() => children.runsOf(id).length === 1, 30_000, "the handler run");
     const job = await (await local.queue.boss()).getJobById(name, pgBossJobIdFor(name, id));
     assert.equal((job?.data as { context?: { webhookId?: string } })?.context?.webhookId, id);
     assert.equal(children.runsOf(id, "start").length, 1, "started once, across both workers");
@@ -91,7 +91,7 @@ describeNeeding(POSTGRES, "pg-boss: two receivers and two workers in separate pr
       ids.map((id, i) => post(urls[i % 2]!, signedDelivery(batchSucceeded("sleep:300"), { id }))),
     );
     assert.deepEqual(new Set(answers.map((a) => `${a.status} ${a.json.status}`)), new Set(["202 queued"]));
-    await eventually(() => ids.every((id) => children.runsOf(id).length === 1), 15_000, "every delivery handled");
+    await eventually(() => ids.every((id) => children.runsOf(id).length === 1), 30_000, "every delivery handled");
     assert.ok(
       ids.every((id) => children.runsOf(id, "start").length === 1),
       "no delivery ran twice",
@@ -104,13 +104,13 @@ describeNeeding(POSTGRES, "pg-boss: two receivers and two workers in separate pr
     const id = freshId();
     const answer = await post(survivor.url!, signedDelivery(batchSucceeded("hang-here"), { id }));
     assert.equal(answer.status, 202);
-    await eventually(() => children.runsOf(id, "start").length === 1, 10_000, "the doomed worker to start it");
+    await eventually(() => children.runsOf(id, "start").length === 1, 30_000, "the doomed worker to start it");
     await doomed.kill();
 
     survivor.startWork();
     const end = await eventually(
       () => survivor.runs.find((run) => run.webhookId === id && run.phase === "end"),
-      20_000,
+      30_000,
       "the survivor to run it",
     );
     assert.equal(end.attempt, 2, "pg-boss counts an expired attempt as a failed one");
@@ -127,7 +127,7 @@ describeNeeding(POSTGRES, "pg-boss: two receivers and two workers in separate pr
       const boss = await probe.boss();
       await eventually(
         async () => (await boss.getJobById(killName, pgBossJobIdFor(killName, id)))?.state === "completed",
-        5_000,
+        30_000,
         "the job to complete",
       );
     } finally {
@@ -139,7 +139,7 @@ describeNeeding(POSTGRES, "pg-boss: two receivers and two workers in separate pr
     assert.ok(slow, "the first test queued it");
     const [end] = await eventually(
       () => (children.runsOf(slow!.id).length > 0 ? children.runsOf(slow!.id) : undefined),
-      20_000,
+      30_000,
       "its end",
     );
     assert.ok(end!.at - slow!.started >= 10_000);
