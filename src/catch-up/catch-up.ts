@@ -3,8 +3,17 @@ import { CATCH_UP_ID_PREFIX, completionKeyOf } from "../dedupe/completion-key.js
 import type { AnyGeminiEvent } from "../events.js";
 import type { SignedDelivery } from "../testing/delivery.js";
 import { signDelivery } from "../testing/sign-delivery.js";
+import { trackedKindOf, trackingKeyOf, type TrackedJob, type TrackingStore } from "../dedupe/tracking.js";
 import type { GeminiClientLike } from "./gemini-client.js";
-import { batchEvent, endedAt, interactionOutcome, type RecoveredEvent } from "./recovered-event.js";
+import {
+  batchEvent,
+  endedAt,
+  interactionOutcome,
+  videoOutcome,
+  type RecoveredEvent,
+  type TrackedOutcome,
+} from "./recovered-event.js";
+import { getVideoOperation } from "./video-operation.js";
 import { parseSince } from "./window.js";
 
 export interface CatchUpOptions {
@@ -17,8 +26,9 @@ export interface CatchUpOptions {
   /** ...and at or before this. Default: now. */
   until?: Date;
   /**
-   * Interaction ids the app is waiting for (`interactions/abc` or `abc`): the API cannot list interactions, so
-   * the app names them (from its own records, where it stored the id `interactions.create` returned).
+   * Jobs the app is waiting for, looked up on this run whether overdue or not: interactions (`interactions/abc`,
+   * or `abc`) and video operations (`models/<model>/operations/<id>`). The API cannot list them, so the app names
+   * them. `webhooks.track()` keeps them in the receiver's store instead, for `catchUp(webhooks, ...)` to read.
    */
   track?: Iterable<string>;
   /** Batches per page asked of the API. Default 100. */
@@ -35,8 +45,8 @@ export interface CatchUpItem {
     | "delivered" // the receiver handled (or queued) it now
     | "already-handled" // the receiver answered duplicate: a delivery or an earlier catch-up handled it
     | "failed" // the receiver refused it or was unreachable: a rerun delivers it
-    | "ended-without-event" // a tracked job ended in a status Gemini sends no webhook for
-    | "pending" // a tracked job has not ended yet
+    | "ended-without-event" // a tracked job ended in a state Gemini sends no webhook for
+    | "pending" // a tracked job has not ended yet, or is not due yet (its expectBy)
     | "lookup-failed"; // the API could not tell what became of a tracked job
   detail?: string;
 }
@@ -54,18 +64,27 @@ export interface CatchUpReport {
 /** Sends one signed delivery to the receiver and says what it answered. */
 export type Deliver = (delivery: SignedDelivery) => Promise<{ status: number; body: string }>;
 
+/** Where the jobs `webhooks.track()` kept are read and, once settled, forgotten: the receiver's store. */
+export type TrackedJobs = Pick<TrackingStore, "tracked" | "untrack">;
+
+// Settled: the completion was handled (now or before) or will never come; catch-up stops looking for it.
+const SETTLED: ReadonlySet<CatchUpItem["outcome"]> = new Set(["delivered", "already-handled", "ended-without-event"]);
+
 /**
- * Lists every batch that ended in the window and every tracked interaction, and delivers each completion's
+ * Lists every batch that ended in the window, looks up every tracked job (named in `track`, or kept in the
+ * receiver's store and overdue), and delivers each completion's
  * event through `deliver`, signed under a webhook-id derived from the completion (so a rerun, or Gemini's own
  * late delivery, is answered `duplicate` by the receiver's dedupe store instead of running handlers again).
  */
-export async function runCatchUp(options: CatchUpOptions, deliver: Deliver, now = new Date()): Promise<CatchUpReport> {
+export async function runCatchUp(
+  options: CatchUpOptions,
+  deliver: Deliver,
+  now = new Date(),
+  trackedJobs?: TrackedJobs,
+): Promise<CatchUpReport> {
   const since = parseSince(options.since, now.getTime());
   const until = options.until ?? now;
   const items: CatchUpItem[] = [];
-  const send = async (resource: string, event: RecoveredEvent) => {
-    items.push(await deliverOne(resource, event, options.secret, deliver, now));
-  };
 
   let pager;
   try {
@@ -77,7 +96,7 @@ export async function runCatchUp(options: CatchUpOptions, deliver: Deliver, now 
         if (!event || !ended) continue;
         const at = Date.parse(ended);
         if (at < since.getTime() || at > until.getTime()) continue;
-        await send(batch.name!, event);
+        items.push(await deliverOne(batch.name!, event, options.secret, deliver, now));
       }
       if (!pager.hasNextPage()) break;
       await pager.nextPage();
@@ -86,22 +105,73 @@ export async function runCatchUp(options: CatchUpOptions, deliver: Deliver, now 
     return { items, complete: false, problem: "listing batches failed", cause };
   }
 
+  const jobs = new Map<string, { name: string; expectBy?: Date; stored: boolean; named: boolean }>();
   for (const tracked of options.track ?? []) {
-    const resource = tracked.startsWith("interactions/") ? tracked : `interactions/${tracked}`;
-    let interaction;
+    const name = tracked.startsWith("interactions/") || trackedKindOf(tracked) ? tracked : `interactions/${tracked}`;
+    jobs.set(trackingKeyOf(name), { name, stored: false, named: true });
+  }
+  let problem: { problem: string; cause: unknown } | undefined;
+  if (trackedJobs) {
+    let stored: TrackedJob[] = [];
     try {
-      interaction = await options.client.interactions.get(resource.slice("interactions/".length));
+      stored = await trackedJobs.tracked();
     } catch (cause) {
-      items.push({ resource, outcome: "lookup-failed", detail: oneLine(String((cause as Error)?.message ?? cause)) });
+      problem = { problem: "reading the tracked jobs from the dedupe store failed", cause };
+    }
+    for (const job of stored) {
+      const key = trackingKeyOf(job.name);
+      const named = jobs.get(key);
+      jobs.set(key, { ...job, stored: true, named: named !== undefined });
+    }
+  }
+
+  for (const [key, job] of jobs) {
+    // Not overdue: the app said when to start looking (a job named in `track` is looked up regardless).
+    if (!job.named && job.expectBy && job.expectBy.getTime() > now.getTime()) {
+      items.push({ resource: job.name, outcome: "pending", detail: `not due before ${job.expectBy.toISOString()}` });
       continue;
     }
-    const outcome = interactionOutcome(resource, interaction, now);
-    if (outcome.kind === "event")
-      await send(resource, { ...outcome.event, data: { ...outcome.event.data, id: resource } });
-    else items.push({ resource, outcome: outcome.kind, detail: `status ${outcome.status}` });
+    const item = await lookUpAndDeliver(job.name);
+    if (job.stored && SETTLED.has(item.outcome)) {
+      try {
+        await trackedJobs!.untrack(key);
+      } catch (cause) {
+        // Looked up again next run, when its completion is answered duplicate: only this run's report says so.
+        item.detail = [item.detail, `still tracked: ${oneLine(String((cause as Error)?.message ?? cause))}`]
+          .filter(Boolean)
+          .join("; ");
+      }
+    }
+    items.push(item);
   }
+
+  async function lookUpAndDeliver(resource: string): Promise<CatchUpItem> {
+    let outcome: TrackedOutcome;
+    try {
+      outcome =
+        trackedKindOf(resource) === "video"
+          ? videoOutcome(resource, await getVideoOperation(options.client, resource), now)
+          : interactionOutcome(
+              resource,
+              await options.client.interactions.get(resource.slice("interactions/".length)),
+              now,
+            );
+    } catch (cause) {
+      return { resource, outcome: "lookup-failed", detail: oneLine(String((cause as Error)?.message ?? cause)) };
+    }
+    if (outcome.kind !== "event") return { resource, outcome: outcome.kind, detail: oneLine(outcome.detail) };
+    const event = trackedKindOf(resource) === "video" ? outcome.event : withId(outcome.event, resource);
+    return deliverOne(resource, event, options.secret, deliver, now);
+  }
+
+  if (problem) return { items, complete: false, ...problem };
   const complete = !items.some((item) => item.outcome === "failed" || item.outcome === "lookup-failed");
   return complete ? { items, complete } : { items, complete, problem: "some completions were not delivered" };
+}
+
+/** An interaction's event names it as the API does, `interactions/<id>`, whatever the lookup returned. */
+function withId(event: RecoveredEvent, id: string): RecoveredEvent {
+  return { ...event, data: { ...event.data, id } };
 }
 
 /** The webhook-id of a caught-up completion: the same on every run, and marked so `ctx.source` says catch-up. */
