@@ -1,7 +1,7 @@
 /**
  * `gemini-webhooks-express/catch-up`: recovers completions Gemini never delivered (after its 24-hour retries,
- * or while an endpoint was disabled), and checks that no endpoint is disabled. Needs `@google/genai` only as
- * the client you pass in: nothing here imports it.
+ * or while an endpoint was disabled), and checks that no endpoint is disabled. Needs `@google/genai` as the
+ * client you pass in; it is loaded here only to look up a tracked video operation (catch-up/video-operation.ts).
  */
 import { receiverCore } from "./adapter.js";
 import { runCatchUp, type CatchUpOptions, type CatchUpReport } from "./catch-up/catch-up.js";
@@ -67,6 +67,7 @@ function checkWindow(
   const beyond = overreach(start, now.getTime(), ttlMs);
   if (beyond > 0) {
     const declared = storeTtlMs === undefined ? " (it declares no ttlMs, so 25h is assumed)" : " (its ttlMs)";
+    // The span is rounded up: "26h" for a window 25 h and a minute long, never a span that would look allowed.
     throw new RangeError(
       `catchUp: since reaches back ${hoursText(now.getTime() - start.getTime() + 3_599_999)}, but the receiver's ` +
         `dedupe store remembers handled completions for ${hoursText(ttlMs)}${declared}: a completion older than ` +
