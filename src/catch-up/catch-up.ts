@@ -3,17 +3,10 @@ import { CATCH_UP_ID_PREFIX, completionKeyOf } from "../dedupe/completion-key.js
 import type { AnyGeminiEvent } from "../events.js";
 import type { SignedDelivery } from "../testing/delivery.js";
 import { signDelivery } from "../testing/sign-delivery.js";
-import { trackedKindOf, trackingKeyOf, type TrackedJob, type TrackingStore } from "../dedupe/tracking.js";
 import type { GeminiClientLike } from "./gemini-client.js";
-import {
-  batchEvent,
-  endedAt,
-  interactionOutcome,
-  videoOutcome,
-  type RecoveredEvent,
-  type TrackedOutcome,
-} from "./recovered-event.js";
-import { getVideoOperation } from "./video-operation.js";
+import { oneLine } from "./one-line.js";
+import { batchEvent, endedAt, type RecoveredEvent } from "./recovered-event.js";
+import { catchUpTrackedJobs, type TrackedJobs } from "./tracked-jobs.js";
 import { parseSince } from "./window.js";
 
 export interface CatchUpOptions {
@@ -64,11 +57,7 @@ export interface CatchUpReport {
 /** Sends one signed delivery to the receiver and says what it answered. */
 export type Deliver = (delivery: SignedDelivery) => Promise<{ status: number; body: string }>;
 
-/** Where the jobs `webhooks.track()` kept are read and, once settled, forgotten: the receiver's store. */
-export type TrackedJobs = Pick<TrackingStore, "tracked" | "untrack">;
-
-// Settled: the completion was handled (now or before) or will never come; catch-up stops looking for it.
-const SETTLED: ReadonlySet<CatchUpItem["outcome"]> = new Set(["delivered", "already-handled", "ended-without-event"]);
+export type { TrackedJobs } from "./tracked-jobs.js";
 
 /**
  * Lists every batch that ended in the window, looks up every tracked job (named in `track`, or kept in the
@@ -105,73 +94,18 @@ export async function runCatchUp(
     return { items, complete: false, problem: "listing batches failed", cause };
   }
 
-  const jobs = new Map<string, { name: string; expectBy?: Date; stored: boolean; named: boolean }>();
-  for (const tracked of options.track ?? []) {
-    const name = tracked.startsWith("interactions/") || trackedKindOf(tracked) ? tracked : `interactions/${tracked}`;
-    jobs.set(trackingKeyOf(name), { name, stored: false, named: true });
-  }
-  let problem: { problem: string; cause: unknown } | undefined;
-  if (trackedJobs) {
-    let stored: TrackedJob[] = [];
-    try {
-      stored = await trackedJobs.tracked();
-    } catch (cause) {
-      problem = { problem: "reading the tracked jobs from the dedupe store failed", cause };
-    }
-    for (const job of stored) {
-      const key = trackingKeyOf(job.name);
-      const named = jobs.get(key);
-      jobs.set(key, { ...job, stored: true, named: named !== undefined });
-    }
-  }
+  const tracked = await catchUpTrackedJobs({
+    named: options.track ?? [],
+    store: trackedJobs,
+    client: options.client,
+    now,
+    deliverEvent: (resource, event) => deliverOne(resource, event, options.secret, deliver, now),
+  });
+  items.push(...tracked.items);
 
-  for (const [key, job] of jobs) {
-    // Not overdue: the app said when to start looking (a job named in `track` is looked up regardless).
-    if (!job.named && job.expectBy && job.expectBy.getTime() > now.getTime()) {
-      items.push({ resource: job.name, outcome: "pending", detail: `not due before ${job.expectBy.toISOString()}` });
-      continue;
-    }
-    const item = await lookUpAndDeliver(job.name);
-    if (job.stored && SETTLED.has(item.outcome)) {
-      try {
-        await trackedJobs!.untrack(key);
-      } catch (cause) {
-        // Looked up again next run, when its completion is answered duplicate: only this run's report says so.
-        item.detail = [item.detail, `still tracked: ${oneLine(String((cause as Error)?.message ?? cause))}`]
-          .filter(Boolean)
-          .join("; ");
-      }
-    }
-    items.push(item);
-  }
-
-  async function lookUpAndDeliver(resource: string): Promise<CatchUpItem> {
-    let outcome: TrackedOutcome;
-    try {
-      outcome =
-        trackedKindOf(resource) === "video"
-          ? videoOutcome(resource, await getVideoOperation(options.client, resource), now)
-          : interactionOutcome(
-              resource,
-              await options.client.interactions.get(resource.slice("interactions/".length)),
-              now,
-            );
-    } catch (cause) {
-      return { resource, outcome: "lookup-failed", detail: oneLine(String((cause as Error)?.message ?? cause)) };
-    }
-    if (outcome.kind !== "event") return { resource, outcome: outcome.kind, detail: oneLine(outcome.detail) };
-    const event = trackedKindOf(resource) === "video" ? outcome.event : withId(outcome.event, resource);
-    return deliverOne(resource, event, options.secret, deliver, now);
-  }
-
-  if (problem) return { items, complete: false, ...problem };
+  if (tracked.problem) return { items, complete: false, ...tracked.problem };
   const complete = !items.some((item) => item.outcome === "failed" || item.outcome === "lookup-failed");
   return complete ? { items, complete } : { items, complete, problem: "some completions were not delivered" };
-}
-
-/** An interaction's event names it as the API does, `interactions/<id>`, whatever the lookup returned. */
-function withId(event: RecoveredEvent, id: string): RecoveredEvent {
-  return { ...event, data: { ...event.data, id } };
 }
 
 /** The webhook-id of a caught-up completion: the same on every run, and marked so `ctx.source` says catch-up. */
@@ -218,12 +152,4 @@ function errorCode(body: string): string {
   } catch {
     return "";
   }
-}
-
-function oneLine(text: string): string {
-  const flat = text
-    .replace(/[\u0000-\u001f\u007f]+/g, " ")
-    .replace(/\s+/g, " ")
-    .trim();
-  return flat.length > 200 ? `${flat.slice(0, 200)}…` : flat;
 }
