@@ -1,5 +1,5 @@
 import { trackedKindOf, trackingKeyOf, type TrackedJob, type TrackingStore } from "../dedupe/tracking.js";
-import type { CatchUpItem } from "./catch-up.js";
+import type { CatchUpItem } from "./item.js";
 import type { GeminiClientLike } from "./gemini-client.js";
 import { oneLine } from "./one-line.js";
 import { interactionOutcome, videoOutcome, type RecoveredEvent, type TrackedOutcome } from "./recovered-event.js";
