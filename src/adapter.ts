@@ -1,3 +1,4 @@
+import type { DedupeStore } from "./dedupe/store.js";
 import type { Pipeline } from "./pipeline.js";
 import type { RawBodyLimits } from "./raw-body.js";
 
@@ -8,6 +9,8 @@ import type { RawBodyLimits } from "./raw-body.js";
 export interface ReceiverCore {
   readonly pipeline: Pipeline;
   readonly limits: RawBodyLimits;
+  /** The receiver's dedupe store (catch-up reads its tracked jobs and its ttlMs). */
+  readonly dedupe: DedupeStore | undefined;
 }
 
 // Symbol.for, not Symbol(): a receiver made by the ESM build must still open for an adapter loaded from the

@@ -10,7 +10,9 @@ export { captureRawBody } from "./raw-body.js";
 export { WebhookError, ANSWERS } from "./errors.js";
 export type { WebhookErrorCode, WebhookErrorDetails } from "./errors.js";
 export { memoryStore } from "./dedupe/memory.js";
-export type { MemoryStoreOptions } from "./dedupe/memory.js";
+export type { MemoryDedupeStore, MemoryStoreOptions } from "./dedupe/memory.js";
+export type { TrackedJob, TrackingStore } from "./dedupe/tracking.js";
+export type { Track, TrackOptions } from "./dedupe/track.js";
 export type { DedupeStore, ClaimResult } from "./dedupe/store.js";
 export { canonicalEventType, isEventType, EVENT_TYPE_ALIASES, GEMINI_EVENT_TYPES } from "./events.js";
 export type {

@@ -20,6 +20,7 @@ import { createJobOwner } from "./queue/job-owner.js";
 import { createProcessor } from "./queue/process.js";
 import type { AnyDeliveryQueue, WorkerOf, WorkerOptionsOf } from "./queue/queue.js";
 import { createFetchHandler, type FetchHandler } from "./web.js";
+import { createTrack, type Track } from "./dedupe/track.js";
 
 export type { ErrorListener } from "./listeners.js";
 /** A handler for one or more event types. Throw (or reject) to answer 500 and have Gemini retry. */
@@ -64,6 +65,13 @@ export interface GeminiWebhooks<
   work(options?: WorkerOptionsOf<Q>): WorkerOf<Q>;
   /** The types registered with `on()`, as given, in registration order (`onAny` adds none). Read-only. */
   registeredTypes(): string[];
+  /**
+   * Keeps a job the app waits for (`"interactions/abc"` after `interactions.create({ background: true,
+   * webhook_config })`, or a video operation's `"models/<model>/operations/<id>"`) in the dedupe store, so catch-up
+   * (`catchUp(webhooks, ...)`) looks it up once overdue. Tracking stops when its completion is handled. Needs
+   * `oncePerCompletion: true` and a store that keeps tracked jobs (the built-in ones do): a TypeError says so.
+   */
+  track: Track;
 }
 
 /**
@@ -82,7 +90,7 @@ export function createReceiver<M = UserMetadata, Q extends AnyDeliveryQueue = An
   const webhooks = createNodeMiddleware(pipeline, config) as GeminiWebhooks<M, Q>;
   // The adapters: Express is the receiver itself, the Web adapter a property, other adapters open the core.
   (webhooks as { fetch: FetchHandler }).fetch = createFetchHandler(pipeline, config);
-  attachReceiverCore(webhooks, { pipeline, limits: config });
+  attachReceiverCore(webhooks, { pipeline, limits: config, dedupe: config.dedupe });
   webhooks.on = (type, handler) => {
     for (const name of typeof type === "string" ? [type] : type) {
       if (typeof name !== "string" || name === "")
@@ -125,6 +133,7 @@ export function createReceiver<M = UserMetadata, Q extends AnyDeliveryQueue = An
     return queue.work(processDelivery, workerOptions, { onError }) as WorkerOf<Q>;
   };
   webhooks.registeredTypes = () => registry.registeredTypes();
+  webhooks.track = createTrack(config.dedupe, config.oncePerCompletion);
   return webhooks;
 }
 

@@ -12,9 +12,10 @@ import { memoryStore } from "../src/dedupe/memory.js";
 import { postgresStore } from "../src/dedupe/postgres.js";
 import { redisStore } from "../src/dedupe/redis.js";
 import type { DedupeStore } from "../src/dedupe/store.js";
+import type { TrackingStore } from "../src/dedupe/tracking.js";
 import { geminiWebhooks, type AnyGeminiEvent } from "../src/index.js";
 import { sampleEvent, signDelivery } from "../src/testing/index.js";
-import { startFakeGeminiApi, type FakeGeminiApi } from "./support/fake-gemini-api.js";
+import { startFakeGeminiApi, videoOperation, type FakeGeminiApi } from "./support/fake-gemini-api.js";
 import { SECRET } from "./support/helpers.js";
 import { freshName, pool as postgresPool, POSTGRES } from "./support/postgres-helpers.js";
 import { deleteKeysUnder, freshPrefix, ioredisClient, REDIS } from "./support/redis-helpers.js";
@@ -28,7 +29,8 @@ interface StoreKind {
   needs: Service;
   setUp(): Promise<void>;
   tearDown(): Promise<void>;
-  create(): DedupeStore;
+  /** A fresh store, and `again()`: another instance on the same data (another process, a restart). */
+  create(options?: { ttlMs?: number }): { store: DedupeStore & TrackingStore; again(): DedupeStore & TrackingStore };
 }
 
 let redis: Redis | undefined;
@@ -42,7 +44,11 @@ const kinds: StoreKind[] = [
     needs: { name: "nothing", missing: false },
     setUp: async () => {},
     tearDown: async () => {},
-    create: () => memoryStore(),
+    // One process's memory: a second receiver in the same process shares the store object itself.
+    create: (options) => {
+      const store = memoryStore(options);
+      return { store, again: () => store };
+    },
   },
   {
     name: "redisStore() against a real Redis",
@@ -54,10 +60,11 @@ const kinds: StoreKind[] = [
       for (const prefix of redisPrefixes) await deleteKeysUnder(redis!, prefix);
       await redis?.quit();
     },
-    create: () => {
+    create: (options) => {
       const prefix = freshPrefix("catchup");
       redisPrefixes.push(prefix);
-      return redisStore({ sendCommand: (...args) => redis!.call(...args), prefix });
+      const make = () => redisStore({ sendCommand: (...args) => redis!.call(...args), prefix, ...options });
+      return { store: make(), again: make };
     },
   },
   {
@@ -67,13 +74,17 @@ const kinds: StoreKind[] = [
       postgres = postgresPool();
     },
     tearDown: async () => {
-      for (const table of postgresTables) await postgres!.query(`DROP TABLE IF EXISTS "${table}"`);
+      for (const table of postgresTables) {
+        await postgres!.query(`DROP TABLE IF EXISTS "${table}"`);
+        await postgres!.query(`DROP TABLE IF EXISTS "${table}_tracked"`);
+      }
       await postgres?.end();
     },
-    create: () => {
+    create: (options) => {
       const table = freshName("catchup");
       postgresTables.push(table);
-      return postgresStore({ query: (text, values) => postgres!.query(text, values), table });
+      const make = () => postgresStore({ query: (text, values) => postgres!.query(text, values), table, ...options });
+      return { store: make(), again: make };
     },
   },
 ];
@@ -93,9 +104,11 @@ for (const kind of kinds) {
     let handled: Array<{ event: AnyGeminiEvent; ctx: DeliveryContext }>;
     let failHandlers: boolean;
     let webhooks: ReturnType<typeof receiver>;
+    let store: DedupeStore & TrackingStore;
+    let sameStoreAgain: () => DedupeStore & TrackingStore;
 
-    function receiver(store: DedupeStore) {
-      const hooks = geminiWebhooks({ secret: SECRET, dedupe: store, oncePerCompletion: true });
+    function receiver(dedupe: DedupeStore) {
+      const hooks = geminiWebhooks({ secret: SECRET, dedupe, oncePerCompletion: true });
       const record = (event: AnyGeminiEvent, ctx: DeliveryContext) => {
         if (failHandlers) throw new Error("the receiver is down");
         handled.push({ event, ctx });
@@ -103,6 +116,7 @@ for (const kind of kinds) {
       hooks.on("batch.succeeded", record);
       hooks.on("batch.failed", record);
       hooks.on("interaction.completed", record);
+      hooks.on("video.generated", record);
       return hooks;
     }
 
@@ -127,8 +141,14 @@ for (const kind of kinds) {
       api.jobs.batches = [];
       api.jobs.interactions.clear();
       api.jobs.failBatchPagesFrom = undefined;
-      webhooks = receiver(kind.create());
+      api.jobs.videoOperations.clear();
+      // Remembers 72 h, so the 48 h windows below are within what it remembers.
+      ({ store, again: sameStoreAgain } = kind.create({ ttlMs: 72 * HOUR }));
+      webhooks = receiver(store);
     });
+
+    const names = (jobs: Array<{ name: string }>) => jobs.map((job) => job.name).sort();
+    const lookups = (path: string) => api.requests.filter((request) => request.path.endsWith(path)).length;
 
     it("a completion Gemini delivered is not handled again by catch-up", async () => {
       api.jobs.batches.push(endedBatch("1", "BATCH_STATE_SUCCEEDED", 2));
@@ -240,6 +260,154 @@ for (const kind of kinds) {
         ["delivered", "delivered", "delivered"],
       );
       assert.equal(handled.length, 3);
+    });
+
+    it("a job tracked with webhooks.track() is kept in the store: another receiver on it catches it up once, then stops tracking it", async () => {
+      await webhooks.track("interactions/kept1");
+      await webhooks.track("interactions/kept2", { expectBy: new Date(Date.now() - HOUR) });
+      api.jobs.interactions.set("kept1", { id: "kept1", status: "completed", updated: new Date().toISOString() });
+      api.jobs.interactions.set("kept2", { id: "kept2", status: "cancelled" });
+
+      // Another instance, or this one after a restart: only the store is shared.
+      const restarted = receiver(sameStoreAgain());
+      assert.deepEqual(names(await sameStoreAgain().tracked()), ["interactions/kept1", "interactions/kept2"]);
+      const report = await catchUp(restarted, { client, secret: SECRET, since: "24h" });
+      assert.equal(report.complete, true, report.problem);
+      assert.deepEqual(
+        report.items.map((item) => [item.resource, item.type, item.outcome]),
+        [
+          ["interactions/kept1", "interaction.completed", "delivered"],
+          ["interactions/kept2", "interaction.cancelled", "delivered"],
+        ],
+      );
+      assert.deepEqual(
+        handled.map(({ event, ctx }) => [event.type, (event.data as { id: string }).id, ctx.source]),
+        [["interaction.completed", "interactions/kept1", "catch-up"]], // no handler for interaction.cancelled
+      );
+      assert.deepEqual(await store.tracked(), []);
+
+      const again = await catchUp(restarted, { client, secret: SECRET, since: "24h" });
+      assert.deepEqual(again.items, []);
+      assert.equal(handled.length, 1);
+    });
+
+    it("a real delivery of a tracked job's completion stops its tracking, so catch-up never looks it up", async () => {
+      await webhooks.track("interactions/real1");
+      await webhooks.track("models/veo-3.0-generate-001/operations/realvideo1");
+      assert.equal((await store.tracked()).length, 2);
+      const event = sampleEvent("interaction.completed", { data: { id: "interactions/real1" } }) as AnyGeminiEvent;
+      assert.equal((await realDelivery("msg_real_tracked_1", event)).status, 200);
+      // A real video delivery may name the operation by its id alone: the same job.
+      const video = sampleEvent("video.generated", { data: { id: "realvideo1" } }) as AnyGeminiEvent;
+      assert.equal((await realDelivery("msg_real_tracked_2", video)).status, 200);
+      assert.deepEqual(await store.tracked(), []);
+
+      const report = await catchUp(webhooks, { client, secret: SECRET, since: "24h" });
+      assert.deepEqual(report.items, []);
+      assert.equal(lookups("/interactions/real1") + lookups("/operations/realvideo1"), 0);
+      assert.equal(handled.length, 2);
+    });
+
+    it("a tracked job not yet due is not looked up; one that ended without a webhook is reported and dropped; a running one stays", async () => {
+      const later = new Date(Date.now() + HOUR);
+      await webhooks.track("interactions/later1", { expectBy: later });
+      await webhooks.track("interactions/budget1");
+      await webhooks.track("interactions/running1");
+      api.jobs.interactions.set("later1", { id: "later1", status: "completed" });
+      api.jobs.interactions.set("budget1", { id: "budget1", status: "budget_exceeded" });
+      api.jobs.interactions.set("running1", { id: "running1", status: "in_progress" });
+
+      const report = await catchUp(webhooks, { client, secret: SECRET, since: "24h" });
+      assert.equal(report.complete, true, report.problem);
+      assert.deepEqual(report.items.map((item) => [item.resource, item.outcome, item.detail]).sort(), [
+        ["interactions/budget1", "ended-without-event", "status budget_exceeded"],
+        ["interactions/later1", "pending", `not due before ${later.toISOString()}`],
+        ["interactions/running1", "pending", "status in_progress"],
+      ]);
+      assert.equal(lookups("/interactions/later1"), 0);
+      assert.deepEqual(names(await store.tracked()), ["interactions/later1", "interactions/running1"]);
+      assert.equal(handled.length, 0);
+
+      // Named in `track`, a job is looked up whether due or not (and, settled, dropped from the store too).
+      const named = await catchUp(webhooks, { client, secret: SECRET, since: "24h", track: ["interactions/later1"] });
+      assert.deepEqual(
+        named.items.map((item) => [item.resource, item.outcome]),
+        [
+          ["interactions/later1", "delivered"],
+          ["interactions/running1", "pending"],
+        ],
+      );
+      assert.deepEqual(names(await store.tracked()), ["interactions/running1"]);
+    });
+
+    it("a tracked video operation: done becomes video.generated (once), failed and filtered are reported, running is pending", async () => {
+      const model = "models/veo-3.0-generate-001/operations";
+      api.jobs.videoOperations.set(`${model}/vdone`, videoOperation(`${model}/vdone`, "done", "vfile1"));
+      api.jobs.videoOperations.set(`${model}/vfailed`, videoOperation(`${model}/vfailed`, "failed"));
+      api.jobs.videoOperations.set(`${model}/vfiltered`, videoOperation(`${model}/vfiltered`, "filtered"));
+      api.jobs.videoOperations.set(`${model}/vrunning`, videoOperation(`${model}/vrunning`, "running"));
+      for (const id of ["vdone", "vfailed", "vfiltered", "vrunning"]) await webhooks.track(`${model}/${id}`);
+
+      const report = await catchUp(webhooks, { client, secret: SECRET, since: "24h" });
+      assert.equal(report.complete, true, report.problem);
+      assert.deepEqual(report.items.map((item) => [item.resource, item.type, item.outcome, item.detail]).sort(), [
+        [`${model}/vdone`, "video.generated", "delivered", undefined],
+        [`${model}/vfailed`, undefined, "ended-without-event", "failed 3: The prompt was refused."],
+        [`${model}/vfiltered`, undefined, "ended-without-event", "done without a video (1 filtered)"],
+        [`${model}/vrunning`, undefined, "pending", "not done"],
+      ]);
+      assert.deepEqual(
+        handled.map(({ event, ctx }) => [event.type, event.data, ctx.source]),
+        [
+          [
+            "video.generated",
+            {
+              id: `${model}/vdone`,
+              output_file_uri: "https://generativelanguage.googleapis.com/v1beta/files/vfile1:download?alt=media",
+              file_name: "files/vfile1",
+            },
+            "catch-up",
+          ],
+        ],
+      );
+      assert.deepEqual(names(await store.tracked()), [`${model}/vrunning`]);
+
+      // Gemini's late delivery of the same video, under its own webhook-id and naming the operation by its id alone.
+      const late = sampleEvent("video.generated", { data: { id: "vdone" } }) as AnyGeminiEvent;
+      assert.deepEqual(await realDelivery("msg_late_video", late), { status: 200, body: '{"status":"duplicate"}' });
+      assert.equal(handled.length, 1);
+    });
+
+    it("refuses a window reaching back further than the store remembers, before asking the API anything", async () => {
+      const { store: dayStore } = kind.create(); // the default ttlMs, 25 h
+      const dayReceiver = receiver(dayStore);
+      const asked = api.requests.length;
+      await assert.rejects(catchUp(dayReceiver, { client, secret: SECRET, since: "48h" }), (error: Error) => {
+        assert.ok(error instanceof RangeError);
+        assert.match(error.message, /since reaches back 48h, but the receiver's dedupe store remembers/);
+        assert.match(error.message, /for 25h \(its ttlMs\)/);
+        assert.match(error.message, /at most "25h"/);
+        return true;
+      });
+      await assert.rejects(
+        catchUp(dayReceiver, { client, secret: SECRET, since: new Date(Date.now() - 26 * HOUR) }),
+        RangeError,
+      );
+      assert.equal(api.requests.length, asked);
+      const within = await catchUp(dayReceiver, { client, secret: SECRET, since: "25h" });
+      assert.equal(within.complete, true, within.problem);
+    });
+
+    it("tracked jobs expire after the store's ttlMs, so a store never holds more than a ttlMs of them", async () => {
+      const { store: shortStore } = kind.create({ ttlMs: 1_000 });
+      const shortReceiver = receiver(shortStore);
+      await shortReceiver.track("interactions/expiring1");
+      assert.equal((await shortStore.tracked()).length, 1);
+      const deadline = Date.now() + 30_000;
+      while ((await shortStore.tracked()).length > 0) {
+        assert.ok(Date.now() < deadline, "the tracked job never expired");
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
     });
   });
 }

@@ -6,9 +6,9 @@ import { existsSync } from "node:fs";
 import { after, before, beforeEach, describe, it } from "node:test";
 import express from "express";
 import type { DeliveryContext } from "../src/context.js";
-import { geminiWebhooks, type AnyGeminiEvent } from "../src/index.js";
+import { geminiWebhooks, memoryStore, type AnyGeminiEvent } from "../src/index.js";
 import { sampleEvent, signDelivery } from "../src/testing/index.js";
-import { startFakeGeminiApi, type FakeGeminiApi } from "./support/fake-gemini-api.js";
+import { startFakeGeminiApi, videoOperation, type FakeGeminiApi } from "./support/fake-gemini-api.js";
 import { listen, SECRET, type RunningServer } from "./support/helpers.js";
 import { CLI_PATH, environmentWithout, run, type Run } from "./support/processes.js";
 
@@ -34,7 +34,12 @@ describe("gemini-webhooks doctor and catch-up (through @google/genai, against a 
   let receiver: RunningServer;
   let handled: Array<{ type: string; id: string; source: DeliveryContext["source"] }>;
   let receiverDown: boolean;
-  const webhooks = geminiWebhooks({ secret: SECRET, oncePerCompletion: true });
+  // It remembers handled ids for 72 h, which the 48 h windows below declare with --store-ttl.
+  const webhooks = geminiWebhooks({
+    secret: SECRET,
+    dedupe: memoryStore({ ttlMs: 72 * HOUR }),
+    oncePerCompletion: true,
+  });
 
   before(async () => {
     assert.ok(existsSync(CLI_PATH), "dist/esm/cli.js is missing: run `npm run build` (npm test does)");
@@ -44,7 +49,11 @@ describe("gemini-webhooks doctor and catch-up (through @google/genai, against a 
       if (receiverDown) throw new Error("the receiver is down");
       handled.push({ type: event.type, id: (event.data as { id: string }).id, source: ctx.source });
     };
-    webhooks.on("batch.succeeded", record).on("batch.expired", record).on("interaction.completed", record);
+    webhooks
+      .on("batch.succeeded", record)
+      .on("batch.expired", record)
+      .on("interaction.completed", record)
+      .on("video.generated", record);
     const app = express();
     app.post("/gemini-callback", webhooks);
     receiver = await listen(app);
@@ -112,10 +121,26 @@ describe("gemini-webhooks doctor and catch-up (through @google/genai, against a 
     ];
     api.jobs.interactions.set("i1", { id: "i1", status: "completed" });
     api.jobs.interactions.set("i2", { id: "i2", status: "requires_continuation" });
+    const video = "models/veo-3.0-generate-001/operations/v1";
+    api.jobs.videoOperations.set(video, videoOperation(video, "done", "clivideo"));
     const to = `${receiver.url}/gemini-callback`;
 
     const first = await cli(
-      ["catch-up", "--since", "48h", "--to", to, "--track", "interactions/i1", "--track", "i2"],
+      [
+        "catch-up",
+        "--since",
+        "48h",
+        "--store-ttl",
+        "72h",
+        "--to",
+        to,
+        "--track",
+        "interactions/i1",
+        "--track",
+        "i2",
+        "--track",
+        video,
+      ],
       env,
     );
     assert.equal(first.code, 0, first.stderr);
@@ -123,9 +148,10 @@ describe("gemini-webhooks doctor and catch-up (through @google/genai, against a 
       { type: "batch.succeeded", id: "batches/c1", source: "catch-up" },
       { type: "batch.expired", id: "batches/c2", source: "catch-up" },
       { type: "interaction.completed", id: "interactions/i1", source: "catch-up" },
+      { type: "video.generated", id: video, source: "catch-up" },
     ]);
     assert.match(first.stdout, /ended-without-event +interactions\/i2 {2}\(status requires_continuation\)/);
-    assert.match(first.stdout, /3 delivered, 0 already handled, 0 not delivered, 1 ended without an event/);
+    assert.match(first.stdout, /4 delivered, 0 already handled, 0 not delivered, 1 ended without an event/);
 
     const { headers, body } = signDelivery(sampleEvent("batch.succeeded", { data: { id: "batches/c1" } }), {
       secret: SECRET,
@@ -134,10 +160,10 @@ describe("gemini-webhooks doctor and catch-up (through @google/genai, against a 
     const late = await fetch(to, { method: "POST", headers, body });
     assert.deepEqual([late.status, await late.text()], [200, '{"status":"duplicate"}']);
 
-    const rerun = await cli(["catch-up", "--since", "48h", "--to", to], env);
+    const rerun = await cli(["catch-up", "--since", "48h", "--store-ttl", "72h", "--to", to], env);
     assert.equal(rerun.code, 0, rerun.stderr);
     assert.match(rerun.stdout, /0 delivered, 2 already handled/);
-    assert.equal(handled.length, 3);
+    assert.equal(handled.length, 4);
   });
 
   it("catch-up: a page failing halfway and a receiver answering 5xx exit 1 with a report; a rerun finishes", async () => {
@@ -147,7 +173,8 @@ describe("gemini-webhooks doctor and catch-up (through @google/genai, against a 
     receiverDown = true;
     const to = `${receiver.url}/gemini-callback`;
 
-    const broken = await cli(["catch-up", "--since", "2026-01-01T00:00:00Z", "--to", to], env);
+    const since = new Date(Date.now() - 2 * HOUR).toISOString(); // an ISO time works as well as a span
+    const broken = await cli(["catch-up", "--since", since, "--to", to], env);
     assert.equal(broken.code, 1);
     assert.match(
       broken.stdout,
@@ -160,7 +187,7 @@ describe("gemini-webhooks doctor and catch-up (through @google/genai, against a 
 
     api.jobs.failBatchPagesFrom = undefined;
     receiverDown = false;
-    const rerun = await cli(["catch-up", "--since", "2026-01-01T00:00:00Z", "--to", to], env);
+    const rerun = await cli(["catch-up", "--since", since, "--to", to], env);
     assert.equal(rerun.code, 0, rerun.stderr);
     assert.deepEqual(
       handled.map((each) => each.id),
@@ -170,7 +197,7 @@ describe("gemini-webhooks doctor and catch-up (through @google/genai, against a 
 
   it("catch-up: bad usage names the fix (no secret, no window, bad --since, no --to)", async () => {
     const to = `${receiver.url}/gemini-callback`;
-    const noSecret = await cli(["catch-up", "--since", "48h", "--to", to], {
+    const noSecret = await cli(["catch-up", "--since", "24h", "--to", to], {
       ...env,
       GEMINI_WEBHOOK_SECRET: undefined,
     });
@@ -182,8 +209,41 @@ describe("gemini-webhooks doctor and catch-up (through @google/genai, against a 
     const badSince = await cli(["catch-up", "--since", "yesterday", "--to", to], env);
     assert.equal(badSince.code, 2);
     assert.match(badSince.stderr, /--since: expected a span such as "48h"/);
-    const noTo = await cli(["catch-up", "--since", "48h"], env);
+    const noTo = await cli(["catch-up", "--since", "24h"], env);
     assert.equal(noTo.code, 2);
     assert.match(noTo.stderr, /--to <the receiver's URL> is required/);
+  });
+
+  it("catch-up refuses a --since older than the receiver's store remembers (25h, or --store-ttl) before asking the API", async () => {
+    const to = `${receiver.url}/gemini-callback`;
+    api.jobs.batches = [];
+    const asked = api.requests.length;
+    const tooLong = await cli(["catch-up", "--since", "48h", "--to", to], env);
+    assert.equal(tooLong.code, 2);
+    assert.match(
+      tooLong.stderr,
+      /--since reaches back further than the receiver's dedupe store remembers handled completions \(25h by default\)/,
+    );
+    assert.match(
+      tooLong.stderr,
+      /at most 25h\), or, if the receiver's dedupe store keeps handled ids longer \(its ttlMs\), say how long with --store-ttl/,
+    );
+    const isoTooLong = await cli(
+      ["catch-up", "--since", new Date(Date.now() - 26 * HOUR).toISOString(), "--to", to],
+      env,
+    );
+    assert.equal(isoTooLong.code, 2);
+    const pastStoreTtl = await cli(["catch-up", "--since", "3d", "--store-ttl", "48h", "--to", to], env);
+    assert.equal(pastStoreTtl.code, 2);
+    assert.match(pastStoreTtl.stderr, /\(48h, --store-ttl\).*raise the store's ttlMs and --store-ttl with it/);
+    const badStoreTtl = await cli(["catch-up", "--since", "24h", "--store-ttl", "a week", "--to", to], env);
+    assert.equal(badStoreTtl.code, 2);
+    assert.match(badStoreTtl.stderr, /--store-ttl: expected a span such as "8d"/);
+    assert.equal(api.requests.length, asked);
+
+    const within = await cli(["catch-up", "--since", "25h", "--to", to], env);
+    assert.equal(within.code, 0, within.stderr);
+    const declared = await cli(["catch-up", "--since", "48h", "--store-ttl", "72h", "--to", to], env);
+    assert.equal(declared.code, 0, declared.stderr);
   });
 });

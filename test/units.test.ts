@@ -265,7 +265,7 @@ describe("memory store", () => {
   it("rejects unknown options, such as a misspelt TTL that would silently keep the default", () => {
     assert.throws(() => memoryStore({ ttl: 5_000 } as never), {
       name: "TypeError",
-      message: 'memoryStore: unknown option "ttl" (the options are: max, ttlMs, inFlightTtlMs, now).',
+      message: 'memoryStore: unknown option "ttl" (the options are: max, ttlMs, inFlightTtlMs, maxTracked, now).',
     });
   });
 });

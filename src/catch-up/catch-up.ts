@@ -4,7 +4,10 @@ import type { AnyGeminiEvent } from "../events.js";
 import type { SignedDelivery } from "../testing/delivery.js";
 import { signDelivery } from "../testing/sign-delivery.js";
 import type { GeminiClientLike } from "./gemini-client.js";
-import { batchEvent, endedAt, interactionOutcome, type RecoveredEvent } from "./recovered-event.js";
+import type { CatchUpItem } from "./item.js";
+import { oneLine } from "./one-line.js";
+import { batchEvent, endedAt, type RecoveredEvent } from "./recovered-event.js";
+import { catchUpTrackedJobs, type TrackedJobs } from "./tracked-jobs.js";
 import { parseSince } from "./window.js";
 
 export interface CatchUpOptions {
@@ -17,29 +20,16 @@ export interface CatchUpOptions {
   /** ...and at or before this. Default: now. */
   until?: Date;
   /**
-   * Interaction ids the app is waiting for (`interactions/abc` or `abc`): the API cannot list interactions, so
-   * the app names them (from its own records, where it stored the id `interactions.create` returned).
+   * Jobs the app is waiting for, looked up on this run whether overdue or not: interactions (`interactions/abc`,
+   * or `abc`) and video operations (`models/<model>/operations/<id>`). The API cannot list them, so the app names
+   * them. `webhooks.track()` keeps them in the receiver's store instead, for `catchUp(webhooks, ...)` to read.
    */
   track?: Iterable<string>;
   /** Batches per page asked of the API. Default 100. */
   pageSize?: number;
 }
 
-/** How one completion fared. */
-export interface CatchUpItem {
-  /** `batches/123`, `interactions/abc`. */
-  resource: string;
-  /** The event delivered (or that would have been). */
-  type?: string;
-  outcome:
-    | "delivered" // the receiver handled (or queued) it now
-    | "already-handled" // the receiver answered duplicate: a delivery or an earlier catch-up handled it
-    | "failed" // the receiver refused it or was unreachable: a rerun delivers it
-    | "ended-without-event" // a tracked job ended in a status Gemini sends no webhook for
-    | "pending" // a tracked job has not ended yet
-    | "lookup-failed"; // the API could not tell what became of a tracked job
-  detail?: string;
-}
+export type { CatchUpItem } from "./item.js";
 
 export interface CatchUpReport {
   items: CatchUpItem[];
@@ -54,18 +44,23 @@ export interface CatchUpReport {
 /** Sends one signed delivery to the receiver and says what it answered. */
 export type Deliver = (delivery: SignedDelivery) => Promise<{ status: number; body: string }>;
 
+export type { TrackedJobs } from "./tracked-jobs.js";
+
 /**
- * Lists every batch that ended in the window and every tracked interaction, and delivers each completion's
+ * Lists every batch that ended in the window, looks up every tracked job (named in `track`, or kept in the
+ * receiver's store and overdue), and delivers each completion's
  * event through `deliver`, signed under a webhook-id derived from the completion (so a rerun, or Gemini's own
  * late delivery, is answered `duplicate` by the receiver's dedupe store instead of running handlers again).
  */
-export async function runCatchUp(options: CatchUpOptions, deliver: Deliver, now = new Date()): Promise<CatchUpReport> {
+export async function runCatchUp(
+  options: CatchUpOptions,
+  deliver: Deliver,
+  now = new Date(),
+  trackedJobs?: TrackedJobs,
+): Promise<CatchUpReport> {
   const since = parseSince(options.since, now.getTime());
   const until = options.until ?? now;
   const items: CatchUpItem[] = [];
-  const send = async (resource: string, event: RecoveredEvent) => {
-    items.push(await deliverOne(resource, event, options.secret, deliver, now));
-  };
 
   let pager;
   try {
@@ -77,7 +72,7 @@ export async function runCatchUp(options: CatchUpOptions, deliver: Deliver, now 
         if (!event || !ended) continue;
         const at = Date.parse(ended);
         if (at < since.getTime() || at > until.getTime()) continue;
-        await send(batch.name!, event);
+        items.push(await deliverOne(batch.name!, event, options.secret, deliver, now));
       }
       if (!pager.hasNextPage()) break;
       await pager.nextPage();
@@ -86,20 +81,16 @@ export async function runCatchUp(options: CatchUpOptions, deliver: Deliver, now 
     return { items, complete: false, problem: "listing batches failed", cause };
   }
 
-  for (const tracked of options.track ?? []) {
-    const resource = tracked.startsWith("interactions/") ? tracked : `interactions/${tracked}`;
-    let interaction;
-    try {
-      interaction = await options.client.interactions.get(resource.slice("interactions/".length));
-    } catch (cause) {
-      items.push({ resource, outcome: "lookup-failed", detail: oneLine(String((cause as Error)?.message ?? cause)) });
-      continue;
-    }
-    const outcome = interactionOutcome(resource, interaction, now);
-    if (outcome.kind === "event")
-      await send(resource, { ...outcome.event, data: { ...outcome.event.data, id: resource } });
-    else items.push({ resource, outcome: outcome.kind, detail: `status ${outcome.status}` });
-  }
+  const tracked = await catchUpTrackedJobs({
+    named: options.track ?? [],
+    store: trackedJobs,
+    client: options.client,
+    now,
+    deliverEvent: (resource, event) => deliverOne(resource, event, options.secret, deliver, now),
+  });
+  items.push(...tracked.items);
+
+  if (tracked.problem) return { items, complete: false, ...tracked.problem };
   const complete = !items.some((item) => item.outcome === "failed" || item.outcome === "lookup-failed");
   return complete ? { items, complete } : { items, complete, problem: "some completions were not delivered" };
 }
@@ -148,12 +139,4 @@ function errorCode(body: string): string {
   } catch {
     return "";
   }
-}
-
-function oneLine(text: string): string {
-  const flat = text
-    .replace(/[\u0000-\u001f\u007f]+/g, " ")
-    .replace(/\s+/g, " ")
-    .trim();
-  return flat.length > 200 ? `${flat.slice(0, 200)}…` : flat;
 }

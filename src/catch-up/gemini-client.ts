@@ -31,6 +31,19 @@ export interface InteractionLike {
   updated?: string;
 }
 
+/** A video generation operation as `client.operations.getVideosOperation()` returns it (the SDK's mapping). */
+export interface VideoOperationLike {
+  name?: string;
+  done?: boolean;
+  /** The operation failed: `{ code, message }` as the API's google.rpc.Status. */
+  error?: { code?: unknown; message?: unknown };
+  response?: {
+    generatedVideos?: Array<{ video?: { uri?: string; mimeType?: string } }>;
+    raiMediaFilteredCount?: number;
+    raiMediaFilteredReasons?: string[];
+  };
+}
+
 /** A webhook as `client.webhooks.list()` returns it. */
 export interface WebhookLike {
   id?: string;
@@ -43,6 +56,11 @@ export interface WebhookLike {
 export interface GeminiClientLike {
   batches: { list(params?: { config?: { pageSize?: number; pageToken?: string } }): Promise<BatchPagerLike> };
   interactions: { get(id: string): Promise<InteractionLike> };
+  /**
+   * Looked up for tracked video operations only. Its `operation` must be the SDK's own `GenerateVideosOperation`
+   * (the SDK builds its answer through it): catch-up makes one with `@google/genai` when a video is tracked.
+   */
+  operations?: { getVideosOperation(params: { operation: VideoOperationLike }): Promise<VideoOperationLike> };
   webhooks: {
     list(params?: { page_size?: number; page_token?: string }): Promise<{
       webhooks?: WebhookLike[];

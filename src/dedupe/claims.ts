@@ -1,6 +1,7 @@
 import { WebhookError } from "../errors.js";
 import { isThenable } from "../maybe-promise.js";
 import type { ClaimResult, DedupeStore } from "./store.js";
+import { isTrackingStore, type TrackingStore } from "./tracking.js";
 
 /**
  * The receiver's policy around a dedupe store: a claim that fails refuses the delivery (503, Gemini retries);
@@ -13,13 +14,19 @@ export interface DedupeClaims {
   complete(id: string): void | Promise<void>;
   /** Not done: forget the claim so Gemini's retry is processed. An unreleased claim expires on its own. */
   release(id: string): void | Promise<void>;
+  /**
+   * A tracked job's completion was handled: stop tracking it (only reported if that fails: catch-up finds it
+   * handled and stops then). Present only when the store keeps tracked jobs.
+   */
+  untrack?(key: string): void | Promise<void>;
 }
 
 export function createDedupeClaims(store: DedupeStore, reportError: (error: WebhookError) => void): DedupeClaims {
   // Closures are made only on the error and promise paths: the memory store's calls allocate nothing here.
-  function quietly(operation: "complete" | "release", id: string, detail: string): void | Promise<void> {
+  function quietly(operation: "complete" | "release" | "untrack", id: string, detail: string): void | Promise<void> {
     try {
-      const result = store[operation](id);
+      const result =
+        operation === "untrack" ? (store as DedupeStore & TrackingStore).untrack(id) : store[operation](id);
       if (isThenable(result))
         return Promise.resolve(result).then(undefined, (cause: unknown) => reportError(unavailable(id, cause, detail)));
     } catch (cause) {
@@ -42,6 +49,9 @@ export function createDedupeClaims(store: DedupeStore, reportError: (error: Webh
     },
     complete: (id) => quietly("complete", id, "could not mark the delivery done"),
     release: (id) => quietly("release", id, "could not release the claim"),
+    ...(isTrackingStore(store) && {
+      untrack: (key: string) => quietly("untrack", key, "could not stop tracking the job"),
+    }),
   };
 }
 

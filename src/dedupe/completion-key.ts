@@ -2,6 +2,7 @@ import { WebhookError } from "../errors.js";
 import { canonicalEventType, type AnyGeminiEvent } from "../events.js";
 import { andThen, isThenable, type MaybePromise } from "../maybe-promise.js";
 import type { DedupeClaims } from "./claims.js";
+import { trackingKeyOfEvent } from "./tracking.js";
 
 /**
  * A job's completion has one natural key whatever carried it: Gemini's delivery, Gemini's late retry under a
@@ -75,11 +76,20 @@ export function oncePerCompletion<S extends string>(
     } catch (error) {
       return releaseThenThrow(claims, key, error);
     }
-    if (!isThenable(handling)) return andThen(claims.complete(key), () => handling as S);
+    if (!isThenable(handling)) return completeThenUntrack(claims, key, event, handling);
     return Promise.resolve(handling).then(
-      (status) => andThen(claims.complete(key), () => status),
+      (status) => completeThenUntrack(claims, key, event, status),
       (error: unknown) => releaseThenThrow(claims, key, error),
     );
+  });
+}
+
+/** Marks the completion done and, when the store tracks jobs, stops tracking the job it ends (webhooks.track()). */
+function completeThenUntrack<S>(claims: DedupeClaims, key: string, event: AnyGeminiEvent, status: S): MaybePromise<S> {
+  return andThen(claims.complete(key), () => {
+    if (!claims.untrack) return status;
+    const trackingKey = trackingKeyOfEvent(canonicalEventType(event.type), (event.data as { id: string }).id);
+    return trackingKey === undefined ? status : andThen(claims.untrack(trackingKey), () => status);
   });
 }
 

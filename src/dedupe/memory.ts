@@ -2,6 +2,7 @@ import { LRUCache } from "lru-cache";
 import { positiveInteger, rejectUnknownOptions, type OptionNames } from "../option-checks.js";
 import { HOUR_MS } from "../time.js";
 import type { ClaimResult, DedupeStore } from "./store.js";
+import type { TrackedJob, TrackingStore } from "./tracking.js";
 
 export interface MemoryStoreOptions {
   /** Most handled ids remembered: the newest `max` are kept, the least recently seen forgotten first. Default 100 000. */
@@ -10,11 +11,27 @@ export interface MemoryStoreOptions {
   ttlMs?: number;
   /** How long a claim may stay in flight before it expires on its own, in ms. Default 60 000. */
   inFlightTtlMs?: number;
+  /** Most jobs tracked at once (`webhooks.track()`): one more is refused, never an older one dropped. Default 10 000. */
+  maxTracked?: number;
   /** The clock TTLs are measured with, in ms (positive, any origin, e.g. `Date.now`). Default `performance.now`. For tests. */
   now?: () => number;
 }
 
-const OPTION_NAMES: OptionNames<MemoryStoreOptions> = { max: true, ttlMs: true, inFlightTtlMs: true, now: true };
+const OPTION_NAMES: OptionNames<MemoryStoreOptions> = {
+  max: true,
+  ttlMs: true,
+  inFlightTtlMs: true,
+  maxTracked: true,
+  now: true,
+};
+
+/** The memory store: a `DedupeStore` that answers synchronously and keeps tracked jobs in this process. */
+export interface MemoryDedupeStore extends DedupeStore, TrackingStore {
+  readonly ttlMs: number;
+  track(key: string, job: TrackedJob): void;
+  untrack(key: string): void;
+  tracked(): TrackedJob[];
+}
 
 /**
  * The default store: one process's memory. It forgets on restart and is not shared between instances; use the
@@ -25,7 +42,7 @@ const OPTION_NAMES: OptionNames<MemoryStoreOptions> = { max: true, ttlMs: true, 
  * delivery run its handlers while the first run is still going. They are bounded by how many deliveries are being
  * handled at once (a claim needs a verified signature) and each expires after `inFlightTtlMs`.
  */
-export function memoryStore(options: MemoryStoreOptions = {}): DedupeStore {
+export function memoryStore(options: MemoryStoreOptions = {}): MemoryDedupeStore {
   if (options === null || typeof options !== "object") {
     throw new TypeError("memoryStore(options): options must be an object, e.g. { max: 100_000 }, or left out.");
   }
@@ -34,6 +51,7 @@ export function memoryStore(options: MemoryStoreOptions = {}): DedupeStore {
   const max = positiveInteger(options.max ?? 100_000, "max", "memoryStore");
   const ttlMs = positiveInteger(options.ttlMs ?? 25 * HOUR_MS, "ttlMs", "memoryStore");
   const inFlightTtlMs = positiveInteger(options.inFlightTtlMs ?? 60_000, "inFlightTtlMs", "memoryStore");
+  const maxTracked = positiveInteger(options.maxTracked ?? 10_000, "maxTracked", "memoryStore");
   const now = options.now === undefined ? () => performance.now() : checkClock(options.now);
 
   // ttlResolution 0: every TTL check reads the clock (exact, and no timer at all).
@@ -41,6 +59,12 @@ export function memoryStore(options: MemoryStoreOptions = {}): DedupeStore {
   /** id → when its claim expires (`now()` ms). */
   const inFlight = new Map<string, number>();
   let sweepAbove = 1024;
+  /** Tracked jobs by key, each with when it expires (`now()` ms). Only the app adds them, up to `maxTracked`. */
+  const trackedJobs = new Map<string, { job: TrackedJob; expiresAt: number }>();
+
+  function dropExpiredTracked(at: number): void {
+    for (const [key, entry] of trackedJobs) if (entry.expiresAt <= at) trackedJobs.delete(key);
+  }
 
   /** Drops expired claims once the Map has grown, so claims that were never completed cannot pile up. */
   function sweep(at: number): void {
@@ -72,6 +96,26 @@ export function memoryStore(options: MemoryStoreOptions = {}): DedupeStore {
     },
     release(id: string): void {
       inFlight.delete(id);
+    },
+    ttlMs,
+    track(key: string, job: TrackedJob): void {
+      const at = now();
+      if (!trackedJobs.has(key) && trackedJobs.size >= maxTracked) dropExpiredTracked(at);
+      // Refused rather than evicting the oldest: a job dropped silently is a completion nobody looks for.
+      if (!trackedJobs.has(key) && trackedJobs.size >= maxTracked) {
+        throw new RangeError(
+          `memoryStore: ${maxTracked} jobs are tracked already (option maxTracked). Raise maxTracked, or use ` +
+            "redisStore or postgresStore, which keep tracked jobs until they expire.",
+        );
+      }
+      trackedJobs.set(key, { job: { ...job }, expiresAt: at + ttlMs });
+    },
+    untrack(key: string): void {
+      trackedJobs.delete(key);
+    },
+    tracked(): TrackedJob[] {
+      dropExpiredTracked(now());
+      return [...trackedJobs.values()].map(({ job }) => ({ ...job }));
     },
   };
 }

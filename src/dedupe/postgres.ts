@@ -3,6 +3,7 @@ import { positiveInteger, rejectUnknownOptions, type OptionNames } from "../opti
 import { HOUR_MS } from "../time.js";
 import { withTimeout } from "../timeout.js";
 import type { ClaimResult, DedupeStore } from "./store.js";
+import type { TrackedJob, TrackingStore } from "./tracking.js";
 
 /**
  * Runs one parameterized SQL statement and resolves with its rows: `(text, values) => pool.query(text, values)`
@@ -47,11 +48,15 @@ export class PostgresQueryTimeoutError extends Error {
   }
 }
 
-/** The Postgres store: a `DedupeStore` whose operations always return promises, plus its maintenance. */
-export interface PostgresDedupeStore extends DedupeStore {
+/** The Postgres store: a `DedupeStore` whose operations always return promises, plus its maintenance and tracked jobs. */
+export interface PostgresDedupeStore extends DedupeStore, TrackingStore {
   claim(id: string): Promise<ClaimResult>;
   complete(id: string): Promise<void>;
   release(id: string): Promise<void>;
+  readonly ttlMs: number;
+  track(key: string, job: TrackedJob): Promise<void>;
+  untrack(key: string): Promise<void>;
+  tracked(): Promise<TrackedJob[]>;
   /** Deletes expired rows now (at most `limit`), resolving with how many. Claims also do this now and then. */
   sweep(limit?: number): Promise<number>;
 }
@@ -80,9 +85,17 @@ function quotedTable(table: string): string {
   return parts.map((part) => `"${part}"`).join(".");
 }
 
+/** The table of tracked jobs (`webhooks.track()`) beside the store's own: `<table>_tracked`, in the same schema. */
+function quotedTrackedTable(table: string): string {
+  const parts = quotedTable(table).split(".");
+  parts[parts.length - 1] = `${parts.at(-1)!.slice(0, -1)}_tracked"`;
+  return parts.join(".");
+}
+
 /**
- * The SQL that creates the store's table, for a migration when `createTable: false`. Every row expires:
- * `expires_at` is the claim's end while in flight, the end of the retry window once done.
+ * The SQL that creates the store's tables, for a migration when `createTable: false`. Every row expires:
+ * `expires_at` is the claim's end while in flight, the end of the retry window once done. The second table
+ * keeps the jobs an app tracks, each until its own `expires_at`.
  */
 export function postgresStoreSchema(table = "gemini_webhooks_dedupe"): string {
   const name = quotedTable(table);
@@ -94,7 +107,13 @@ export function postgresStoreSchema(table = "gemini_webhooks_dedupe"): string {
     `  token text,\n` +
     `  expires_at timestamptz NOT NULL\n` +
     `);\n` +
-    `CREATE INDEX IF NOT EXISTS ${index} ON ${name} (expires_at);`
+    `CREATE INDEX IF NOT EXISTS ${index} ON ${name} (expires_at);\n` +
+    `CREATE TABLE IF NOT EXISTS ${quotedTrackedTable(table)} (\n` +
+    `  key text PRIMARY KEY,\n` +
+    `  name text NOT NULL,\n` +
+    `  expect_by timestamptz,\n` +
+    `  expires_at timestamptz NOT NULL\n` +
+    `);`
   );
 }
 
@@ -150,6 +169,17 @@ export function postgresStore(options: PostgresStoreOptions): PostgresDedupeStor
   const SWEEP_SQL =
     `DELETE FROM ${table} WHERE id IN ` +
     `(SELECT id FROM ${table} WHERE expires_at <= now() ORDER BY expires_at LIMIT $1)`;
+
+  const trackedTable = quotedTrackedTable(tableName);
+  const TRACK_SQL =
+    `INSERT INTO ${trackedTable} (key, name, expect_by, expires_at) ` +
+    `VALUES ($1, $2, $3, now() + $4 * interval '1 millisecond') ` +
+    `ON CONFLICT (key) DO UPDATE SET name = EXCLUDED.name, expect_by = EXCLUDED.expect_by, expires_at = EXCLUDED.expires_at`;
+  const UNTRACK_SQL = `DELETE FROM ${trackedTable} WHERE key = $1`;
+  // Expired rows are deleted by the same statement that lists the live ones (one snapshot: disjoint sets).
+  const TRACKED_SQL =
+    `WITH expired AS (DELETE FROM ${trackedTable} WHERE expires_at <= now()) ` +
+    `SELECT name, expect_by FROM ${trackedTable} WHERE expires_at > now() ORDER BY expires_at`;
 
   // Tokens of the claims this instance holds, until it completes or releases them (bounded by the
   // deliveries in progress: the receiver always follows "claimed" with complete or release).
@@ -269,5 +299,29 @@ export function postgresStore(options: PostgresStoreOptions): PostgresDedupeStor
     },
 
     sweep,
+
+    ttlMs,
+
+    async track(key, job) {
+      await ensureTable();
+      await run("track", TRACK_SQL, [key, job.name, job.expectBy?.toISOString() ?? null, ttlMs]).bounded;
+    },
+
+    async untrack(key) {
+      await ensureTable();
+      await run("untrack", UNTRACK_SQL, [key]).bounded;
+    },
+
+    async tracked() {
+      await ensureTable();
+      const rows = await run("tracked", TRACKED_SQL, []).bounded;
+      return rows.map((row) => {
+        const name = String(row.name);
+        // node-postgres gives a Date; other clients may give the text.
+        return row.expect_by === null || row.expect_by === undefined
+          ? { name }
+          : { name, expectBy: new Date(row.expect_by as Date | string) };
+      });
+    },
   };
 }

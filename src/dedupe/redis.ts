@@ -3,6 +3,7 @@ import { positiveInteger, rejectUnknownOptions, type OptionNames } from "../opti
 import { HOUR_MS } from "../time.js";
 import { withTimeout } from "../timeout.js";
 import type { ClaimResult, DedupeStore } from "./store.js";
+import type { TrackedJob, TrackingStore } from "./tracking.js";
 
 /**
  * Sends one raw Redis command (`"SET", "key", "value", ...`) and resolves with the server's reply.
@@ -44,11 +45,15 @@ export class RedisCommandTimeoutError extends Error {
   }
 }
 
-/** The Redis store: a `DedupeStore` whose operations always return promises. */
-export interface RedisDedupeStore extends DedupeStore {
+/** The Redis store: a `DedupeStore` whose operations always return promises, and that keeps tracked jobs. */
+export interface RedisDedupeStore extends DedupeStore, TrackingStore {
   claim(id: string): Promise<ClaimResult>;
   complete(id: string): Promise<void>;
   release(id: string): Promise<void>;
+  readonly ttlMs: number;
+  track(key: string, job: TrackedJob): Promise<void>;
+  untrack(key: string): Promise<void>;
+  tracked(): Promise<TrackedJob[]>;
 }
 
 /** The value of a handled id's key. Claim tokens are random UUIDs, so never equal to it. */
@@ -56,6 +61,23 @@ const DONE = "done";
 
 // Compare-and-delete: a claimer whose claim expired must not delete the claim another instance took since.
 const RELEASE_SCRIPT = `if redis.call("GET", KEYS[1]) == ARGV[1] then return redis.call("DEL", KEYS[1]) end return 0`;
+
+// Tracked jobs: a sorted set (key → when it expires, by the server's clock) and a hash (key → the job as JSON), in
+// one hash slot (the "{tracked jobs}" tag) so a script can touch both on a cluster. Each script first drops what expired;
+// both keys also expire when nothing was tracked for ttlMs, so an app that stops tracking leaves nothing behind.
+const NOW_MS = `local t = redis.call("TIME") local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)`;
+const DROP_EXPIRED =
+  `local expired = redis.call("ZRANGEBYSCORE", KEYS[1], "-inf", now) ` +
+  `for _, key in ipairs(expired) do redis.call("ZREM", KEYS[1], key) redis.call("HDEL", KEYS[2], key) end`;
+const TRACK_SCRIPT =
+  `${NOW_MS} ${DROP_EXPIRED} ` +
+  `redis.call("ZADD", KEYS[1], now + tonumber(ARGV[3]), ARGV[1]) redis.call("HSET", KEYS[2], ARGV[1], ARGV[2]) ` +
+  `redis.call("PEXPIRE", KEYS[1], ARGV[3]) redis.call("PEXPIRE", KEYS[2], ARGV[3]) return 1`;
+const UNTRACK_SCRIPT = `redis.call("ZREM", KEYS[1], ARGV[1]) redis.call("HDEL", KEYS[2], ARGV[1]) return 1`;
+const TRACKED_SCRIPT =
+  `${NOW_MS} ${DROP_EXPIRED} local jobs = {} ` +
+  `for _, key in ipairs(redis.call("ZRANGE", KEYS[1], 0, -1)) do ` +
+  `local job = redis.call("HGET", KEYS[2], key) if job then table.insert(jobs, job) end end return jobs`;
 
 const OPTION_NAMES: OptionNames<RedisStoreOptions> = {
   sendCommand: true,
@@ -99,6 +121,8 @@ export function redisStore(options: RedisStoreOptions): RedisDedupeStore {
   // The token of each claim this instance holds, until it completes or releases it. Bounded by the
   // deliveries in progress: the receiver always follows a "claimed" with complete or release.
   const tokens = new Map<string, string>();
+  // With a space, which no webhook-id has (and a completion key starts "completion:"): never a delivery's key.
+  const trackedKeys: [string, string] = [`${prefix}{tracked jobs}`, `${prefix}{tracked jobs} by key`];
 
   /** Sends a command, failing after `commandTimeoutMs`; `pending` lets a caller see the late reply. */
   function send(args: [string, ...string[]]): { pending: Promise<unknown>; bounded: Promise<unknown> } {
@@ -168,6 +192,25 @@ export function redisStore(options: RedisStoreOptions): RedisDedupeStore {
       if (token === undefined) return; // not claimed here: nothing of ours to release
       tokens.delete(id);
       await releaseToken(prefix + id, token);
+    },
+
+    ttlMs,
+
+    async track(key: string, job: TrackedJob): Promise<void> {
+      const value = JSON.stringify({ name: job.name, expectBy: job.expectBy?.getTime() });
+      await send(["EVAL", TRACK_SCRIPT, "2", ...trackedKeys, key, value, ttl]).bounded;
+    },
+
+    async untrack(key: string): Promise<void> {
+      await send(["EVAL", UNTRACK_SCRIPT, "2", ...trackedKeys, key]).bounded;
+    },
+
+    async tracked(): Promise<TrackedJob[]> {
+      const reply = await send(["EVAL", TRACKED_SCRIPT, "2", ...trackedKeys]).bounded;
+      return (Array.isArray(reply) ? reply : []).map((entry) => {
+        const { name, expectBy } = JSON.parse(text(entry)!) as { name: string; expectBy?: number };
+        return expectBy === undefined ? { name } : { name, expectBy: new Date(expectBy) };
+      });
     },
   };
 }

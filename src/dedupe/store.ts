@@ -20,4 +20,9 @@ export interface DedupeStore {
   complete(id: string): MaybePromise<void>;
   /** The handlers failed: forget the claim so Gemini's retry runs them again. */
   release(id: string): MaybePromise<void>;
+  /**
+   * How long a completed id is remembered, in ms (optional). Catch-up refuses a window reaching further back than
+   * this, since a completion the store has forgotten would run its handlers again; without it, 25 h is assumed.
+   */
+  readonly ttlMs?: number;
 }

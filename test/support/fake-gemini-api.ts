@@ -98,7 +98,13 @@ export async function startFakeGeminiApi(options: FakeGeminiApiOptions): Promise
   const pings: string[] = [];
   const startedJobs: StartedJob[] = [];
   let created = 0;
-  const jobs: FakeJobs = { batches: [], interactions: new Map(), batchPageSize: 2, failBatchPagesFrom: undefined };
+  const jobs: FakeJobs = {
+    batches: [],
+    interactions: new Map(),
+    videoOperations: new Map(),
+    batchPageSize: 2,
+    failBatchPagesFrom: undefined,
+  };
 
   function add(webhook: Partial<StoredWebhook> & { id: string }): StoredWebhook {
     const stored: StoredWebhook = { ...structuredClone(API_SHAPES.exampleWebhook), ...webhook };
@@ -286,7 +292,7 @@ export async function startFakeGeminiApi(options: FakeGeminiApiOptions): Promise
   return { url: server.url, requests, webhooks, secrets, pings, add, jobs, startedJobs, close: () => server.close() };
 }
 
-// ---- Batches and interactions (catch-up): kept apart from the webhook API above. ----
+// ---- Batches, interactions and video operations (catch-up): kept apart from the webhook API above. ----
 
 /** A batch as the REST API returns it (the SDK maps `metadata.*` to its BatchJob and BATCH_STATE_* to JOB_STATE_*). */
 export interface StoredBatch {
@@ -301,17 +307,63 @@ export interface StoredBatch {
   };
 }
 
+/** A video operation as the REST API returns it (the SDK maps `response.generateVideoResponse` to `response`). */
+export interface StoredVideoOperation {
+  name: string;
+  done?: boolean;
+  error?: { code: number; message: string };
+  response?: {
+    "@type"?: string;
+    generateVideoResponse: {
+      generatedSamples?: Array<{ video: { uri: string } }>;
+      raiMediaFilteredCount?: number;
+      raiMediaFilteredReasons?: string[];
+    };
+  };
+}
+
+/** A video operation in each final state the REST API can report: running, done with a video, failed, filtered. */
+export function videoOperation(
+  name: string,
+  state: "running" | "done" | "failed" | "filtered",
+  fileId = "video-file-1",
+): StoredVideoOperation {
+  if (state === "running") return { name };
+  if (state === "failed") return { name, done: true, error: { code: 3, message: "The prompt was refused." } };
+  const type = "type.googleapis.com/google.ai.generativelanguage.v1beta.PredictLongRunningResponse";
+  if (state === "filtered")
+    return {
+      name,
+      done: true,
+      response: { "@type": type, generateVideoResponse: { raiMediaFilteredCount: 1, raiMediaFilteredReasons: ["x"] } },
+    };
+  const uri = `https://generativelanguage.googleapis.com/v1beta/files/${fileId}:download?alt=media`;
+  return {
+    name,
+    done: true,
+    response: { "@type": type, generateVideoResponse: { generatedSamples: [{ video: { uri } }] } },
+  };
+}
+
 export interface FakeJobs {
   batches: StoredBatch[];
   /** Interactions by id (without `interactions/`), as `GET /{version}/interactions/{id}` returns them. */
   interactions: Map<string, { id: string; status: string; updated?: string }>;
+  /**
+   * Video generation operations by full name (`models/<model>/operations/<id>`), as `GET /{version}/<name>` returns
+   * them to `operations.getVideosOperation` (see videoOperation below).
+   */
+  videoOperations: Map<string, StoredVideoOperation>;
   /** Batches per page (small, so paging is exercised). */
   batchPageSize: number;
   /** Misbehave: answer 503 for every page from this index on (0 = the first page). */
   failBatchPagesFrom: number | undefined;
 }
 
-/** Answers `GET /{version}/batches` and `GET /{version}/interactions/{id}`; false for anything else. */
+/**
+ * Answers `GET /{version}/batches`, `GET /{version}/interactions/{id}` and `GET /{version}/models/{model}/operations/{id}`;
+ * false for anything else.
+ */
 function answerJobRequest(
   jobs: FakeJobs,
   recorded: RecordedRequest,
@@ -329,6 +381,13 @@ function answerJobRequest(
     const page = jobs.batches.slice(start, start + size);
     const next = start + size < jobs.batches.length ? { nextPageToken: String(start + size) } : {};
     send(200, { operations: page, ...next });
+    return true;
+  }
+  const operation = /^\/[^/]+\/(models\/[^/:]+\/operations\/[^/:]+)$/.exec(recorded.path);
+  if (operation) {
+    const found = jobs.videoOperations.get(operation[1]!);
+    if (found) send(200, found);
+    else notFound();
     return true;
   }
   const interaction = /^\/[^/]+\/interactions\/([^/:]+)$/.exec(recorded.path);
