@@ -6,7 +6,8 @@ import { jobIdFor, webhookIdOf } from "./job-id.js";
 import { isJobRefused } from "./job-owner.js";
 import type { FailedDeliveries, FailedDelivery } from "./failed-deliveries.js";
 import type { DeliveryQueue, ProcessDelivery, QueuedDelivery, QueueWorker, WorkerHooks } from "./queue.js";
-import { withTimeout } from "./timeout.js";
+import { withTimeout } from "../timeout.js";
+import { QueueTimeoutError } from "./timeout.js";
 
 /** A job's data: the delivery, plus the token of the `enqueue` call that stored it. */
 interface StoredDelivery extends QueuedDelivery {
@@ -91,7 +92,10 @@ export function bullmqQueue(options: BullmqQueueOptions): BullmqDeliveryQueue {
     name: config.name,
 
     enqueue(delivery) {
-      return withTimeout(store(delivery), config.enqueueTimeoutMs, "the job");
+      // Redis may still store the job after the 503: safe, since the job has the delivery's id, so Gemini's
+      // retry finds it as a duplicate instead of adding another.
+      const timeoutMs = config.enqueueTimeoutMs;
+      return withTimeout(store(delivery), timeoutMs, () => new QueueTimeoutError("the job", timeoutMs));
     },
 
     work(process, workerOptions = {}, hooks = {}) {
