@@ -16,28 +16,34 @@ export function utf8Decode(bytes: Uint8Array): string {
   return decoder.decode(bytes);
 }
 
-/** Standard base64 with padding, as Standard Webhooks spells signatures. */
+const BASE64_CODES = Uint8Array.from(BASE64_ALPHABET, (character) => character.charCodeAt(0));
+const PADDING = 61; // "="
+
+/**
+ * Standard base64 with padding, as Standard Webhooks spells signatures. The characters are written as bytes and
+ * decoded once: building the text by concatenation made a string per character (a queued body is encoded for
+ * every delivery).
+ */
 export function base64Encode(bytes: Uint8Array): string {
-  let text = "";
+  const text = new Uint8Array(Math.ceil(bytes.length / 3) * 4);
+  let written = 0;
   let index = 0;
   for (; index + 2 < bytes.length; index += 3) {
     const triple = (bytes[index]! << 16) | (bytes[index + 1]! << 8) | bytes[index + 2]!;
-    text +=
-      BASE64_ALPHABET[triple >> 18]! +
-      BASE64_ALPHABET[(triple >> 12) & 63]! +
-      BASE64_ALPHABET[(triple >> 6) & 63]! +
-      BASE64_ALPHABET[triple & 63]!;
+    text[written++] = BASE64_CODES[triple >> 18]!;
+    text[written++] = BASE64_CODES[(triple >> 12) & 63]!;
+    text[written++] = BASE64_CODES[(triple >> 6) & 63]!;
+    text[written++] = BASE64_CODES[triple & 63]!;
   }
   const rest = bytes.length - index;
-  if (rest === 1) {
-    const value = bytes[index]! << 16;
-    text += BASE64_ALPHABET[value >> 18]! + BASE64_ALPHABET[(value >> 12) & 63]! + "==";
-  } else if (rest === 2) {
-    const value = (bytes[index]! << 16) | (bytes[index + 1]! << 8);
-    text +=
-      BASE64_ALPHABET[value >> 18]! + BASE64_ALPHABET[(value >> 12) & 63]! + BASE64_ALPHABET[(value >> 6) & 63]! + "=";
+  if (rest > 0) {
+    const value = (bytes[index]! << 16) | (rest === 2 ? bytes[index + 1]! << 8 : 0);
+    text[written++] = BASE64_CODES[value >> 18]!;
+    text[written++] = BASE64_CODES[(value >> 12) & 63]!;
+    text[written++] = rest === 2 ? BASE64_CODES[(value >> 6) & 63]! : PADDING;
+    text[written++] = PADDING;
   }
-  return text;
+  return decoder.decode(text);
 }
 
 /** base64url without padding (RFC 4648 §5), as JWK members and thumbprints are spelt. */

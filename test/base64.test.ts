@@ -1,8 +1,9 @@
-// canonicalBase64 (the v1 and v1a signature decoder) against Buffer: a text is accepted exactly when Buffer decodes
-// it to `length` bytes and encodes those bytes back to the same text, and then to the same bytes.
+// The shared path's base64 against Buffer's: base64Encode spells every byte string as Buffer does, and
+// canonicalBase64 (the v1 and v1a signature decoder) accepts a text exactly when Buffer decodes it to `length`
+// bytes and encodes those bytes back to the same text, and then to the same bytes.
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { canonicalBase64 } from "../src/bytes.js";
+import { base64Encode, canonicalBase64 } from "../src/bytes.js";
 
 /** mulberry32: a seeded generator, so the property is checked on the same inputs on every run. */
 function seededRandom(seed: number): () => number {
@@ -56,5 +57,18 @@ describe("canonicalBase64", () => {
     assert.notEqual(flipped, canonical);
     assert.deepEqual(Buffer.from(flipped, "base64"), Buffer.from(canonical, "base64"));
     assert.equal(canonicalBase64(flipped, 32), undefined);
+  });
+});
+
+describe("base64Encode", () => {
+  it("spells every byte string as Buffer does (every length 0–300, seeded random bytes)", () => {
+    const random = seededRandom(0xe4c0de);
+    for (let length = 0; length <= 300; length++) {
+      for (let round = 0; round < 5; round++) {
+        const bytes = Uint8Array.from({ length }, () => Math.floor(random() * 256));
+        assert.equal(base64Encode(bytes), Buffer.from(bytes).toString("base64"), `${length} bytes`);
+      }
+    }
+    assert.equal(base64Encode(new Uint8Array([255, 255, 255, 0, 0])), "////AAA=");
   });
 });
