@@ -2,7 +2,7 @@
 // under callgrind (--builds). Requests are handed over as Express hands them (in-process.ts, as for
 // tools/pipeline-micro.ts); deliveries are signed before the loop (the count includes none of the signing, the same for
 // every build).
-//   node --import tsx bench/receiver-loop.ts [--library dist/esm/index.js | floor] [--scheme ROW] [--count N]
+//   node --import tsx bench/receiver-loop.ts [--library dist/esm/index.js | floor] [--scheme ROW] [--count N] [--time]
 // ROW is one of the bench's receiver rows: v1, v1a, jwt, v1-duplicates (one webhook-id repeated: the first is
 // handled, every other answered as a duplicate) or v1-queued (the BullMQ queue on REDIS_URL, from the build's own
 // bullmq.js beside --library; answers 202; its queue is emptied at the end, outside the count).
@@ -67,8 +67,13 @@ const measured = Array.from({ length: count }, sign);
 await run(warmUp);
 const underCallgrind = process.argv.includes("--callgrind");
 if (underCallgrind) await callgrindControl("--instr=on");
+const cpuBefore = process.cpuUsage();
 await run(measured);
+const cpu = process.cpuUsage(cpuBefore);
 if (underCallgrind) await callgrindControl("--dump");
+// --time: the measured loop's CPU time (user + system, this process) per delivery, in µs, on stdout: time beside
+// the instruction count, from a run without callgrind.
+if (process.argv.includes("--time")) console.log(((cpu.user + cpu.system) / count).toFixed(1));
 if (queue) {
   await queue.queue().obliterate({ force: true });
   await queue.close();
