@@ -38,7 +38,13 @@ async function middlewareFor(library: string): Promise<Middleware> {
   const options = { ...setup.options };
   if (queued) {
     const { bullmqQueue } = (await import(pathToFileURL(library.replace(/[^/]+$/, "bullmq.js")).href)) as typeof Bullmq;
-    queue = bullmqQueue({ connection: process.env.REDIS_URL!, name: `gemini-webhooks-instructions-${process.pid}` });
+    // Under callgrind everything runs tens of times slower: the default 3 s for Redis's acknowledgement would
+    // turn the first enqueues into 503s.
+    queue = bullmqQueue({
+      connection: process.env.REDIS_URL!,
+      name: `gemini-webhooks-instructions-${process.pid}`,
+      enqueueTimeoutMs: 120_000,
+    });
     Object.assign(options, { queue });
   }
   const receiver = geminiWebhooks(options);
