@@ -1,4 +1,4 @@
-// What the in-process tools (pipeline-micro.ts, receiver-loop.ts) share: one delivery handed to a middleware as
+// What the in-process tools (tools/pipeline-micro.ts, receiver-loop.ts) share: one delivery handed to a middleware as
 // Express hands it over, and per scheme the receiver's options, a signer and the matching floor.
 import express from "express";
 import { IncomingMessage, ServerResponse } from "node:http";

@@ -1,5 +1,6 @@
 // `node --import tsx bench/instructions.ts [--only a,b --requests N --warmup N --repeat R]`, or
-// `node --import tsx bench/instructions.ts --builds <dist/esm/index.js>,<other dist/esm/index.js> [--scheme v1|v1a|jwt] [--count N] [--repeat R]`
+// `node --import tsx bench/instructions.ts --builds <dist/esm/index.js>,<other dist/esm/index.js> [--scheme ROW] [--count N] [--repeat R] [--keep DIR]`
+// (ROW: v1, v1a, jwt, v1-duplicates, or v1-queued with REDIS_URL: the receiver rows, see receiver-loop.ts)
 //
 // Instructions per request, counted by valgrind's callgrind in each server variant (all its threads: the main
 // thread, GC helpers, the thread pool), over the same HTTP requests the time bench sends. Unlike CPU time on
@@ -55,6 +56,7 @@ try {
 // switched on only for the measured loop (key generation, RSA's above all, costs a different count each run).
 // V8 runs --predictable (no concurrent compiler or GC threads: their share would depend on scheduling) with fixed
 // seeds. Two runs of one build differed by up to 1.2 %: use --repeat and compare medians.
+if (keepDir) mkdirSync(keepDir, { recursive: true });
 const buildsIndex = argv.indexOf("--builds");
 if (buildsIndex >= 0) {
   const builds = argv[buildsIndex + 1]!.split(",");
@@ -62,7 +64,9 @@ if (buildsIndex >= 0) {
   const scheme = schemeIndex >= 0 ? argv[schemeIndex + 1]! : "v1";
   const count = option("--count", 2000);
   const loop = here("./receiver-loop.ts");
-  const instructionsFor = async (library: string): Promise<number> => {
+  // --keep DIR: each dump as DIR/build<N>.<round>.callgrind (N: the build's place in --builds), for
+  // tools/callgrind-split.ts (give it --requests <count>).
+  const instructionsFor = async (library: string, keepAs: string | undefined): Promise<number> => {
     const outDir = mkdtempSync(join(tmpdir(), "gw-callgrind-"));
     const out = join(outDir, "callgrind.out");
     const v8 = ["--predictable", "--hash-seed=1", "--random-seed=1"];
@@ -86,7 +90,10 @@ if (buildsIndex >= 0) {
     );
     const code = await new Promise((resolve) => child.once("exit", resolve));
     if (code !== 0) throw new Error(`receiver-loop under callgrind exited with ${code}`);
-    const summary = /^summary: (\d+)/m.exec(readFileSync(out, "utf8"));
+    // receiver-loop.ts dumps once, right after the measured loop: `<out>.1`.
+    const dump = `${out}.1`;
+    if (keepAs) copyFileSync(dump, keepAs);
+    const summary = /^summary: (\d+)/m.exec(readFileSync(dump, "utf8"));
     rmSync(outDir, { recursive: true, force: true });
     if (!summary || Number(summary[1]) === 0)
       throw new Error("callgrind counted nothing (is callgrind_control on the PATH?)");
@@ -97,7 +104,11 @@ if (buildsIndex >= 0) {
     // Two at a time: the machine has two cores.
     for (let i = 0; i < builds.length; i += 2) {
       const pair = builds.slice(i, i + 2);
-      const results = await Promise.all(pair.map((library) => instructionsFor(library)));
+      const results = await Promise.all(
+        pair.map((library, j) =>
+          instructionsFor(library, keepDir && join(keepDir, `build${i + j + 1}.${round + 1}.callgrind`)),
+        ),
+      );
       results.forEach((perDelivery, j) => {
         counts[i + j]!.push(perDelivery);
         process.stderr.write(
@@ -195,7 +206,6 @@ async function count(variant: Variant, round: number): Promise<number> {
   }
 }
 
-if (keepDir) mkdirSync(keepDir, { recursive: true });
 const results = new Map<string, number[]>();
 process.stderr.write(
   `instructions: ${variants.length} variants, ${warmup} warm-up + ${requests} counted requests each, ${repeat}×\n`,

@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders } from "node:http";
 import { acceptedAnswer, closing, errorAnswer, type AcceptedStatus, type Answer } from "./answer.js";
 import type { DeliveryContext } from "./context.js";
+import type { AnyGeminiEvent } from "./events.js";
 import type { CryptoProvider } from "./crypto/provider.js";
 import { createDedupeClaims } from "./dedupe/claims.js";
 import { oncePerCompletion, sourceOf } from "./dedupe/completion-key.js";
@@ -123,12 +124,11 @@ export function createPipeline(
       const event = normalizeUserMetadata(verification.event ?? parseEvent(body, id));
       delivery.type = event.type;
       // With oncePerCompletion, a completion already handled under another webhook-id (a catch-up, or Gemini's
-      // late retry) runs nothing.
-      handling = oncePerCompletion(config.oncePerCompletion ? claims : undefined, event, id, () =>
-        queue
-          ? handOff(queue, jobOwner!, event, verification, body, delivery.trace, config.now())
-          : dispatchInline(registry.handlersFor(event.type), event, contextOf(verification, body, input)),
-      );
+      // late retry) runs nothing. Without it (the default), no closure is made for the delivery.
+      handling =
+        config.oncePerCompletion && claims
+          ? oncePerCompletion(claims, event, id, () => run(input, delivery, body, verification, event))
+          : run(input, delivery, body, verification, event);
     } catch (error) {
       return released(id, error);
     }
@@ -138,6 +138,19 @@ export function createPipeline(
       (status) => completed(id, status),
       (error: unknown) => released(id, error),
     );
+  }
+
+  /** The handlers, or the queue. */
+  function run(
+    input: DeliveryInput,
+    delivery: DeliveryRecord,
+    body: Uint8Array,
+    verification: Verification,
+    event: AnyGeminiEvent,
+  ): AcceptedStatus | Promise<AcceptedStatus> {
+    return queue
+      ? handOff(queue, jobOwner!, event, verification, body, delivery.trace, config.now())
+      : dispatchInline(registry.handlersFor(event.type), event, contextOf(verification, body, input));
   }
 
   function completed(id: string, status: AcceptedStatus): AcceptedStatus | Promise<AcceptedStatus> {

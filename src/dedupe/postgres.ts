@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { positiveInteger, rejectUnknownOptions, type OptionNames } from "../option-checks.js";
 import { HOUR_MS } from "../time.js";
-import { withTimeout } from "../timeout.js";
+import { OperationTimeoutError, withTimeout } from "../timeout.js";
 import type { ClaimResult, DedupeStore } from "./store.js";
 import type { TrackedJob, TrackingStore } from "./tracking.js";
 
@@ -36,15 +36,11 @@ export interface PostgresStoreOptions {
 }
 
 /** Postgres did not answer a statement within `queryTimeoutMs`. Found as `cause` of the `store_unavailable` error. */
-export class PostgresQueryTimeoutError extends Error {
+export class PostgresQueryTimeoutError extends OperationTimeoutError {
   override readonly name = "PostgresQueryTimeoutError";
-  readonly operation: string;
-  readonly timeoutMs: number;
 
   constructor(operation: string, timeoutMs: number) {
-    super(`postgresStore: Postgres did not answer ${operation} within ${timeoutMs} ms.`);
-    this.operation = operation;
-    this.timeoutMs = timeoutMs;
+    super(`postgresStore: Postgres did not answer ${operation} within ${timeoutMs} ms.`, operation, timeoutMs);
   }
 }
 

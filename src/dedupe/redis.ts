@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { positiveInteger, rejectUnknownOptions, type OptionNames } from "../option-checks.js";
 import { HOUR_MS } from "../time.js";
-import { withTimeout } from "../timeout.js";
+import { OperationTimeoutError, withTimeout } from "../timeout.js";
 import type { ClaimResult, DedupeStore } from "./store.js";
 import type { TrackedJob, TrackingStore } from "./tracking.js";
 
@@ -33,15 +33,14 @@ export interface RedisStoreOptions {
 }
 
 /** Redis did not answer a command within `commandTimeoutMs`. Found as `cause` of the `store_unavailable` error. */
-export class RedisCommandTimeoutError extends Error {
+export class RedisCommandTimeoutError extends OperationTimeoutError {
   override readonly name = "RedisCommandTimeoutError";
+  /** The command's name (`SET`, `EVAL`...): the same as `operation`. */
   readonly command: string;
-  readonly timeoutMs: number;
 
   constructor(command: string, timeoutMs: number) {
-    super(`redisStore: Redis did not answer ${command} within ${timeoutMs} ms.`);
+    super(`redisStore: Redis did not answer ${command} within ${timeoutMs} ms.`, command, timeoutMs);
     this.command = command;
-    this.timeoutMs = timeoutMs;
   }
 }
 

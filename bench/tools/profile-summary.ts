@@ -1,5 +1,5 @@
 // Summarizes a .cpuprofile written by `npm run bench -- --profile <variant>`: where the server's time went.
-// Usage: node --import tsx bench/profile-summary.ts bench/profiles/<file>.cpuprofile [--top 30] [--match text]
+// Usage: node --import tsx bench/tools/profile-summary.ts bench/profiles/<file>.cpuprofile [--top 30] [--match text]
 import { readFileSync } from "node:fs";
 
 interface ProfileNode {

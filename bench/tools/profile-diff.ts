@@ -1,6 +1,6 @@
 // Where one server spends more than another, per request: the self time of every function in two
 // .cpuprofile files (main thread), each divided by the requests that server answered, then subtracted.
-// Usage: node --import tsx bench/profile-diff.ts <base.cpuprofile> <base requests> <other.cpuprofile> <other requests> [--top 40]
+// Usage: node --import tsx bench/tools/profile-diff.ts <base.cpuprofile> <base requests> <other.cpuprofile> <other requests> [--top 40]
 // The request counts are the "answered" numbers the run prints for that variant (warm-up included: the profile
 // covers the server's whole life). What a main-thread profile cannot show: GC helper threads and libuv's
 // thread pool, which process.cpuUsage() (the table's server CPU) does count.

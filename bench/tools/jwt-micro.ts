@@ -3,14 +3,14 @@
 // set (jose's key matcher), the same with the receiver's options, and by the receiver's whole JWT verifier.
 // CPU time per token over the floor: medians of paired differences, in rotating order. The variants share jose
 // in one process (and so its type feedback): read a few µs between them as noise, and A/B with pipeline-micro.
-//   npm run build && node --import tsx bench/jwt-micro.ts [--rounds N]
+//   npm run build && node --import tsx bench/tools/jwt-micro.ts [--rounds N]
 import { importJWK, jwtVerify, type JSONWebKeySet } from "jose";
-import { createBenchKeys, signJwt, RSA_KID } from "./deliveries.js";
+import { createBenchKeys, signJwt, RSA_KID } from "../deliveries.js";
 
-const dist = "../dist/esm/verify/";
-const { buildKeySet } = (await import(`${dist}jwks.js`)) as typeof import("../src/verify/jwks.js");
-const { createJwtVerifier } = (await import(`${dist}jwt.js`)) as typeof import("../src/verify/jwt.js");
-const { nodeCrypto } = (await import("../dist/esm/crypto/node.js")) as typeof import("../src/crypto/node.js");
+const dist = "../../dist/esm/verify/";
+const { buildKeySet } = (await import(`${dist}jwks.js`)) as typeof import("../../src/verify/jwks.js");
+const { createJwtVerifier } = (await import(`${dist}jwt.js`)) as typeof import("../../src/verify/jwt.js");
+const { nodeCrypto } = (await import("../../dist/esm/crypto/node.js")) as typeof import("../../src/crypto/node.js");
 
 const keys = createBenchKeys();
 const jwks = keys.config.jwks as unknown as JSONWebKeySet;

@@ -2,10 +2,10 @@
 // REDIS_URL, interleaved with other builds' (--compare <dist/esm/bullmq.js>, repeatable) in the same process for A/B.
 // Fresh webhook-ids (the 202 path), then a duplicate of each id (the copy path). --concurrency C keeps C
 // enqueues in flight (as C HTTP connections would; default 1), which is where batching on the connection shows.
-//   npm run build && REDIS_URL=redis://127.0.0.1:6379 node --import tsx bench/enqueue-micro.ts [--rounds N] [--concurrency C] [--compare path]
+//   npm run build && REDIS_URL=redis://127.0.0.1:6379 node --import tsx bench/tools/enqueue-micro.ts [--rounds N] [--concurrency C] [--compare path]
 import { randomBytes } from "node:crypto";
 import { pathToFileURL } from "node:url";
-import type * as Bullmq from "../src/bullmq.js";
+import type * as Bullmq from "../../src/bullmq.js";
 
 const argument = (name: string) =>
   process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined;
@@ -15,7 +15,7 @@ const load = async (path: string) => (await import(pathToFileURL(path).href)) as
 // This build, then one per --compare, named by the directory before its /dist/ (the base's worktree name).
 const comparePaths = process.argv.flatMap((arg, i) => (arg === "--compare" ? [process.argv[i + 1]!] : []));
 const builds: [string, typeof Bullmq][] = [
-  ["this", await load(new URL("../dist/esm/bullmq.js", import.meta.url).pathname)],
+  ["this", await load(new URL("../../dist/esm/bullmq.js", import.meta.url).pathname)],
 ];
 for (const path of comparePaths)
   builds.push([/([^/]+)\/dist\//.exec(path)?.[1] ?? `compare${builds.length}`, await load(path)]);

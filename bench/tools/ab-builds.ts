@@ -1,9 +1,9 @@
 // A/B of two builds of the receiver, one process per measurement, alternating A, B, A, B, ...: each process
-// runs bench/pipeline-micro.ts --library <build> (the receiver against its floor, in-process, no HTTP) and
+// runs bench/tools/pipeline-micro.ts --library <build> (the receiver against its floor, in-process, no HTTP) and
 // reports the receiver's µs per delivery over its floor. Builds never share a process (in one process they
 // share jose and Node's inline caches, which biased an A/A comparison by up to 16 µs), and the alternation
 // spreads the machine's load over both.
-//   node --import tsx bench/ab-builds.ts --a <dist/esm/index.js> --b <dist/esm/index.js> [--runs 8] [--rounds 12] [--scheme v1|v1a|jwt]
+//   node --import tsx bench/tools/ab-builds.ts --a <dist/esm/index.js> --b <dist/esm/index.js> [--runs 8] [--rounds 12] [--scheme v1|v1a|jwt]
 // Prints each build's median over runs and the median of the paired differences (B − A), with their range.
 import { execFileSync } from "node:child_process";
 import { fileURLToPath } from "node:url";

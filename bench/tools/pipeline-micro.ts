@@ -1,24 +1,24 @@
 // The receiver's own cost per delivery, without HTTP: the middleware is called in-process on a stream that
 // carries the body, next to a "floor" that only reads the stream and answers. Profiling aid for src/
 // changes, not part of `npm run bench`:
-//   node --import tsx bench/pipeline-micro.ts [--scheme v1|v1a|jwt] [--rounds N] [--compare /path/to/other/dist/esm/index.js] [--cpu-prof]
+//   node --import tsx bench/tools/pipeline-micro.ts [--scheme v1|v1a|jwt] [--rounds N] [--compare /path/to/other/dist/esm/index.js] [--cpu-prof]
 // With --scheme v1a or jwt, the floor is the matching "floor + crypto" (bench/floor-handler.ts): the receiver
 // is then measured against the bare Ed25519 verification or jose.jwtVerify it cannot avoid.
 // --compare loads a second build (e.g. of the previous commit) and interleaves it with this one in the same
 // process. Beware: two builds in one process share jose, Node's internals and their inline caches, and an A/A run
 // (a build against a copy of itself) read 4.6 µs (v1) and 16 µs (JWT) apart. For A/B figures use
-// bench/ab-builds.ts, which runs one process per build, alternating.
+// bench/tools/ab-builds.ts, which runs one process per build, alternating.
 import { pathToFileURL } from "node:url";
-import { geminiWebhooks } from "./library.js";
-import { createBenchKeys, type Delivery } from "./deliveries.js";
-import { deliverInProcess, parseScheme, schemeSetup, type Middleware } from "./in-process.js";
+import { geminiWebhooks } from "../library.js";
+import { createBenchKeys, type Delivery } from "../deliveries.js";
+import { deliverInProcess, parseScheme, schemeSetup, type Middleware } from "../in-process.js";
 
 const argument = (name: string) =>
   process.argv.includes(name) ? process.argv[process.argv.indexOf(name) + 1] : undefined;
 const scheme = parseScheme(argument("--scheme"));
 const keys = createBenchKeys();
 const { options, sign, floor } = await schemeSetup(scheme, keys);
-// --library: measure another build (bench/ab-builds.ts runs one process per build, so builds never share a process).
+// --library: measure another build (bench/tools/ab-builds.ts runs one process per build, so builds never share a process).
 const library = argument("--library");
 const makeReceiver = library
   ? ((await import(pathToFileURL(library).href)) as { geminiWebhooks: typeof geminiWebhooks }).geminiWebhooks

@@ -1,4 +1,4 @@
-// `node --import tsx bench/callgrind-split.ts <base.callgrind> <other.callgrind> [--requests 2000]`
+// `node --import tsx bench/tools/callgrind-split.ts <base.callgrind> <other.callgrind> [--requests 2000]`
 // Splits two callgrind dumps kept by `instructions.ts --keep DIR` into kinds of work (V8's optimizing compiler,
 // GC, inline-cache runtime, JIT-compiled JavaScript, JSON, strings, OpenSSL, ...) and prints, per kind, the
 // instructions per request of each and their difference: where one server's extra instructions go, at a
