@@ -9,6 +9,7 @@ import { isUsableWebhookId } from "../src/webhook-id.js";
 import { parseSignatureHeader } from "../src/verify/signature-list.js";
 import { checkTimestamp } from "../src/verify/timestamp.js";
 import { hasCanonicalSignature } from "../src/verify/jwt.js";
+import { seededRandom } from "./support/seeded-random.js";
 
 const code = (fn: () => unknown) => {
   try {
@@ -18,16 +19,6 @@ const code = (fn: () => unknown) => {
   }
   return "ok";
 };
-
-/** mulberry32: a seeded generator, so a property test checks the same inputs on every run. */
-function seededRandom(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe("JWT signature canonical check", () => {
   it("accepts exactly the signatures Buffer re-encodes unchanged (every length 0–12, seeded random ones, real RS256 length)", () => {

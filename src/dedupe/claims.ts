@@ -25,8 +25,8 @@ export function createDedupeClaims(store: DedupeStore, reportError: (error: Webh
   // Closures are made only on the error and promise paths: the memory store's calls allocate nothing here.
   function quietly(operation: "complete" | "release" | "untrack", id: string, detail: string): void | Promise<void> {
     try {
-      const result =
-        operation === "untrack" ? (store as DedupeStore & TrackingStore).untrack(id) : store[operation](id);
+      // untrack is only offered (below) for a store that has it.
+      const result = (store as DedupeStore & Partial<TrackingStore>)[operation]!(id);
       if (isThenable(result))
         return Promise.resolve(result).then(undefined, (cause: unknown) => reportError(unavailable(id, cause, detail)));
     } catch (cause) {

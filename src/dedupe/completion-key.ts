@@ -2,6 +2,7 @@ import { WebhookError } from "../errors.js";
 import { canonicalEventType, type AnyGeminiEvent } from "../events.js";
 import { andThen, isThenable, type MaybePromise } from "../maybe-promise.js";
 import type { DedupeClaims } from "./claims.js";
+import { resourceIdOf } from "./resource-id.js";
 import { trackingKeyOfEvent } from "./tracking.js";
 
 /**
@@ -46,12 +47,6 @@ const TERMINAL_EVENT_TYPES: ReadonlySet<string> = new Set([
   "interaction.cancelled",
   "video.generated",
 ]);
-
-/** `batches/123` → `123`, `interactions/abc` → `abc`; a bare id stays as it is. */
-export function resourceIdOf(name: string): string {
-  const slash = name.lastIndexOf("/");
-  return slash === -1 ? name : name.slice(slash + 1);
-}
 
 /**
  * Runs `handle` only if this completion was not handled already: a completion claimed `done` answers duplicate

@@ -1,4 +1,5 @@
 import type { MaybePromise } from "../maybe-promise.js";
+import { resourceIdOf } from "./resource-id.js";
 import type { DedupeStore } from "./store.js";
 
 /** A job the app is waiting for, as a tracking store keeps it. */
@@ -55,11 +56,6 @@ export function trackedKindOf(name: string): TrackedKind | undefined {
  */
 export function trackingKeyOf(name: string): string {
   return trackedKindOf(name) === "video" ? `operations/${resourceIdOf(name)}` : `interactions/${resourceIdOf(name)}`;
-}
-
-/** `interactions/abc` → `abc` (as completion keys take ids; not imported from there, which imports this file). */
-function resourceIdOf(name: string): string {
-  return name.slice(name.lastIndexOf("/") + 1);
 }
 
 /** The tracking key a handled completion ends, or undefined for an event no tracked job stands for (batches). */
